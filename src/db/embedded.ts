@@ -1,0 +1,114 @@
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import type { Logger } from 'pino';
+
+export interface EmbeddedOptions {
+  bin: string;
+  dataDir: string;
+  /** 0 picks a free loopback port. */
+  port: number;
+  logger?: Logger;
+  startTimeoutMs?: number;
+}
+
+/** Default location of the FerretDB binary built by `npm run ferretdb:build`. */
+export function defaultFerretBin(root: string): string {
+  return path.join(root, '.cache', 'ferretdb', 'ferretdb');
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(addr.port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * An embedded MongoDB-compatible engine: FerretDB v1 with its SQLite backend,
+ * listening on loopback, its data under `dataDir` (kept across restarts).
+ */
+export class EmbeddedFerretDB {
+  private child?: ChildProcess;
+  private port = 0;
+  private readonly onExit = () => this.child?.kill('SIGKILL');
+
+  constructor(private readonly opts: EmbeddedOptions) {}
+
+  get uri(): string {
+    return `mongodb://127.0.0.1:${this.port}/`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<string> {
+    const { bin, dataDir, logger } = this.opts;
+    if (!fs.existsSync(bin)) {
+      throw new Error(`FerretDB binary not found at ${bin}: run "npm run ferretdb:build" (needs Go) or set MONGODB_URI`);
+    }
+    this.port = this.opts.port || (await freePort());
+    if (await canConnect(this.port)) {
+      throw new Error(`Port ${this.port} is already in use: set FERRETDB_PORT to a free port (or 0)`);
+    }
+    const dir = path.resolve(dataDir, 'ferretdb');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const child = spawn(bin, ['-listen', `127.0.0.1:${this.port}`, '-data', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    process.once('exit', this.onExit);
+
+    const deadline = Date.now() + (this.opts.startTimeoutMs ?? 20000);
+    let exited: number | null = null;
+    child.once('exit', (code) => {
+      exited = code ?? -1;
+    });
+    while (Date.now() < deadline) {
+      if (exited !== null) throw new Error(`FerretDB exited at start (code ${exited}): ${output.trim().slice(-500)}`);
+      if (await canConnect(this.port)) {
+        logger?.info({ port: this.port, dataDir: dir }, 'embedded FerretDB started');
+        return this.uri;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGKILL');
+    throw new Error(`FerretDB did not listen on port ${this.port} within the start timeout: ${output.trim().slice(-500)}`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    process.removeListener('exit', this.onExit);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+    this.child = undefined;
+  }
+}

@@ -1,0 +1,96 @@
+import { randomUUID } from 'crypto';
+import type { Storage, StoreItems } from 'botbuilder';
+import { Connection, Model, Schema } from 'mongoose';
+import { CasLocks } from '../db/casLocks';
+
+/**
+ * One bot state item. The state itself is kept as a JSON string: botbuilder
+ * state may contain keys that MongoDB/FerretDB refuse (`$type`, dotted keys),
+ * and the service never queries inside it.
+ */
+interface StateDoc {
+  _id: string;
+  etag: string;
+  data: string;
+  updatedAt: Date;
+}
+
+export class StorageConflictError extends Error {
+  constructor(key: string) {
+    super(`Storage: error writing "${key}" due to eTag conflict.`);
+    this.name = 'StorageConflictError';
+  }
+}
+
+function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
+}
+
+/**
+ * botbuilder Storage on MongoDB with optimistic concurrency: a write whose
+ * eTag is not the stored one is rejected; `*` or no eTag overwrites.
+ * Every write is a single-document atomic operation (no transactions).
+ */
+export class MongoStorage implements Storage {
+  private readonly model: Model<StateDoc>;
+
+  private readonly locks: CasLocks;
+
+  constructor(connection: Connection, collection = 'botstate') {
+    this.locks = new CasLocks(connection);
+    const schema = new Schema<StateDoc>(
+      { _id: { type: String, required: true }, etag: { type: String, required: true }, data: { type: String, required: true }, updatedAt: Date },
+      { versionKey: false, collection },
+    );
+    this.model = (connection.models[`State_${collection}`] as Model<StateDoc>) ?? connection.model<StateDoc>(`State_${collection}`, schema);
+  }
+
+  async read(keys: string[]): Promise<StoreItems> {
+    if (!keys) throw new ReferenceError('Keys are required when reading.');
+    if (keys.length === 0) return {};
+    const docs = await this.model.find({ _id: { $in: keys } }).lean().exec();
+    const items: StoreItems = {};
+    for (const doc of docs) {
+      items[doc._id] = { ...JSON.parse(doc.data), eTag: doc.etag };
+    }
+    return items;
+  }
+
+  async write(changes: StoreItems): Promise<void> {
+    if (!changes) throw new ReferenceError('Changes are required when writing.');
+    await Promise.all(Object.entries(changes).map(([key, item]) => this.writeOne(key, item)));
+  }
+
+  private async writeOne(key: string, item: Record<string, unknown>): Promise<void> {
+    const { eTag, ...rest } = item ?? {};
+    const next = { etag: randomUUID(), data: JSON.stringify(rest), updatedAt: new Date() };
+    if (!eTag || eTag === '*') {
+      await this.model.updateOne({ _id: key }, { $set: next }, { upsert: true }).exec();
+      return;
+    }
+    const expected = String(eTag);
+    const current = await this.model.findById(key, { etag: 1 }).lean().exec();
+    if (current) {
+      if (current.etag !== expected) throw new StorageConflictError(key);
+      const won = await this.locks.guard(`${this.model.collection.name}/${key}`, expected, async () => {
+        const res = await this.model.updateOne({ _id: key, etag: expected }, { $set: next }).exec();
+        return res.matchedCount === 1;
+      });
+      if (!won) throw new StorageConflictError(key);
+      return;
+    }
+    // No item with that eTag: either it never existed (first write wins, like MemoryStorage) or it changed since it was read.
+    try {
+      await this.model.create({ _id: key, ...next });
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new StorageConflictError(key);
+      throw err;
+    }
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    if (!keys) throw new ReferenceError('Keys are required when deleting.');
+    if (keys.length === 0) return;
+    await this.model.deleteMany({ _id: { $in: keys } }).exec();
+  }
+}

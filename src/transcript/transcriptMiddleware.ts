@@ -1,0 +1,35 @@
+import type { Activity, Middleware, ResourceResponse, TurnContext } from 'botbuilder';
+import { MongoTranscriptStore, TranscriptDoc, nextSeq } from './transcriptStore';
+
+/**
+ * Stores the inbound activity before the bot runs (so it is kept even if the
+ * turn fails) and every outbound activity after it was sent, in order.
+ * Unlike botbuilder's TranscriptLoggerMiddleware, write errors are not
+ * swallowed: they fail the turn, so the channel can retry.
+ */
+export class TranscriptMiddleware implements Middleware {
+  constructor(private readonly store: MongoTranscriptStore) {}
+
+  async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
+    const incoming = context.activity;
+    if (incoming.type === 'message' || incoming.type === 'event' || incoming.type === 'conversationUpdate') {
+      await this.store.insertMany([this.store.toDoc({ ...incoming, timestamp: incoming.timestamp ?? new Date() }, 'inbound')]);
+    }
+    const outgoing: TranscriptDoc[] = [];
+    context.onSendActivities(async (_ctx, activities: Partial<Activity>[], sendNext: () => Promise<ResourceResponse[]>) => {
+      const seqs = activities.map(() => nextSeq());
+      const responses = await sendNext();
+      activities.forEach((a, i) => {
+        if (a.type !== 'message' && a.type !== 'event' && a.type !== 'handoff') return;
+        const id = responses?.[i]?.id ?? a.id;
+        outgoing.push(this.store.toDoc({ ...a, id, timestamp: a.timestamp ?? new Date() }, 'outbound', seqs[i]));
+      });
+      return responses;
+    });
+    try {
+      await next();
+    } finally {
+      await this.store.insertMany(outgoing);
+    }
+  }
+}

@@ -1,0 +1,150 @@
+import type { Activity, PagedResult, TranscriptInfo, TranscriptStore } from 'botbuilder';
+import { Connection, Model, Schema } from 'mongoose';
+
+export type Sender = 'user' | 'bot' | 'mediator' | 'system';
+
+/** One stored activity. The full activity is serialised (it may hold `$`/dotted keys in channelData). */
+export interface TranscriptDoc {
+  conversationId: string;
+  channelId: string;
+  seq: number;
+  timestamp: Date;
+  direction: 'inbound' | 'outbound';
+  sender: Sender;
+  type: string;
+  text?: string;
+  activityId?: string;
+  /** Delivery status for outbound channel messages (sent, delivered, read, failed) and the channel's error. */
+  status?: string;
+  error?: string;
+  data: string;
+}
+
+export interface TranscriptEntry extends Omit<TranscriptDoc, 'data'> {
+  id: string;
+  activity: Partial<Activity>;
+}
+
+const PAGE_SIZE = 200;
+
+let lastSeq = 0;
+/** Strictly increasing sequence numbers (microsecond-scaled time), so entries keep the order they happened in. */
+export function nextSeq(): number {
+  lastSeq = Math.max(Date.now() * 1000, lastSeq + 1);
+  return lastSeq;
+}
+
+/** Marker that outbound activities sent on behalf of a mediator carry in channelData. */
+export interface MediatorMark {
+  declicMediator?: { id: string; name?: string };
+}
+
+export function senderOf(activity: Partial<Activity>): Sender {
+  if (activity.from?.role === 'user') return 'user';
+  if ((activity.channelData as MediatorMark | undefined)?.declicMediator) return 'mediator';
+  return activity.type === 'message' ? 'bot' : 'system';
+}
+
+/**
+ * Every inbound and outbound activity of every conversation, in order.
+ * Implements botbuilder's TranscriptStore, plus the queries mediators need.
+ */
+export class MongoTranscriptStore implements TranscriptStore {
+  readonly model: Model<TranscriptDoc>;
+
+  constructor(connection: Connection) {
+    const schema = new Schema<TranscriptDoc>(
+      {
+        conversationId: { type: String, required: true },
+        channelId: { type: String, required: true },
+        seq: { type: Number, required: true },
+        timestamp: { type: Date, required: true },
+        direction: { type: String, required: true },
+        sender: { type: String, required: true },
+        type: { type: String, required: true },
+        text: String,
+        activityId: String,
+        status: String,
+        error: String,
+        data: { type: String, required: true },
+      },
+      { versionKey: false, collection: 'transcripts' },
+    );
+    schema.index({ channelId: 1, conversationId: 1, seq: 1 });
+    schema.index({ activityId: 1 });
+    this.model = (connection.models.Transcript as Model<TranscriptDoc>) ?? connection.model<TranscriptDoc>('Transcript', schema);
+  }
+
+  toDoc(activity: Partial<Activity>, direction: 'inbound' | 'outbound', seq = nextSeq()): TranscriptDoc {
+    return {
+      conversationId: activity.conversation?.id ?? 'unknown',
+      channelId: activity.channelId ?? 'unknown',
+      seq,
+      timestamp: activity.timestamp ? new Date(activity.timestamp) : new Date(),
+      direction,
+      sender: direction === 'inbound' ? 'user' : senderOf(activity),
+      type: activity.type ?? 'unknown',
+      text: typeof activity.text === 'string' ? activity.text : undefined,
+      activityId: activity.id,
+      data: JSON.stringify(activity),
+    };
+  }
+
+  async insertMany(docs: TranscriptDoc[]): Promise<void> {
+    if (docs.length) await this.model.insertMany(docs, { ordered: true });
+  }
+
+  async logActivity(activity: Activity): Promise<void> {
+    const direction = activity.from?.role === 'bot' ? 'outbound' : 'inbound';
+    await this.model.create(this.toDoc(activity, direction));
+  }
+
+  /** Sets the delivery status of an outbound entry found by its channel message id. */
+  async setStatus(activityId: string, status: string, error?: string): Promise<boolean> {
+    const res = await this.model.updateOne({ activityId }, { $set: { status, ...(error ? { error } : {}) } }).exec();
+    return res.matchedCount > 0;
+  }
+
+  async entries(channelId: string, conversationId: string, opts: { afterSeq?: number; limit?: number } = {}): Promise<TranscriptEntry[]> {
+    const docs = await this.model
+      .find({ channelId, conversationId, ...(opts.afterSeq ? { seq: { $gt: opts.afterSeq } } : {}) })
+      .sort({ seq: 1 })
+      .limit(opts.limit ?? 1000)
+      .lean()
+      .exec();
+    return docs.map(({ _id, data, ...rest }) => ({ ...rest, id: String(_id), activity: JSON.parse(data) as Partial<Activity> }));
+  }
+
+  async getTranscriptActivities(channelId: string, conversationId: string, continuationToken?: string, startDate?: Date): Promise<PagedResult<Activity>> {
+    const afterSeq = continuationToken ? Number(continuationToken) : 0;
+    const docs = await this.model
+      .find({
+        channelId,
+        conversationId,
+        ...(afterSeq ? { seq: { $gt: afterSeq } } : {}),
+        ...(startDate ? { timestamp: { $gte: startDate } } : {}),
+      })
+      .sort({ seq: 1 })
+      .limit(PAGE_SIZE)
+      .lean()
+      .exec();
+    const items = docs.map((d) => JSON.parse(d.data) as Activity);
+    return { items, continuationToken: docs.length === PAGE_SIZE ? String(docs[docs.length - 1].seq) : '' };
+  }
+
+  async listTranscripts(channelId: string, continuationToken?: string): Promise<PagedResult<TranscriptInfo>> {
+    const ids = (await this.model.distinct('conversationId', { channelId }).exec()).map(String).sort();
+    const start = continuationToken ? ids.findIndex((id) => id > continuationToken) : 0;
+    const page = start < 0 ? [] : ids.slice(start, start + PAGE_SIZE);
+    const items: TranscriptInfo[] = [];
+    for (const id of page) {
+      const first = await this.model.findOne({ channelId, conversationId: id }).sort({ seq: 1 }).lean().exec();
+      items.push({ channelId, id, created: first?.timestamp ?? new Date(0) });
+    }
+    return { items, continuationToken: page.length === PAGE_SIZE ? page[page.length - 1] : '' };
+  }
+
+  async deleteTranscript(channelId: string, conversationId: string): Promise<void> {
+    await this.model.deleteMany({ channelId, conversationId }).exec();
+  }
+}
