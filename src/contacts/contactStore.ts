@@ -1,0 +1,125 @@
+import type { ConversationReference } from 'botbuilder';
+import { Connection, Model, Schema } from 'mongoose';
+import type { Locale } from '../i18n';
+
+/**
+ * One young person on one channel. The key is `${channelId}:${userId}`
+ * (WhatsApp wa_id, Messenger PSID, Bot Framework user id).
+ */
+export interface Contact {
+  _id: string;
+  channelId: string;
+  userId: string;
+  name?: string;
+  locale?: Locale;
+  /** null = not asked yet; true = accepted; false = refused (no personal data kept). */
+  consent: boolean | null;
+  consentAt?: Date;
+  /** "stop": no proactive messages (follow-ups) until they write again and resume. */
+  paused: boolean;
+  firstSeenAt: Date;
+  lastInboundAt?: Date;
+  /** Last conversation, serialised (references may hold dotted keys in channelData). */
+  reference?: string;
+  /** The diagnostic answers as a flat profile (script variable names → values). */
+  profile: Record<string, unknown>;
+  profileUpdatedAt?: Date;
+  tags: string[];
+}
+
+export function contactKey(channelId: string, userId: string): string {
+  return `${channelId}:${userId}`;
+}
+
+const SAFE_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Profile keys come from script variable names; anything MongoDB would refuse is rejected here. */
+export function assertSafeProfile(profile: Record<string, unknown>): void {
+  for (const key of Object.keys(profile)) {
+    if (!SAFE_KEY.test(key)) throw new Error(`Invalid profile key "${key}"`);
+  }
+}
+
+export class ContactStore {
+  readonly model: Model<Contact>;
+
+  constructor(connection: Connection) {
+    const schema = new Schema<Contact>(
+      {
+        _id: { type: String, required: true },
+        channelId: { type: String, required: true },
+        userId: { type: String, required: true },
+        name: String,
+        locale: String,
+        consent: { type: Boolean, default: null },
+        consentAt: Date,
+        paused: { type: Boolean, default: false },
+        firstSeenAt: { type: Date, required: true },
+        lastInboundAt: Date,
+        reference: String,
+        profile: { type: Schema.Types.Mixed, default: {} },
+        profileUpdatedAt: Date,
+        tags: { type: [String], default: [] },
+      },
+      { versionKey: false, collection: 'contacts', minimize: false },
+    );
+    schema.index({ name: 1 });
+    schema.index({ tags: 1 });
+    this.model = (connection.models.Contact as Model<Contact>) ?? connection.model<Contact>('Contact', schema);
+  }
+
+  /** Records an inbound message: creates the contact on first contact, keeps the name and the 24-hour-window clock. */
+  async touchInbound(reference: Partial<ConversationReference>, opts: { name?: string; locale?: Locale; at?: Date } = {}): Promise<Contact> {
+    const channelId = reference.channelId ?? 'unknown';
+    const userId = reference.user?.id ?? 'unknown';
+    const at = opts.at ?? new Date();
+    const set: Partial<Contact> = { lastInboundAt: at, reference: JSON.stringify(reference) };
+    if (opts.name) set.name = opts.name.slice(0, 100);
+    if (opts.locale) set.locale = opts.locale;
+    const doc = await this.model
+      .findOneAndUpdate(
+        { _id: contactKey(channelId, userId) },
+        { $set: set, $setOnInsert: { channelId, userId, firstSeenAt: at, consent: null, paused: false, profile: {}, tags: [] } },
+        { upsert: true, new: true, lean: true },
+      )
+      .exec();
+    return doc as Contact;
+  }
+
+  async get(key: string): Promise<Contact | null> {
+    return this.model.findById(key).lean().exec() as Promise<Contact | null>;
+  }
+
+  reference(contact: Contact): Partial<ConversationReference> | undefined {
+    return contact.reference ? (JSON.parse(contact.reference) as Partial<ConversationReference>) : undefined;
+  }
+
+  async setConsent(key: string, consent: boolean): Promise<void> {
+    await this.model.updateOne({ _id: key }, { $set: { consent, consentAt: new Date() } }).exec();
+  }
+
+  async setPaused(key: string, paused: boolean): Promise<void> {
+    await this.model.updateOne({ _id: key }, { $set: { paused } }).exec();
+  }
+
+  async setLocale(key: string, locale: Locale): Promise<void> {
+    await this.model.updateOne({ _id: key }, { $set: { locale } }).exec();
+  }
+
+  /** Merges diagnostic answers into the profile (only with consent: the caller checks). */
+  async saveProfile(key: string, values: Record<string, unknown>): Promise<void> {
+    assertSafeProfile(values);
+    const set: Record<string, unknown> = { profileUpdatedAt: new Date() };
+    for (const [k, v] of Object.entries(values)) set[`profile.${k}`] = v;
+    await this.model.updateOne({ _id: key }, { $set: set }).exec();
+  }
+
+  async setTags(key: string, tags: string[]): Promise<void> {
+    await this.model.updateOne({ _id: key }, { $set: { tags } }).exec();
+  }
+
+  /** Erases the contact's personal data (the caller also erases transcripts, documents and state). */
+  async erase(key: string): Promise<void> {
+    await this.model.deleteOne({ _id: key }).exec();
+  }
+}
