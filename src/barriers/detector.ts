@@ -1,0 +1,296 @@
+/**
+ * BarrierDetector: finds "barriers" (housing, money, suicidal thoughts, ...) in
+ * one message written by a young person, in French or English.
+ *
+ * Pipeline (everything is compiled once in the constructor):
+ *  1. tokenise with offsets, fold case/accents, expand SMS spelling;
+ *  2. fuzzy-correct longer unknown words towards lexicon words;
+ *  3. run one combined regex per label over the normalised token string;
+ *  4. drop matches overlapping an exclusion (idiom, job sector, someone else's
+ *     problem), matches right after a negation cue ("pas de souci de ..."),
+ *     entries whose "requires" context is missing, and labels whose problem is
+ *     said to be over ("maintenant j'ai un studio");
+ *  5. severity = max of the evidence severities, raised by severity rules.
+ * Every kept match is returned as evidence pointing into the original text.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { BARRIER_LABELS, BarrierLabel, Detection, Evidence, Severity, SEVERITY_RANK, maxSeverity } from './types';
+import { Lexicon, validateLexicon } from './lexicon';
+import { Normaliser, Token } from './normalise';
+import { compilePattern, CompiledPattern } from './pattern';
+import { FuzzyCorrector } from './fuzzy';
+
+export { validateLexicon } from './lexicon';
+export type { Lexicon } from './lexicon';
+
+type ActiveSeverity = Exclude<Severity, 'none'>;
+
+interface CompiledEntry {
+  rule: string;
+  label: BarrierLabel;
+  severity: ActiveSeverity;
+  negatable: boolean;
+  requires: RegExp | null;
+}
+
+interface LabelMatcher {
+  label: BarrierLabel;
+  regex: RegExp;
+  /** entries[i] belongs to capture group i + 1. */
+  entries: CompiledEntry[];
+  resolution: RegExp | null;
+}
+
+interface ExclusionInfo {
+  id: string;
+  labels: Set<BarrierLabel> | null;
+}
+
+interface CompiledRule {
+  labels: BarrierLabel[];
+  context: RegExp;
+  severity: ActiveSeverity;
+}
+
+interface Span {
+  start: number; // token index, inclusive
+  end: number; // token index, exclusive
+  labels: Set<BarrierLabel> | null;
+}
+
+/** Messages longer than this are only analysed on their first MAX_CHARS characters. */
+const MAX_CHARS = 20000;
+/** How much normalised text before a match is searched for a negation cue. */
+const NEGATION_LOOKBACK = 80;
+
+function groupRegex(patterns: CompiledPattern[], flags: string): RegExp {
+  return new RegExp(patterns.map((p) => `(${p.source})`).join('|'), flags);
+}
+
+function anyRegex(patterns: CompiledPattern[]): RegExp | null {
+  return patterns.length ? new RegExp(patterns.map((p) => `(?:${p.source})`).join('|')) : null;
+}
+
+/** Index of the first defined capture group (1-based), or -1. */
+function firstGroup(m: RegExpExecArray, groups: number): number {
+  for (let i = 1; i <= groups; i++) if (m[i] !== undefined) return i;
+  return -1;
+}
+
+/** Only groups (not combined groups) are counted: pattern sources contain none. */
+export class BarrierDetector {
+  private readonly normaliser: Normaliser;
+  private readonly fuzzy: FuzzyCorrector;
+  private readonly labels: LabelMatcher[] = [];
+  private readonly exclusionRegex: RegExp | null;
+  private readonly exclusions: ExclusionInfo[] = [];
+  private readonly negation: RegExp;
+  private readonly rules: CompiledRule[] = [];
+
+  constructor(lexicon: Lexicon) {
+    this.normaliser = new Normaliser(lexicon.normalisation);
+    const compile = (p: string): CompiledPattern => compilePattern(p, this.normaliser);
+    const fuzzyWords: string[] = [];
+    const fuzzyStems: string[] = [];
+    const known = new Set<string>();
+    const remember = (c: CompiledPattern, asTarget: boolean): CompiledPattern => {
+      for (const w of c.words) known.add(w);
+      if (asTarget) {
+        fuzzyWords.push(...c.words);
+        fuzzyStems.push(...c.stems);
+      }
+      return c;
+    };
+
+    for (const lab of lexicon.labels) {
+      const items: { compiled: CompiledPattern; entry: CompiledEntry }[] = [];
+      for (const e of lab.entries) {
+        const entry: CompiledEntry = {
+          rule: `${lab.label}/${e.id}`,
+          label: lab.label,
+          severity: e.severity ?? lab.defaultSeverity,
+          negatable: e.negatable ?? true,
+          requires: e.requires ? anyRegex(e.requires.map((p) => remember(compile(p), false))) : null,
+        };
+        for (const p of e.patterns) items.push({ compiled: remember(compile(p), true), entry });
+      }
+      // At one position the first alternative wins: put the most severe first.
+      items.sort((a, b) => SEVERITY_RANK[b.entry.severity] - SEVERITY_RANK[a.entry.severity]);
+      const existing = this.labels.find((l) => l.label === lab.label);
+      const resolutions = (lab.resolutions ?? []).map((p) => remember(compile(p), false));
+      if (existing) throw new Error(`duplicate lexicon for label ${lab.label}`);
+      this.labels.push({
+        label: lab.label,
+        regex: groupRegex(items.map((i) => i.compiled), 'g'),
+        entries: items.map((i) => i.entry),
+        resolution: anyRegex(resolutions),
+      });
+    }
+    this.labels.sort((a, b) => BARRIER_LABELS.indexOf(a.label) - BARRIER_LABELS.indexOf(b.label));
+
+    const exclusionPatterns: CompiledPattern[] = [];
+    for (const ex of lexicon.exclusions.entries) {
+      for (const p of ex.patterns) {
+        exclusionPatterns.push(remember(compile(p), false));
+        this.exclusions.push({ id: ex.id, labels: ex.labels ? new Set(ex.labels) : null });
+      }
+    }
+    this.exclusionRegex = exclusionPatterns.length ? groupRegex(exclusionPatterns, 'g') : null;
+
+    const cues = lexicon.negation.cues.map((p) => remember(compile(p), false).source);
+    const fillers = lexicon.negation.fillers.flatMap((f) => this.normaliser.normaliseLexiconWord(f));
+    for (const f of fillers) known.add(f);
+    const fillerRe = fillers.length ? `(?:(?:${fillers.join('|')}) ){0,${lexicon.negation.maxFillers}}` : '';
+    this.negation = new RegExp(`(?:${cues.join('|')})${fillerRe}$`);
+
+    for (const r of lexicon.severity.rules) {
+      const context = anyRegex(r.context.map((p) => remember(compile(p), false)));
+      if (context) this.rules.push({ labels: r.labels, context, severity: r.severity });
+    }
+
+    this.fuzzy = new FuzzyCorrector(fuzzyWords, fuzzyStems, known, lexicon.normalisation.fuzzy);
+  }
+
+  /** Loads and validates every JSON file of a lexicon directory (see dialogs/barriers/README.md). */
+  static loadFromDir(dir: string): BarrierDetector {
+    const result = validateLexicon(loadLexiconData(dir));
+    if (!result.ok) throw new Error(`Invalid barrier lexicon in ${dir}:\n  ${result.errors.join('\n  ')}`);
+    return new BarrierDetector(result.lexicon);
+  }
+
+  detect(text: string): Detection {
+    const input = typeof text === 'string' ? (text.length > MAX_CHARS ? text.slice(0, MAX_CHARS) : text) : '';
+    const tokens = this.normaliser.tokenize(input);
+    if (!tokens.length) return { labels: [], severity: 'none', evidence: [] };
+
+    // Normalised string: every token followed by one space; offsets[i] = start of token i.
+    const offsets: number[] = new Array<number>(tokens.length);
+    let norm = '';
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i];
+      const form = t.norm.length > 1 ? this.fuzzy.correct(t.norm) : t.norm;
+      offsets[i] = norm.length;
+      norm += form + ' ';
+    }
+    const tokenAt = (charOffset: number): number => {
+      let lo = 0;
+      let hi = offsets.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (offsets[mid] <= charOffset) lo = mid;
+        else hi = mid - 1;
+      }
+      return lo;
+    };
+    const spanOf = (m: RegExpExecArray): { start: number; end: number } => {
+      const matched = m[0].trimEnd();
+      return { start: tokenAt(m.index), end: tokenAt(m.index + Math.max(matched.length - 1, 0)) + 1 };
+    };
+
+    const excluded: Span[] = [];
+    if (this.exclusionRegex) {
+      this.scan(this.exclusionRegex, norm, (m) => {
+        const g = firstGroup(m, this.exclusions.length);
+        if (g > 0) excluded.push({ ...spanOf(m), labels: this.exclusions[g - 1].labels });
+      });
+    }
+
+    const evidence: Evidence[] = [];
+    const found = new Map<BarrierLabel, ActiveSeverity>();
+    for (const lab of this.labels) {
+      const kept: { entry: CompiledEntry; start: number; end: number }[] = [];
+      this.scan(lab.regex, norm, (m) => {
+        const g = firstGroup(m, lab.entries.length);
+        if (g < 0) return;
+        const entry = lab.entries[g - 1];
+        const span = spanOf(m);
+        if (excluded.some((x) => x.start < span.end && span.start < x.end && (!x.labels || x.labels.has(lab.label)))) return;
+        if (entry.negatable && this.isNegated(norm, m.index)) return;
+        if (entry.requires && !entry.requires.test(norm)) return;
+        kept.push({ entry, ...span });
+      });
+      if (!kept.length) continue;
+      if (lab.resolution && lab.resolution.test(norm)) continue;
+      let severity: ActiveSeverity = 'normal';
+      for (const k of kept) {
+        severity = maxSeverity(severity, k.entry.severity) as ActiveSeverity;
+        evidence.push(toEvidence(input, tokens, lab.label, k.entry.rule, k.start, k.end));
+      }
+      found.set(lab.label, severity);
+    }
+
+    let severity: Severity = 'none';
+    for (const s of found.values()) severity = maxSeverity(severity, s);
+    for (const rule of this.rules) {
+      if (SEVERITY_RANK[rule.severity] <= SEVERITY_RANK[severity]) continue;
+      if (rule.labels.some((l) => found.has(l)) && rule.context.test(norm)) severity = rule.severity;
+    }
+    const labels = BARRIER_LABELS.filter((l) => found.has(l));
+    evidence.sort((a, b) => a.start - b.start || BARRIER_LABELS.indexOf(a.label) - BARRIER_LABELS.indexOf(b.label));
+    return { labels, severity, evidence };
+  }
+
+  /** Calls onMatch for the first alternative matching at every token position. */
+  private scan(regex: RegExp, norm: string, onMatch: (m: RegExpExecArray) => void): void {
+    regex.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = regex.exec(norm)) !== null) {
+      onMatch(m);
+      regex.lastIndex = m.index + 1;
+    }
+  }
+
+  private isNegated(norm: string, matchIndex: number): boolean {
+    const from = Math.max(0, matchIndex - NEGATION_LOOKBACK);
+    let before = norm.slice(from, matchIndex);
+    if (from > 0) before = before.slice(before.indexOf(' ') + 1); // drop a partial token
+    return this.negation.test(before);
+  }
+}
+
+function toEvidence(text: string, tokens: Token[], label: BarrierLabel, rule: string, start: number, end: number): Evidence {
+  const s = tokens[start].start;
+  const e = tokens[end - 1].end;
+  return { label, text: text.slice(s, e), start: s, end: e, rule };
+}
+
+/**
+ * Reads a lexicon directory: normalisation.json, negation.json, exclusions.json,
+ * severity.json and labels/*.json. Each part gets a "source" (its file name) so
+ * validation errors can name the file. Unreadable JSON is reported as an error
+ * object that fails validation with the file name.
+ */
+export function loadLexiconData(dir: string): unknown {
+  const read = (rel: string): unknown => {
+    const file = path.join(dir, rel);
+    let raw: string;
+    try {
+      raw = fs.readFileSync(file, 'utf8');
+    } catch {
+      throw new Error(`${rel}: cannot read ${file}`);
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(raw);
+    } catch (e) {
+      throw new Error(`${rel}: invalid JSON: ${(e as Error).message}`);
+    }
+    if (data && typeof data === 'object' && !Array.isArray(data)) return { ...(data as Record<string, unknown>), source: rel };
+    return data;
+  };
+  const labelDir = path.join(dir, 'labels');
+  const labelFiles = fs.existsSync(labelDir)
+    ? fs.readdirSync(labelDir).filter((f) => f.endsWith('.json')).sort()
+    : [];
+  return {
+    normalisation: read('normalisation.json'),
+    negation: read('negation.json'),
+    exclusions: read('exclusions.json'),
+    severity: read('severity.json'),
+    labels: labelFiles.map((f) => read(`labels/${f}`)),
+  };
+}
+
+/** Default lexicon directory of this repository. */
+export const DEFAULT_LEXICON_DIR = path.resolve(__dirname, '..', '..', 'dialogs', 'barriers');

@@ -1,0 +1,112 @@
+/**
+ * Bounded fuzzy matching of input words against the lexicon vocabulary, for
+ * typos in longer words ("depresion", "angoise", "sucider"). Short words are
+ * never corrected: too many real words are one edit away from each other.
+ */
+
+/** Optimal string alignment distance (Damerau-Levenshtein with adjacent transpositions), capped. */
+export function editDistance(a: string, b: string, max: number): number {
+  const la = a.length;
+  const lb = b.length;
+  if (Math.abs(la - lb) > max) return max + 1;
+  let prev2: number[] = new Array<number>(lb + 1).fill(0);
+  let prev: number[] = Array.from({ length: lb + 1 }, (_, j) => j);
+  let cur: number[] = new Array<number>(lb + 1).fill(0);
+  for (let i = 1; i <= la; i++) {
+    cur[0] = i;
+    let rowMin = cur[0];
+    for (let j = 1; j <= lb; j++) {
+      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+      let v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) {
+        v = Math.min(v, prev2[j - 2] + 1);
+      }
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > max) return max + 1;
+    const tmp = prev2;
+    prev2 = prev;
+    prev = cur;
+    cur = tmp;
+  }
+  return prev[lb];
+}
+
+export interface FuzzyOptions {
+  minLength: number;
+  longLength: number;
+  protectedWords: Iterable<string>;
+}
+
+export class FuzzyCorrector {
+  private readonly byFirst = new Map<string, string[]>();
+  private readonly stemsByFirst = new Map<string, string[]>();
+  private readonly known: Set<string>;
+  private readonly stems: string[];
+  private readonly cache = new Map<string, string | null>();
+  private static readonly CACHE_MAX = 10000;
+
+  constructor(words: Iterable<string>, stems: Iterable<string>, knownWords: Iterable<string>, private readonly options: FuzzyOptions) {
+    const vocab = new Set<string>();
+    for (const w of words) if (w.length >= options.minLength && /^[a-z]+$/.test(w)) vocab.add(w);
+    for (const w of [...vocab].sort()) {
+      const list = this.byFirst.get(w[0]) ?? [];
+      list.push(w);
+      this.byFirst.set(w[0], list);
+    }
+    this.stems = [...new Set([...stems].filter((s) => s.length >= options.minLength && /^[a-z]+$/.test(s)))].sort();
+    for (const s of this.stems) {
+      const list = this.stemsByFirst.get(s[0]) ?? [];
+      list.push(s);
+      this.stemsByFirst.set(s[0], list);
+    }
+    this.known = new Set([...knownWords, ...options.protectedWords]);
+  }
+
+  private maxDistance(len: number): number {
+    return len >= this.options.longLength ? 2 : 1;
+  }
+
+  /** Returns the corrected word, or the word itself when no unambiguous correction exists. */
+  correct(word: string): string {
+    if (word.length < this.options.minLength || this.known.has(word) || !/^[a-z]+$/.test(word)) return word;
+    const cached = this.cache.get(word);
+    if (cached !== undefined) return cached ?? word;
+    const result = this.compute(word);
+    if (this.cache.size >= FuzzyCorrector.CACHE_MAX) this.cache.clear();
+    this.cache.set(word, result);
+    return result ?? word;
+  }
+
+  private compute(word: string): string | null {
+    const first = word[0];
+    // Already covered by a prefix stem ("frappait" for "frapp*"): nothing to correct.
+    for (const s of this.stemsByFirst.get(first) ?? []) if (word.startsWith(s)) return null;
+    const max = this.maxDistance(word.length);
+    let best: string | null = null;
+    let bestD = max + 1;
+    let ambiguous = false;
+    for (const w of this.byFirst.get(first) ?? []) {
+      if (Math.abs(w.length - word.length) > max) continue;
+      const d = editDistance(word, w, Math.min(max, this.maxDistance(w.length)));
+      if (d < bestD) {
+        best = w;
+        bestD = d;
+        ambiguous = false;
+      } else if (d === bestD && d <= max && w !== best) {
+        ambiguous = true;
+      }
+    }
+    if (best !== null && bestD <= max && !ambiguous) return best;
+    // Typos inside a stem: "scarrifie" vs "scarifi*" -> "scarifie".
+    for (const s of this.stemsByFirst.get(first) ?? []) {
+      if (s.length < this.options.minLength || word.length <= s.length) continue;
+      for (const len of [s.length - 1, s.length, s.length + 1]) {
+        if (len < 2 || len > word.length) continue;
+        if (editDistance(word.slice(0, len), s, 1) <= 1) return s + word.slice(len);
+      }
+    }
+    return null;
+  }
+}

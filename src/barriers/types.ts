@@ -1,0 +1,48 @@
+/**
+ * Public types of the barrier detector.
+ *
+ * A "barrier" is anything that stops a young person from moving forward on a
+ * job question (housing, money, health, ...). The detector is pure and
+ * deterministic: the same text and the same lexicon always give the same result.
+ */
+
+export const BARRIER_LABELS = [
+  'suicidal',
+  'violence',
+  'psychological',
+  'housing',
+  'financial',
+  'health',
+  'addiction',
+  'administrative',
+  'family',
+  'digital',
+  'mobility',
+  'human_request',
+] as const;
+export type BarrierLabel = typeof BARRIER_LABELS[number];
+
+export type Severity = 'urgent' | 'high' | 'normal' | 'none';
+
+/** One piece of evidence: which span of the ORIGINAL text triggered which rule. */
+export interface Evidence {
+  label: BarrierLabel;
+  /** Exact substring of the original text (text.slice(start, end)). */
+  text: string;
+  start: number;
+  end: number;
+  /** Rule identifier, e.g. "housing/street". */
+  rule: string;
+}
+
+export interface Detection {
+  labels: BarrierLabel[];
+  severity: Severity;
+  evidence: Evidence[];
+}
+
+export const SEVERITY_RANK: Record<Severity, number> = { none: 0, normal: 1, high: 2, urgent: 3 };
+
+export function maxSeverity(a: Severity, b: Severity): Severity {
+  return SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b;
+}
