@@ -87,6 +87,7 @@ export class BarrierDetector {
   private readonly exclusions: ExclusionInfo[] = [];
   private readonly negation: RegExp;
   private readonly rules: CompiledRule[] = [];
+  private readonly subsumptions: { label: BarrierLabel; drops: BarrierLabel[] }[];
 
   constructor(lexicon: Lexicon) {
     this.normaliser = new Normaliser(lexicon.normalisation);
@@ -149,6 +150,7 @@ export class BarrierDetector {
       if (context) this.rules.push({ labels: r.labels, context, severity: r.severity });
     }
 
+    this.subsumptions = (lexicon.severity.subsumptions ?? []).map((s) => ({ label: s.label, drops: s.drops }));
     this.fuzzy = new FuzzyCorrector(fuzzyWords, fuzzyStems, known, lexicon.normalisation.fuzzy);
   }
 
@@ -200,11 +202,16 @@ export class BarrierDetector {
     const found = new Map<BarrierLabel, ActiveSeverity>();
     for (const lab of this.labels) {
       const kept: { entry: CompiledEntry; start: number; end: number }[] = [];
+      // A match decides for its whole span: shorter matches inside it (e.g. "suicide"
+      // inside a negated "pensé au suicide") are not considered again.
+      let coveredUntil = 0;
       this.scan(lab.regex, norm, (m) => {
         const g = firstGroup(m, lab.entries.length);
         if (g < 0) return;
         const entry = lab.entries[g - 1];
         const span = spanOf(m);
+        if (span.start < coveredUntil) return;
+        coveredUntil = span.end;
         if (excluded.some((x) => x.start < span.end && span.start < x.end && (!x.labels || x.labels.has(lab.label)))) return;
         if (entry.negatable && this.isNegated(norm, m.index)) return;
         if (entry.requires && !entry.requires.test(norm)) return;
@@ -220,6 +227,11 @@ export class BarrierDetector {
       found.set(lab.label, severity);
     }
 
+    const dropped = new Set<BarrierLabel>();
+    for (const sub of this.subsumptions) if (found.has(sub.label)) for (const l of sub.drops) if (l !== sub.label) dropped.add(l);
+    for (const l of dropped) found.delete(l);
+    const kept = dropped.size ? evidence.filter((e) => !dropped.has(e.label)) : evidence;
+
     let severity: Severity = 'none';
     for (const s of found.values()) severity = maxSeverity(severity, s);
     for (const rule of this.rules) {
@@ -227,8 +239,8 @@ export class BarrierDetector {
       if (rule.labels.some((l) => found.has(l)) && rule.context.test(norm)) severity = rule.severity;
     }
     const labels = BARRIER_LABELS.filter((l) => found.has(l));
-    evidence.sort((a, b) => a.start - b.start || BARRIER_LABELS.indexOf(a.label) - BARRIER_LABELS.indexOf(b.label));
-    return { labels, severity, evidence };
+    kept.sort((a, b) => a.start - b.start || BARRIER_LABELS.indexOf(a.label) - BARRIER_LABELS.indexOf(b.label));
+    return { labels, severity, evidence: kept };
   }
 
   /** Calls onMatch for the first alternative matching at every token position. */

@@ -97,6 +97,10 @@ export const severitySchema = z
     source: z.string().optional(),
     description: z.string().optional(),
     rules: z.array(severityRuleSchema),
+    /** When `label` is detected, the labels in `drops` are not reported (e.g. suicidal implies psychological). */
+    subsumptions: z
+      .array(z.object({ label: labelSchema, drops: z.array(labelSchema).min(1), note: z.string().optional() }).strict())
+      .optional(),
   })
   .strict();
 

@@ -101,6 +101,11 @@ export class Normaliser {
       const parts = folded.match(/[0-9]+|[a-z]+/g) ?? [];
       // An elided word ("c" in "c'est", "j" in "j'ai") is already complete: no SMS expansion.
       const elided = APOSTROPHES.has(text[end] ?? '');
+      const whole = elided ? undefined : this.sms.get(folded);
+      if (whole) {
+        for (const w of whole) out.push({ norm: w, start, end }); // "qq1", "r1"
+        continue;
+      }
       for (const part of parts) {
         if (elided) out.push({ norm: part, start, end });
         else for (const w of this.expandWord(part)) out.push({ norm: w, start, end });

@@ -73,6 +73,7 @@ export function compilePattern(pattern: string, normaliser: Normaliser): Compile
       } else if (t === ',' || t === '.') {
         seq.push({ kind: 'punct', value: t });
       } else {
+        if (/[^\p{L}\p{N}\p{M}'’\-*=€]/u.test(t)) throw new PatternSyntaxError(`unexpected character in "${t}" (use [..] for optional parts)`);
         const exact = t.startsWith('=');
         const prefix = t.endsWith('*');
         const body = t.slice(exact ? 1 : 0, prefix ? -1 : undefined);
@@ -96,7 +97,7 @@ export function compilePattern(pattern: string, normaliser: Normaliser): Compile
   const canBeEmpty = (seq: Node[]): boolean =>
     seq.every((n) => n.kind === 'gap' || (n.kind === 'alt' && (n.optional || n.options.some(canBeEmpty))));
   if (canBeEmpty(root)) throw new PatternSyntaxError('pattern can match nothing');
-  if (root[0].kind === 'gap' || root[root.length - 1].kind === 'gap') throw new PatternSyntaxError('pattern must not start or end with a gap');
+  if (root[0].kind === 'gap') throw new PatternSyntaxError('pattern must not start with a gap');
 
   const emit = (seq: Node[]): string =>
     seq
