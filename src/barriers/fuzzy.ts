@@ -33,6 +33,9 @@ export function editDistance(a: string, b: string, max: number): number {
   return prev[lb];
 }
 
+const ELIDABLE = new Set(['d', 'l', 'm', 't', 's', 'n', 'j']);
+const VOWEL_START = /^[aeiouyh]/;
+
 export interface FuzzyOptions {
   minLength: number;
   longLength: number;
@@ -70,7 +73,7 @@ export class FuzzyCorrector {
 
   /** Returns the corrected word, or the word itself when no unambiguous correction exists. */
   correct(word: string): string {
-    if (word.length < this.options.minLength || this.known.has(word) || !/^[a-z]+$/.test(word)) return word;
+    if (word.length < 5 || this.known.has(word) || !/^[a-z]+$/.test(word)) return word;
     const cached = this.cache.get(word);
     if (cached !== undefined) return cached ?? word;
     const result = this.compute(word);
@@ -80,6 +83,18 @@ export class FuzzyCorrector {
   }
 
   private compute(word: string): string | null {
+    // Elision written without apostrophe: "dangoisse" = "d angoisse", "largent" = "l argent".
+    if (ELIDABLE.has(word[0]) && VOWEL_START.test(word.slice(1)) && word.length >= 5) {
+      const rest = word.slice(1);
+      if (this.known.has(rest)) return `${word[0]} ${rest}`;
+      const fixed = rest.length >= 7 ? this.correctDirect(rest) : null;
+      if (fixed !== null) return `${word[0]} ${fixed}`;
+    }
+    return this.correctDirect(word);
+  }
+
+  private correctDirect(word: string): string | null {
+    if (word.length < this.options.minLength) return null;
     const first = word[0];
     // Already covered by a prefix stem ("frappait" for "frapp*"): nothing to correct.
     for (const s of this.stemsByFirst.get(first) ?? []) if (word.startsWith(s)) return null;

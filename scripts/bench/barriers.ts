@@ -1,0 +1,45 @@
+/**
+ * Micro-benchmark of the barrier detector: median and p95 microseconds per
+ * message over the dev corpus (plus a few synthetic long messages).
+ * Usage: npx tsx scripts/bench/barriers.ts [corpus.jsonl]
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { performance } from 'perf_hooks';
+import { BarrierDetector, DEFAULT_LEXICON_DIR } from '../../src/barriers/detector';
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+const corpus = path.resolve(process.argv[2] ?? process.env.BARRIERS_CORPUS ?? path.join(repoRoot, '..', 'shared', 'corpus', 'barriers-dev.jsonl'));
+const texts: string[] = fs.existsSync(corpus)
+  ? fs.readFileSync(corpus, 'utf8').split('\n').filter(Boolean).map((l) => String((JSON.parse(l) as { text?: unknown }).text ?? ''))
+  : ["j'ai pas de logement et je dors chez des potes", 'je veux bosser dans la santé', 'g envie de mourir'];
+
+const t0 = performance.now();
+const detector = BarrierDetector.loadFromDir(DEFAULT_LEXICON_DIR);
+const loadMs = performance.now() - t0;
+
+const percentile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+function measure(inputs: string[], rounds: number): number[] {
+  for (const t of inputs) detector.detect(t); // warm-up (JIT)
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const t of inputs) {
+      const s = performance.now();
+      detector.detect(t);
+      times.push((performance.now() - s) * 1000);
+    }
+  }
+  return times;
+}
+
+const times = measure(texts, 20);
+console.log(`lexicon load + compile: ${loadMs.toFixed(1)} ms`);
+console.log(`corpus messages: ${texts.length} x 20 rounds`);
+console.log(`median: ${percentile(times, 50).toFixed(1)} µs/message   p95: ${percentile(times, 95).toFixed(1)} µs   max: ${Math.max(...times).toFixed(1)} µs`);
+const long = ['je cherche un stage dans la vente et '.repeat(270).slice(0, 10000)];
+const longTimes = measure(long, 20);
+console.log(`10,000-char message: median ${percentile(longTimes, 50).toFixed(0)} µs`);
