@@ -64,8 +64,9 @@ const MAX_CHARS = 20000;
 /** How much normalised text before a match is searched for a negation cue. */
 const NEGATION_LOOKBACK = 80;
 
-function groupRegex(patterns: CompiledPattern[], flags: string): RegExp {
-  return new RegExp(patterns.map((p) => `(${p.source})`).join('|'), flags);
+/** One capture group per pattern; sticky, to be run at token starts only. */
+function groupRegex(patterns: CompiledPattern[]): RegExp {
+  return new RegExp(patterns.map((p) => `(${p.body})`).join('|'), 'y');
 }
 
 function anyRegex(patterns: CompiledPattern[]): RegExp | null {
@@ -123,7 +124,7 @@ export class BarrierDetector {
       if (existing) throw new Error(`duplicate lexicon for label ${lab.label}`);
       this.labels.push({
         label: lab.label,
-        regex: groupRegex(items.map((i) => i.compiled), 'g'),
+        regex: groupRegex(items.map((i) => i.compiled)),
         entries: items.map((i) => i.entry),
         resolution: anyRegex(resolutions),
       });
@@ -137,7 +138,7 @@ export class BarrierDetector {
         this.exclusions.push({ id: ex.id, labels: ex.labels ? new Set(ex.labels) : null });
       }
     }
-    this.exclusionRegex = exclusionPatterns.length ? groupRegex(exclusionPatterns, 'g') : null;
+    this.exclusionRegex = exclusionPatterns.length ? groupRegex(exclusionPatterns) : null;
 
     const cues = lexicon.negation.cues.map((p) => remember(compile(p), false).source);
     const fillers = lexicon.negation.fillers.flatMap((f) => this.normaliser.normaliseLexiconWord(f));
@@ -192,7 +193,7 @@ export class BarrierDetector {
 
     const excluded: Span[] = [];
     if (this.exclusionRegex) {
-      this.scan(this.exclusionRegex, norm, (m) => {
+      this.scan(this.exclusionRegex, norm, offsets, (m) => {
         const g = firstGroup(m, this.exclusions.length);
         if (g > 0) excluded.push({ ...spanOf(m), labels: this.exclusions[g - 1].labels });
       });
@@ -205,12 +206,12 @@ export class BarrierDetector {
       // A match decides for its whole span: shorter matches inside it (e.g. "suicide"
       // inside a negated "pensé au suicide") are not considered again.
       let coveredUntil = 0;
-      this.scan(lab.regex, norm, (m) => {
+      this.scan(lab.regex, norm, offsets, (m) => {
         const g = firstGroup(m, lab.entries.length);
         if (g < 0) return;
         const entry = lab.entries[g - 1];
         const span = spanOf(m);
-        if (span.start < coveredUntil) return;
+        if (span.start < coveredUntil) return coveredUntil;
         coveredUntil = span.end;
         if (excluded.some((x) => x.start < span.end && span.start < x.end && (!x.labels || x.labels.has(lab.label)))) return;
         if (entry.negatable && this.isNegated(norm, m.index)) return;
@@ -243,13 +244,18 @@ export class BarrierDetector {
     return { labels, severity, evidence: kept };
   }
 
-  /** Calls onMatch for the first alternative matching at every token position. */
-  private scan(regex: RegExp, norm: string, onMatch: (m: RegExpExecArray) => void): void {
-    regex.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = regex.exec(norm)) !== null) {
-      onMatch(m);
-      regex.lastIndex = m.index + 1;
+  /**
+   * Runs a sticky regex at every token start and calls onMatch for the first
+   * alternative matching there. onMatch returns the token index where the next
+   * attempt may start (to skip tokens already covered), or nothing.
+   */
+  private scan(regex: RegExp, norm: string, offsets: number[], onMatch: (m: RegExpExecArray) => number | void): void {
+    for (let i = 0; i < offsets.length; i++) {
+      regex.lastIndex = offsets[i];
+      const m = regex.exec(norm);
+      if (m === null) continue;
+      const next = onMatch(m);
+      if (typeof next === 'number' && next - 1 > i) i = next - 1;
     }
   }
 

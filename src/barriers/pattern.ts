@@ -17,8 +17,10 @@ import type { Normaliser } from './normalise';
 export class PatternSyntaxError extends Error {}
 
 export interface CompiledPattern {
-  /** Regex source (no flags). */
+  /** Regex source (no flags), anchored on a token start by a lookbehind. */
   source: string;
+  /** Same without the lookbehind, for sticky matching at known token starts. */
+  body: string;
   /** Literal words usable as fuzzy-matching targets. */
   words: string[];
   /** Prefix stems (from "word*") usable as fuzzy-matching targets. */
@@ -117,5 +119,6 @@ export function compilePattern(pattern: string, normaliser: Normaliser): Compile
       })
       .join('');
 
-  return { source: `(?<![^ ])${emit(root)}`, words, stems };
+  const body = emit(root);
+  return { source: `(?<![^ ])${body}`, body, words, stems };
 }
