@@ -7,4 +7,6 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/globalSetup.js',
   globalTeardown: '<rootDir>/test/support/globalTeardown.js',
   testTimeout: 30000,
+  // A leaked handle must never hang CI; tests close what they open.
+  forceExit: true,
 };

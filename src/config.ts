@@ -1,4 +1,6 @@
+import { randomBytes } from 'crypto';
 import { z } from 'zod';
+import { parseOpeningHours } from './handoff/openingHours';
 
 /**
  * The one validated configuration of the service. Every variable is read here,
@@ -19,6 +21,8 @@ const schema = z.object({
   PORT: port(3978),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   PUBLIC_BASE_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  /** HMAC secret of the download links of generated PDFs (/files/:id/:token). Required in production; random per boot otherwise. */
+  FILES_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
 
   MicrosoftAppId: optionalString,
   MicrosoftAppPassword: optionalString,
@@ -32,8 +36,56 @@ const schema = z.object({
   DB_TIMEOUT_MS: positiveInt(3000),
 
   MAX_MESSAGE_CHARS: positiveInt(4000),
+
+  MEDIATOR_HOURS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .default('mon-fri 09:00-18:00')
+      .superRefine((v, ctx) => {
+        try {
+          parseOpeningHours(v);
+        } catch (err) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+        }
+      }),
+  ),
+  MEDIATOR_TIMEZONE: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .default('Europe/Paris')
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be an IANA time zone such as Europe/Paris'),
+  ),
+  HIGH_SEVERITY_POLICY: z.preprocess(emptyToUndefined, z.enum(['offer', 'handoff']).default('offer')),
+  HANDOFF_ACK_MINUTES: positiveInt(30),
   MAX_BODY_BYTES: positiveInt(262144),
   TRUST_PROXY: bool(false),
+
+  // Meta channels (WhatsApp Cloud API, Messenger). A channel missing one of its variables is disabled.
+  WHATSAPP_APP_SECRET: optionalString,
+  WHATSAPP_VERIFY_TOKEN: optionalString,
+  WHATSAPP_ACCESS_TOKEN: optionalString,
+  WHATSAPP_PHONE_NUMBER_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\d{1,32}$/, 'must be the numeric phone number id').optional()),
+  WHATSAPP_TEMPLATE_FOLLOWUP: optionalString,
+  WHATSAPP_TEMPLATE_MEDIATOR_REPLY: optionalString,
+  WHATSAPP_TEMPLATE_LANG_FR: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a WhatsApp language code such as fr or en_US').default('fr')),
+  WHATSAPP_TEMPLATE_LANG_EN: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a WhatsApp language code such as fr or en_US').default('en')),
+  MESSENGER_APP_SECRET: optionalString,
+  MESSENGER_VERIFY_TOKEN: optionalString,
+  MESSENGER_PAGE_ACCESS_TOKEN: optionalString,
+  META_GRAPH_URL: z.preprocess(emptyToUndefined, z.string().url().default('https://graph.facebook.com/v21.0')),
+  META_SEND_RETRIES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(10).default(3)),
+  META_RETRY_BASE_MS: positiveInt(500),
+  META_REQUEST_TIMEOUT_MS: positiveInt(10000),
+  CHANNEL_REORDER_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(10000).default(300)),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -59,6 +111,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (cfg.MicrosoftAppType === 'SingleTenant' && !cfg.MicrosoftAppTenantId) {
     throw new ConfigError('MicrosoftAppTenantId', 'is required when MicrosoftAppType is SingleTenant');
+  }
+  if (!cfg.FILES_SECRET) {
+    if (cfg.NODE_ENV === 'production') throw new ConfigError('FILES_SECRET', 'is required in production (download links of generated documents)');
+    // Outside production a random secret per boot is fine: links just stop working after a restart.
+    cfg.FILES_SECRET = randomBytes(32).toString('base64url');
   }
   return cfg;
 }

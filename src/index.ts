@@ -16,10 +16,28 @@ import { MongoTranscriptStore } from './transcript/transcriptStore';
 import { TranscriptMiddleware } from './transcript/transcriptMiddleware';
 import { Texts } from './i18n';
 import { DeclicBot } from './bot/declicBot';
+import { MainDialog } from './dialogs/mainDialog';
+import { FlowRegistry } from './dialogs/scripts/loader';
+import { SectorCatalog, StructureDirectory } from './dialogs/data';
+import type { PrivacyPort } from './dialogs/ports';
+import { DocumentService } from './documents/documentService';
+import { registerFileRoutes } from './documents/fileRoutes';
+import { contactKey } from './contacts/contactStore';
 import { createTurnErrorHandler } from './bot/turnError';
 import { DeclicCloudAdapter } from './bot/cloudAdapter';
 import { createHttpServer } from './http/server';
 import { registerBotRoutes, registerHealthRoutes } from './http/botRoutes';
+import { setupChannels } from './channels/setup';
+import { BarrierDetector } from './barriers/detector';
+import { ContactStore } from './contacts/contactStore';
+import { CasLocks } from './db/casLocks';
+import { ConversationStore } from './handoff/conversationStore';
+import { HandoffEvents } from './handoff/events';
+import { HandoffService } from './handoff/handoffService';
+import { OpeningHours } from './handoff/openingHours';
+import { BarrierGate } from './bot/barrierGate';
+import { GuardedBot } from './bot/guardedBot';
+import type { ChannelRegistry } from './channels/registry';
 
 export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
@@ -29,6 +47,12 @@ export interface RunningService {
   port: number;
   db: Database;
   transcripts: MongoTranscriptStore;
+  /** WhatsApp / Messenger adapters by channelId, for proactive sends (handoff, follow-ups). */
+  channels: ChannelRegistry;
+  handoff: HandoffService;
+  conversations: ConversationStore;
+  contacts: ContactStore;
+  events: HandoffEvents;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -64,9 +88,30 @@ export async function start(opts: StartOptions = {}): Promise<RunningService> {
     throw new Error(`Cannot reach the database: ${(err as Error).message}`);
   }
 
+  try {
+    return await compose(config, logger, db, embedded);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    await embedded?.stop();
+    throw err;
+  }
+}
+
+async function compose(config: Config, logger: Logger, db: Database, embedded: EmbeddedFerretDB | undefined): Promise<RunningService> {
   const texts = Texts.loadFromDir(path.join(ROOT, 'locales'));
   const storage = new MongoStorage(db.connection);
   const transcripts = new MongoTranscriptStore(db.connection);
+  const locks = new CasLocks(db.connection);
+  const contacts = new ContactStore(db.connection);
+  const conversations = new ConversationStore(db.connection, locks);
+  const events = new HandoffEvents();
+  const detector = BarrierDetector.loadFromDir(path.join(ROOT, 'dialogs', 'barriers'));
+  // Dialog scripts are validated here: a broken script stops the start-up with the file and path of each error.
+  const flows = FlowRegistry.load(ROOT, texts);
+  const structures = StructureDirectory.load(path.join(ROOT, 'dialogs', 'data', 'missions-locales.json'));
+  const sectors = SectorCatalog.load(path.join(ROOT, 'dialogs', 'data', 'sectors.yaml'), texts);
+  // `url` is known once the server listens (below), before any document is generated.
+  const documents = new DocumentService(db.connection, { secret: config.FILES_SECRET!, baseUrl: () => config.PUBLIC_BASE_URL ?? url });
   await db.syncIndexes();
 
   const conversationState = new ConversationState(storage);
@@ -79,14 +124,56 @@ export async function start(opts: StartOptions = {}): Promise<RunningService> {
     MicrosoftAppTenantId: config.MicrosoftAppTenantId ?? '',
   });
   const adapter = new DeclicCloudAdapter(auth);
-  adapter.use(new TranscriptMiddleware(transcripts));
+  // Every middleware goes in this list: the WhatsApp and Messenger adapters use the same.
+  const middleware = [new TranscriptMiddleware(transcripts)];
+  adapter.use(...middleware);
   adapter.onTurnError = createTurnErrorHandler(logger, texts);
 
-  const bot = new DeclicBot(conversationState, userState, texts);
+  // replaced by the privacy service: erases the contact, its documents and this conversation's transcript.
+  const privacy: PrivacyPort = {
+    async eraseUser(context) {
+      const a = context.activity;
+      const key = contactKey(a.channelId ?? 'unknown', a.from?.id ?? 'unknown');
+      await documents.deleteForContact(key);
+      await transcripts.deleteTranscript(a.channelId ?? 'unknown', a.conversation?.id ?? 'unknown');
+      await contacts.erase(key);
+      logger.info({ channelId: a.channelId }, 'young person erased their data');
+    },
+  };
+  const mainDialog = new MainDialog({
+    flows,
+    texts,
+    contacts,
+    documents,
+    // The handoff service is built below; the port only calls it during a turn.
+    handoff: { requestHuman: (context, reason) => handoff.requestHuman(context, reason) },
+    privacy,
+    structures,
+    sectors,
+    logger,
+  });
+  const bot = new DeclicBot(conversationState, userState, mainDialog);
 
   const server = createHttpServer({ logger, maxBodyBytes: config.MAX_BODY_BYTES });
   registerHealthRoutes(server, { ping: () => db.ping(config.DB_TIMEOUT_MS) });
-  registerBotRoutes(server, { adapter, bot, logger });
+  registerFileRoutes(server, { documents, logger });
+  // The channels run the guarded bot, built right below (it needs the channel registry to reach young people).
+  const channels = await setupChannels({ config, logger, connection: db.connection, server, transcripts, texts, logic: (ctx) => guarded.run(ctx), middleware, onTurnError: adapter.onTurnError });
+  const handoff = new HandoffService({
+    conversations,
+    contacts,
+    transcripts,
+    texts,
+    hours: new OpeningHours(config.MEDIATOR_HOURS, config.MEDIATOR_TIMEZONE),
+    events,
+    channels: channels.registry,
+    botAdapter: adapter,
+    botAppId: config.MicrosoftAppId ?? '',
+    logger,
+  });
+  const gate = new BarrierGate({ detector, handoff, conversations, contacts, events, texts, highPolicy: config.HIGH_SEVERITY_POLICY, ackEveryMs: config.HANDOFF_ACK_MINUTES * 60000, logger });
+  const guarded = new GuardedBot(gate, handoff, bot);
+  registerBotRoutes(server, { adapter, bot: guarded, logger });
 
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, () => resolve()));
   const port = (server.address() as AddressInfo).port;
@@ -100,11 +187,17 @@ export async function start(opts: StartOptions = {}): Promise<RunningService> {
     port,
     db,
     transcripts,
+    channels: channels.registry,
+    handoff,
+    conversations,
+    contacts,
+    events,
     logger,
     async close() {
       if (closed) return;
       closed = true;
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await channels.close();
       await db.close().catch(() => undefined);
       await embedded?.stop();
     },

@@ -1,56 +1,24 @@
 import { ActivityHandler, BotState, StatePropertyAccessor, TurnContext } from 'botbuilder';
-import { pickLocale, Texts } from '../i18n';
+import type { DialogState } from 'botbuilder-dialogs';
 
-interface UserProfile {
-  name?: string;
-  firstSeen?: string;
+/** The scripted conversation (src/dialogs/mainDialog.ts MainDialog). */
+export interface DialogRunner {
+  run(context: TurnContext, dialogState: StatePropertyAccessor<DialogState>): Promise<void>;
 }
 
-interface ConversationData {
-  askedName?: boolean;
-}
-
-/** Extracts a first name from "je m'appelle Inès", "moi c'est Yanis", "my name is Sam" or a bare "Inès". */
-export function extractName(text: string): string | undefined {
-  const cleaned = text
-    .trim()
-    .replace(/^(bonjour|salut|slt|hello|hi|coucou|yo)[\s,!.]*/i, '')
-    .replace(/^(je m'?appelle|jm'?appelle|moi c'?est|c'?est|mon pr[ée]nom c'?est|my name is|i'?m|i am)\s+/i, '');
-  const word = cleaned.split(/\s+/)[0]?.replace(/[^\p{L}'-]/gu, '');
-  if (!word || word.length > 40) return undefined;
-  return word.charAt(0).toUpperCase() + word.slice(1);
-}
-
-/** A first bot: greets in French and remembers the person across turns and restarts. */
+/**
+ * The dialog bot: every message it owns runs the main dialog (welcome,
+ * diagnostic, CV, letter, orientation, global commands). Conversation and
+ * user state are saved at the end of each turn.
+ */
 export class DeclicBot extends ActivityHandler {
-  private readonly profile: StatePropertyAccessor<UserProfile>;
-  private readonly convData: StatePropertyAccessor<ConversationData>;
+  private readonly dialogState: StatePropertyAccessor<DialogState>;
 
-  constructor(private readonly conversationState: BotState, private readonly userState: BotState, private readonly texts: Texts) {
+  constructor(private readonly conversationState: BotState, private readonly userState: BotState, private readonly dialog: DialogRunner) {
     super();
-    this.profile = userState.createProperty<UserProfile>('profile');
-    this.convData = conversationState.createProperty<ConversationData>('conversationData');
-
+    this.dialogState = conversationState.createProperty<DialogState>('dialogState');
     this.onMessage(async (context, next) => {
-      const locale = pickLocale(context.activity.locale);
-      const profile = await this.profile.get(context, {});
-      const data = await this.convData.get(context, {});
-      const text = (context.activity.text ?? '').trim();
-      if (profile.name) {
-        await context.sendActivity(this.texts.t(locale, 'hello.returning', { name: profile.name }));
-      } else if (data.askedName && text) {
-        const name = extractName(text);
-        if (name) {
-          profile.name = name;
-          profile.firstSeen = new Date().toISOString();
-          await context.sendActivity(this.texts.t(locale, 'hello.named', { name }));
-        } else {
-          await context.sendActivity(this.texts.t(locale, 'hello.first'));
-        }
-      } else {
-        data.askedName = true;
-        await context.sendActivity(this.texts.t(locale, 'hello.first'));
-      }
+      await this.dialog.run(context, this.dialogState);
       await next();
     });
   }

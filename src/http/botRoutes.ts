@@ -54,7 +54,7 @@ export function registerBotRoutes(server: Server, deps: { adapter: DeclicCloudAd
 
 /** GET /healthz (process alive) and GET /readyz (database reachable). */
 export function registerHealthRoutes(server: Server, deps: { ping: () => Promise<boolean> }): void {
-  server.get('/healthz', (_req: Request, res: Response) => {
+  server.get('/healthz', async (_req: Request, res: Response) => {
     res.send(200, { status: 'ok' });
   });
   server.get('/readyz', async (_req: Request, res: Response) => {

@@ -1,0 +1,138 @@
+import { MessageFactory, TurnContext } from 'botbuilder';
+import { recognizeBoolean, Culture } from '@microsoft/recognizers-text-suite';
+import type { Logger } from 'pino';
+import type { BarrierDetector } from '../barriers/detector';
+import type { Detection } from '../barriers/types';
+import type { ContactStore } from '../contacts/contactStore';
+import { contactKey } from '../contacts/contactStore';
+import { pickLocale, Texts } from '../i18n';
+import type { ConversationStore } from '../handoff/conversationStore';
+import type { HandoffEvents } from '../handoff/events';
+import { HandoffService, referenceKey } from '../handoff/handoffService';
+
+export type HighSeverityPolicy = 'offer' | 'handoff';
+
+/** Turn-state key set when the bot takes a conversation back: the dialog re-asks its pending question. */
+export const RESUME_TURN_KEY = Symbol('declic.resume');
+/** Turn-state key holding this turn's barrier detection, for the dialog and the logs. */
+export const DETECTION_TURN_KEY = Symbol('declic.detection');
+
+export interface BarrierGateDeps {
+  detector: BarrierDetector;
+  handoff: HandoffService;
+  conversations: ConversationStore;
+  contacts: ContactStore;
+  events: HandoffEvents;
+  texts: Texts;
+  highPolicy: HighSeverityPolicy;
+  /** How long a waiting young person goes without a new acknowledgement. */
+  ackEveryMs: number;
+  logger: Logger;
+}
+
+function yesNo(text: string, locale: 'fr' | 'en'): boolean | undefined {
+  const res = recognizeBoolean(text, locale === 'fr' ? Culture.French : Culture.English);
+  const value = res[0]?.resolution?.value;
+  if (typeof value === 'boolean') return value;
+  const t = text.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').trim();
+  if (/^(ouais|ouai|wesh|grave|carrement|ok|oki|d'?accord|dac|volontiers|yep|yes|yeah|sure|please)\b/.test(t)) return true;
+  if (/^(nan|non|nope|no|pas besoin|non merci|ca va|c bon|c'est bon)\b/.test(t)) return false;
+  return undefined;
+}
+
+/**
+ * Runs before the dialog on every inbound message, whatever the dialog step:
+ * records the contact and the conversation, runs the barrier detector and
+ * stores its result, and decides who answers. Returns true when the turn is
+ * fully handled here (the dialog must not run): the conversation belongs to
+ * a mediator, or a safety message / handoff was sent.
+ */
+export class BarrierGate {
+  constructor(private readonly deps: BarrierGateDeps) {}
+
+  async onMessage(context: TurnContext): Promise<boolean> {
+    const { detector, handoff, conversations, contacts, events, texts } = this.deps;
+    const activity = context.activity;
+    const locale = pickLocale(activity.locale);
+    const ref = TurnContext.getConversationReference(activity);
+    const key = referenceKey(ref);
+    const userKey = contactKey(activity.channelId, activity.from?.id ?? 'anonymous');
+    const text = typeof activity.text === 'string' ? activity.text : '';
+    const now = new Date();
+
+    const detection: Detection = text ? detector.detect(text) : { labels: [], severity: 'none', evidence: [] };
+    context.turnState.set(DETECTION_TURN_KEY, detection);
+
+    await contacts.touchInbound(ref, { name: activity.from?.name || undefined, at: now });
+    let conv = await conversations.touch(ref, { userKey, name: activity.from?.name || undefined, preview: text || `[${activity.attachments?.[0]?.contentType ?? activity.type}]`, at: now });
+    if (detection.labels.length) {
+      await conversations.recordDetection(key, detection, now);
+      events.emit({ type: 'detection', key, severity: detection.severity });
+    }
+    events.emit({ type: 'message', key, direction: 'inbound' });
+
+    // A mediator owns the conversation (or will): the bot stays silent, except for safety and one acknowledgement.
+    if (conv.state === 'waiting' || conv.state === 'with_mediator') {
+      if (detection.severity === 'urgent') {
+        await handoff.sendSafetyMessage(context, detection.labels);
+        await handoff.enqueue(key, 'urgent', 'urgent');
+      } else if (conv.state === 'waiting') {
+        if (detection.severity !== 'none') await handoff.enqueue(key, conv.reason ?? 'high', detection.severity);
+        if (!conv.ackSentAt || now.getTime() - new Date(conv.ackSentAt).getTime() > this.deps.ackEveryMs) {
+          await context.sendActivity(texts.t(locale, 'handoff.ack'));
+          await handoff.markAcknowledged(key);
+        }
+      }
+      return true;
+    }
+
+    if (conv.state === 'closed') {
+      const res = await conversations.transition(key, ['closed'], 'bot', () => ({ severity: 'none', priority: 0 }));
+      if (res.ok) conv = res.doc;
+    }
+
+    if (detection.severity === 'urgent') {
+      await handoff.sendSafetyMessage(context, detection.labels);
+      await handoff.handOff(context, 'urgent', 'urgent', detection.labels);
+      return true;
+    }
+
+    if (conv.offerPending) {
+      await conversations.setFlags(key, {}, ['offerPending']);
+      const answer = yesNo(text, locale);
+      if (answer === true) {
+        await handoff.handOff(context, 'high', 'high', conv.labels);
+        return true;
+      }
+      if (answer === false) {
+        await context.sendActivity(texts.t(locale, 'handoff.offerDeclined'));
+        context.turnState.set(RESUME_TURN_KEY, true);
+        return false;
+      }
+    }
+
+    if (detection.labels.includes('human_request')) {
+      await handoff.handOff(context, 'human_request', detection.severity === 'none' ? 'normal' : detection.severity, detection.labels);
+      return true;
+    }
+
+    if (detection.severity === 'high') {
+      if (this.deps.highPolicy === 'handoff') {
+        await handoff.handOff(context, 'high', 'high', detection.labels);
+        return true;
+      }
+      await conversations.setFlags(key, { offerPending: true });
+      await context.sendActivity(
+        MessageFactory.suggestedActions([texts.t(locale, 'handoff.offerYes'), texts.t(locale, 'handoff.offerNo')], texts.t(locale, 'handoff.offer')),
+      );
+      return true;
+    }
+
+    if (conv.resumePending) {
+      await conversations.setFlags(key, {}, ['resumePending']);
+      await context.sendActivity(texts.t(locale, 'handoff.resumed'));
+      context.turnState.set(RESUME_TURN_KEY, true);
+    }
+    return false;
+  }
+}

@@ -1,0 +1,29 @@
+import { EventEmitter } from 'events';
+import type { Severity } from '../barriers/types';
+
+/** Live events for the mediators' console (Server-Sent Events). */
+export type HandoffEvent =
+  | { type: 'queued'; key: string; severity: Severity }
+  | { type: 'message'; key: string; direction: 'inbound' | 'outbound' }
+  | { type: 'claimed'; key: string; mediatorId: string }
+  | { type: 'released'; key: string }
+  | { type: 'closed'; key: string }
+  | { type: 'reopened'; key: string }
+  | { type: 'detection'; key: string; severity: Severity };
+
+export class HandoffEvents {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    this.emitter.setMaxListeners(1000);
+  }
+
+  emit(event: HandoffEvent): void {
+    this.emitter.emit('event', event);
+  }
+
+  subscribe(listener: (event: HandoffEvent) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+}

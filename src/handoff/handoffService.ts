@@ -1,0 +1,269 @@
+import {
+  Activity,
+  ActivityTypes,
+  BotAdapter,
+  ConversationReference,
+  EventFactory,
+  MessageFactory,
+  TurnContext,
+} from 'botbuilder';
+import type { Logger } from 'pino';
+import type { Severity } from '../barriers/types';
+import { maxSeverity } from '../barriers/types';
+import type { ContactStore } from '../contacts/contactStore';
+import type { HandoffPort } from '../dialogs/ports';
+import { Locale, pickLocale, Texts } from '../i18n';
+import type { MongoTranscriptStore } from '../transcript/transcriptStore';
+import { ConversationDoc, ConversationStore, conversationKey, HandoffReason, MediatorRef, priorityOf, TransitionResult } from './conversationStore';
+import type { HandoffEvents } from './events';
+import type { OpeningHours } from './openingHours';
+import { crisisLinesFor } from './safety';
+import type { BarrierLabel } from '../barriers/types';
+
+/** Channels the service reaches itself (Meta); every other channel goes through the Bot Framework adapter. */
+export interface ChannelLookup {
+  has(channelId: string): boolean;
+  get(channelId: string): BotAdapter;
+}
+
+export interface HandoffDeps {
+  conversations: ConversationStore;
+  contacts: ContactStore;
+  transcripts: MongoTranscriptStore;
+  texts: Texts;
+  hours: OpeningHours;
+  events: HandoffEvents;
+  channels: ChannelLookup;
+  /** The Bot Framework adapter, for proactive messages on its channels. */
+  botAdapter: BotAdapter;
+  botAppId: string;
+  logger: Logger;
+}
+
+export class HandoffError extends Error {
+  constructor(readonly code: 'not_found' | 'wrong_state' | 'conflict' | 'not_assignee' | 'delivery_failed' | 'empty_message', message: string, readonly detail?: unknown) {
+    super(message);
+    this.name = 'HandoffError';
+  }
+}
+
+/** Channels with Bot Framework's handoff protocol (handoff.initiate events); not Meta's. */
+const META_CHANNELS = new Set(['whatsapp', 'messenger']);
+
+export function referenceKey(ref: Partial<ConversationReference>): string {
+  return conversationKey(ref.channelId ?? 'unknown', ref.conversation?.id ?? 'unknown');
+}
+
+/**
+ * Hands conversations to live mediators and back. The persisted state
+ * machine (ConversationStore) is the one source of truth for who owns a
+ * conversation; this service adds the messages to the young person, the
+ * Bot Framework handoff protocol, live events, and delivery of mediators'
+ * messages through the young person's own channel.
+ */
+export class HandoffService implements HandoffPort {
+  constructor(private readonly deps: HandoffDeps) {}
+
+  private locale(context: TurnContext): Locale {
+    return pickLocale(context.activity.locale);
+  }
+
+  /** A human, now: used by the dialog ("conseiller") and by the barrier gate (human_request). */
+  async requestHuman(context: TurnContext, reason: 'human_request' | 'reprompt_failures' | 'script'): Promise<void> {
+    await this.handOff(context, reason, 'normal', []);
+  }
+
+  /** Queues the conversation for mediators and tells the young person when someone will answer. */
+  async handOff(context: TurnContext, reason: HandoffReason, severity: Severity, labels: BarrierLabel[]): Promise<ConversationDoc | undefined> {
+    const ref = TurnContext.getConversationReference(context.activity);
+    const doc = await this.enqueue(referenceKey(ref), reason, severity);
+    const locale = this.locale(context);
+    const open = this.deps.hours.isOpen();
+    if (reason !== 'urgent') {
+      await context.sendActivity(
+        open
+          ? this.deps.texts.t(locale, 'handoff.requested.open')
+          : this.deps.texts.t(locale, 'handoff.requested.closed', { when: this.deps.hours.describe(this.deps.hours.nextOpening(), locale) }),
+      );
+    }
+    await this.sendHandoffInitiation(context, { reason, severity, labels });
+    return doc;
+  }
+
+  /** The caring message with the crisis lines that fit, then where the handoff stands. */
+  async sendSafetyMessage(context: TurnContext, labels: BarrierLabel[]): Promise<void> {
+    const locale = this.locale(context);
+    const t = this.deps.texts;
+    const lines = crisisLinesFor(labels).map((l) => t.t(locale, `safety.numbers.${l}`));
+    const open = this.deps.hours.isOpen();
+    await context.sendActivities([
+      MessageFactory.text(`${t.t(locale, 'safety.intro')}\n\n${lines.join('\n')}`),
+      MessageFactory.text(
+        open ? t.t(locale, 'safety.handoff.open') : t.t(locale, 'safety.handoff.closed', { when: this.deps.hours.describe(this.deps.hours.nextOpening(), locale) }),
+      ),
+    ]);
+  }
+
+  /** bot|closed|waiting → waiting, raising severity and keeping the original waiting time; with_mediator only gets the severity raised. */
+  async enqueue(key: string, reason: HandoffReason, severity: Severity): Promise<ConversationDoc | undefined> {
+    const res = await this.deps.conversations.transition(key, ['bot', 'closed', 'waiting'], 'waiting', (doc) => {
+      const episodeSeverity = doc.state === 'waiting' ? maxSeverity(doc.severity, severity) : severity;
+      return {
+        severity: episodeSeverity,
+        priority: priorityOf(episodeSeverity),
+        reason: doc.state === 'waiting' && doc.reason ? doc.reason : reason,
+        waitingSince: doc.state === 'waiting' && doc.waitingSince ? doc.waitingSince : new Date(),
+      };
+    });
+    if (res.ok) {
+      this.deps.events.emit({ type: 'queued', key, severity: res.doc.severity });
+      return res.doc;
+    }
+    if (res.reason === 'wrong_state' && res.doc?.state === 'with_mediator') {
+      await this.raiseSeverity(key, severity);
+      return res.doc;
+    }
+    if (res.reason === 'not_found') throw new HandoffError('not_found', `No conversation ${key}`);
+    return res.doc;
+  }
+
+  /** Raises the severity of a conversation a mediator already has (urgent message mid-conversation). */
+  async raiseSeverity(key: string, severity: Severity): Promise<void> {
+    const res = await this.deps.conversations.transition(key, ['with_mediator', 'waiting'], 'with_mediator', (doc) => {
+      const s = maxSeverity(doc.severity, severity);
+      return { severity: s, priority: priorityOf(s) };
+    });
+    if (res.ok && res.doc.state === 'with_mediator') this.deps.events.emit({ type: 'detection', key, severity: res.doc.severity });
+  }
+
+  private async sendHandoffInitiation(context: TurnContext, handoffContext: Record<string, unknown>): Promise<void> {
+    if (META_CHANNELS.has(context.activity.channelId)) return;
+    const page = await this.deps.transcripts.getTranscriptActivities(context.activity.channelId, context.activity.conversation.id);
+    const event = EventFactory.createHandoffInitiation(context, { skill: 'declic-mediators', ...handoffContext }, { activities: page.items.slice(-50) });
+    await context.sendActivity(event);
+  }
+
+  /** Handles Bot Framework `handoff.status` events from an external agent hub. */
+  async onHandoffStatus(context: TurnContext): Promise<void> {
+    const key = referenceKey(TurnContext.getConversationReference(context.activity));
+    const value = (context.activity.value ?? {}) as { state?: string };
+    if (value.state === 'accepted') {
+      await this.deps.conversations.transition(key, ['waiting', 'bot'], 'with_mediator', () => ({ assignee: { id: 'external', name: 'external' }, claimedAt: new Date() }));
+    } else if (value.state === 'completed' || value.state === 'failed') {
+      await this.deps.conversations.transition(key, ['waiting', 'with_mediator'], 'bot', () => ({ severity: 'none', priority: 0, resumePending: true }), ['assignee', 'waitingSince']);
+    }
+  }
+
+  // ----- Mediator operations (the console's service API) -----
+
+  async queue(): Promise<ConversationDoc[]> {
+    return this.deps.conversations.queue();
+  }
+
+  private fail(res: Extract<TransitionResult, { ok: false }>, key: string, action: string): never {
+    if (res.reason === 'not_found') throw new HandoffError('not_found', `No conversation ${key}`);
+    if (res.reason === 'conflict') throw new HandoffError('conflict', `Another mediator changed this conversation first; reload it`);
+    throw new HandoffError('wrong_state', `Cannot ${action} a conversation that is ${res.doc?.state}`, { state: res.doc?.state, assignee: res.doc?.assignee });
+  }
+
+  /** waiting|bot → with_mediator. Atomic: of two mediators claiming at once, exactly one wins. */
+  async claim(key: string, mediator: MediatorRef): Promise<ConversationDoc> {
+    const res = await this.deps.conversations.transition(key, ['waiting', 'bot'], 'with_mediator', () => ({ assignee: mediator, claimedAt: new Date() }), ['ackSentAt', 'offerPending']);
+    if (!res.ok) {
+      if (res.reason === 'wrong_state' && res.doc?.state === 'with_mediator') throw new HandoffError('conflict', `Already taken by ${res.doc.assignee?.name ?? 'another mediator'}`, { assignee: res.doc.assignee });
+      this.fail(res, key, 'claim');
+    }
+    this.deps.events.emit({ type: 'claimed', key, mediatorId: mediator.id });
+    return res.doc;
+  }
+
+  /** with_mediator → bot: the bot resumes the dialog where it left off. */
+  async release(key: string, mediator: MediatorRef): Promise<ConversationDoc> {
+    const doc = await this.requireAssignee(key, mediator);
+    const res = await this.deps.conversations.transition(key, ['with_mediator'], 'bot', () => ({ severity: 'none', priority: 0, resumePending: true }), ['assignee', 'waitingSince', 'claimedAt']);
+    if (!res.ok) this.fail(res, key, 'release');
+    this.deps.events.emit({ type: 'released', key });
+    if (this.deps.channels.has(doc.channelId)) {
+      // On Meta channels the young person is told right away; elsewhere at their next message.
+      await this.sendToConversation(res.doc, (locale) => MessageFactory.text(this.deps.texts.t(locale, 'handoff.resumed'))).then(
+        () => this.deps.conversations.setFlags(key, {}, ['resumePending']),
+        (err) => this.deps.logger.warn({ err: { name: (err as Error).name, message: (err as Error).message } }, 'could not notify the resume'),
+      );
+    }
+    return res.doc;
+  }
+
+  async close(key: string, _by: MediatorRef): Promise<ConversationDoc> {
+    const res = await this.deps.conversations.transition(key, ['bot', 'waiting', 'with_mediator'], 'closed', () => ({ severity: 'none', priority: 0 }), ['assignee', 'waitingSince', 'claimedAt', 'offerPending']);
+    if (!res.ok) this.fail(res, key, 'close');
+    this.deps.events.emit({ type: 'closed', key });
+    return res.doc;
+  }
+
+  /** closed → with_mediator (the mediator who reopens follows it up). */
+  async reopen(key: string, mediator: MediatorRef): Promise<ConversationDoc> {
+    const res = await this.deps.conversations.transition(key, ['closed'], 'with_mediator', () => ({ assignee: mediator, claimedAt: new Date() }));
+    if (!res.ok) this.fail(res, key, 'reopen');
+    this.deps.events.emit({ type: 'reopened', key });
+    return res.doc;
+  }
+
+  private async requireAssignee(key: string, mediator: MediatorRef): Promise<ConversationDoc> {
+    const doc = await this.deps.conversations.get(key);
+    if (!doc) throw new HandoffError('not_found', `No conversation ${key}`);
+    if (doc.state !== 'with_mediator') throw new HandoffError('wrong_state', `The conversation is ${doc.state}, claim it first`, { state: doc.state });
+    if (doc.assignee?.id !== mediator.id) throw new HandoffError('not_assignee', `The conversation is handled by ${doc.assignee?.name ?? 'someone else'}`, { assignee: doc.assignee });
+    return doc;
+  }
+
+  /**
+   * Delivers a mediator's message to the young person through their channel.
+   * A failed delivery is recorded in the transcript (status failed) and
+   * reported to the caller; it is never silently dropped.
+   */
+  async sendMediatorMessage(key: string, mediator: MediatorRef, text: string): Promise<{ id?: string }> {
+    const clean = text.replace(/\u0000/g, '').trim();
+    if (!clean) throw new HandoffError('empty_message', 'The message is empty');
+    const doc = await this.requireAssignee(key, mediator);
+    const mark = { declicMediator: { id: mediator.id, name: mediator.name } };
+    try {
+      const ids = await this.sendToConversation(doc, () => ({ ...MessageFactory.text(clean), channelData: mark }));
+      this.deps.events.emit({ type: 'message', key, direction: 'outbound' });
+      return { id: ids[0] };
+    } catch (err) {
+      const e = err as Error & { code?: string | number; title?: string };
+      const reference = doc.reference ? (JSON.parse(doc.reference) as Partial<ConversationReference>) : {};
+      const failed = this.deps.transcripts.toDoc(
+        { ...TurnContext.applyConversationReference(MessageFactory.text(clean) as Partial<Activity>, reference), channelData: mark, timestamp: new Date() },
+        'outbound',
+      );
+      await this.deps.transcripts.insertMany([{ ...failed, status: 'failed', error: String(e.title ?? e.code ?? e.message).slice(0, 300) }]);
+      this.deps.events.emit({ type: 'message', key, direction: 'outbound' });
+      throw new HandoffError('delivery_failed', `The message could not be delivered: ${e.title ?? e.message}`, { code: e.code });
+    }
+  }
+
+  /** Sends activities proactively into a stored conversation, on its own channel. Returns the channel's message ids. */
+  async sendToConversation(doc: ConversationDoc, build: (locale: Locale) => Partial<Activity>): Promise<string[]> {
+    if (!doc.reference) throw new HandoffError('not_found', 'No conversation reference stored');
+    const reference = JSON.parse(doc.reference) as Partial<ConversationReference>;
+    const contact = await this.deps.contacts.get(doc.userKey);
+    const locale = contact?.locale ?? pickLocale(reference.locale);
+    const adapter = this.deps.channels.has(doc.channelId) ? this.deps.channels.get(doc.channelId) : this.deps.botAdapter;
+    const ids: string[] = [];
+    await adapter.continueConversationAsync(this.deps.botAppId, reference, async (ctx) => {
+      const res = await ctx.sendActivity(build(locale));
+      if (res?.id) ids.push(res.id);
+    });
+    return ids;
+  }
+
+  /** Marks that the waiting young person got the acknowledgement (sent once per waiting period). */
+  async markAcknowledged(key: string): Promise<void> {
+    await this.deps.conversations.setFlags(key, { ackSentAt: new Date() });
+  }
+
+  isMessage(activity: Partial<Activity>): boolean {
+    return activity.type === ActivityTypes.Message;
+  }
+}
