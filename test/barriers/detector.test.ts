@@ -1,6 +1,6 @@
 import { BarrierDetector, DEFAULT_LEXICON_DIR } from '../../src/barriers/detector';
 import { BARRIER_LABELS } from '../../src/barriers/types';
-import { Case, ENGLISH, IDIOMS, MULTI, NEGATION, OTHERS, SECTORS, SMS } from './cases';
+import { Case, ENGLISH, IDIOMS, MULTI, NEGATION, OTHERS, PARAPHRASES, SECTORS, SMS } from './cases';
 
 const detector = BarrierDetector.loadFromDir(DEFAULT_LEXICON_DIR);
 
@@ -20,6 +20,7 @@ run('SMS spelling, typos and slang', SMS);
 run('English input', ENGLISH);
 run('several barriers in one message', MULTI);
 run('other phenomena', OTHERS);
+run('paraphrases and neutral messages with trap words', PARAPHRASES);
 
 describe('evidence', () => {
   test('points into the original text', () => {
