@@ -1,0 +1,39 @@
+import type { Logger } from 'pino';
+import type { ContactStore } from '../../contacts/contactStore';
+import type { DocumentService } from '../../documents/documentService';
+import type { Texts } from '../../i18n';
+import type { SectorCatalog, StructureDirectory } from '../data';
+import type { HandoffPort, PrivacyPort } from '../ports';
+import type { FlowRegistry } from '../scripts/loader';
+
+export interface EngineOptions {
+  /** Invalid answers before offering to talk to a person (default 3). */
+  maxAttempts: number;
+  /** Steps executed per turn before the engine stops a runaway script (default 60). */
+  maxStepsPerTurn: number;
+  /** A conversation resumed after this long is greeted again (default 30 minutes). */
+  resumeAfterMs: number;
+  /** Clock (tests). */
+  now: () => Date;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  maxAttempts: 3,
+  maxStepsPerTurn: 60,
+  resumeAfterMs: 30 * 60 * 1000,
+  now: () => new Date(),
+};
+
+/** Everything the step executors use; passed through constructors, no globals. */
+export interface EngineDeps {
+  flows: FlowRegistry;
+  texts: Texts;
+  contacts: ContactStore;
+  documents: DocumentService;
+  handoff: HandoffPort;
+  privacy: PrivacyPort;
+  structures: StructureDirectory;
+  sectors: SectorCatalog;
+  logger: Logger;
+  options: EngineOptions;
+}

@@ -1,0 +1,442 @@
+import { ActionTypes, Activity, CardAction, MessageFactory, TurnContext } from 'botbuilder';
+import type { DialogContext } from 'botbuilder-dialogs';
+import type { Locale } from '../../i18n';
+import { buildCv, buildLetter, cvFileName, cvText, letterFileName } from '../documentBuilder';
+import { isSkip, normalize, recognizeDate, recognizeEmail, recognizeName, recognizeNumber, recognizePhone, recognizePostcode, recognizeYesNo } from '../recognizers';
+import { summarizeProfile } from '../summary';
+import {
+  AppendStep,
+  BranchStep,
+  ChoiceStep,
+  Condition,
+  ConfirmStep,
+  ConsentStep,
+  DateStep,
+  DocumentStep,
+  EmailStep,
+  EndStep,
+  EraseStep,
+  Flow,
+  GotoStep,
+  HandoffStep,
+  LocaleStep,
+  MessageStep,
+  NumberStep,
+  OrientationStep,
+  PhoneStep,
+  PromptStep,
+  SESSION_VARS,
+  SetStep,
+  Step,
+  StructuresStep,
+  SummaryStep,
+  TextStep,
+  assertNever,
+} from '../scripts/types';
+import type { EngineDeps } from './deps';
+import { Session, sessionLocale } from './session';
+
+/** What the flow does after a step. */
+export type Outcome =
+  | { kind: 'next'; to?: string }
+  | { kind: 'wait' }
+  | { kind: 'call'; flow: string }
+  | { kind: 'end' }
+  /** Ends every dialog (after an erasure or a runaway script). */
+  | { kind: 'cancel' };
+
+const NEXT: Outcome = { kind: 'next' };
+const WAIT: Outcome = { kind: 'wait' };
+
+export interface StepContext {
+  dc: DialogContext;
+  turn: TurnContext;
+  session: Session;
+  deps: EngineDeps;
+  flow: Flow;
+}
+
+export type Recognition = { ok: true; value: unknown; extra?: Record<string, unknown>; next?: string } | { ok: false };
+const FAIL: Recognition = { ok: false };
+
+// ---------------------------------------------------------------- helpers
+
+export function localeOf(x: StepContext): Locale {
+  return sessionLocale(x.session);
+}
+
+function display(value: unknown, x: StepContext): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'boolean') return x.deps.texts.t(localeOf(x), value ? 'engine.yes' : 'engine.no');
+  if (Array.isArray(value)) return String(value.length);
+  if (typeof value === 'object') return '';
+  return String(value);
+}
+
+/** The text of a key with `{var}` placeholders filled from the script variables (missing ones left empty). */
+export function render(x: StepContext, key: string, extra: Record<string, string> = {}): string {
+  return x.deps.texts.t(localeOf(x), key).replace(/\{(\w+)\}/g, (_m, name: string) => (name in extra ? extra[name] : display(x.session.vars[name], x)));
+}
+
+function buttons(x: StepContext, keys: string[]): CardAction[] {
+  return keys.map((k) => {
+    const title = x.deps.texts.t(localeOf(x), k);
+    return { type: ActionTypes.ImBack, title, value: title };
+  });
+}
+
+/** Sends a text, with channel-neutral suggested actions when `buttonKeys` are given. */
+export async function say(x: StepContext, text: string, buttonKeys: string[] = []): Promise<void> {
+  const activity: Partial<Activity> = buttonKeys.length ? MessageFactory.suggestedActions(buttons(x, buttonKeys), text) : MessageFactory.text(text);
+  await x.turn.sendActivity(activity);
+}
+
+/** Sets a variable; with consent, also saves it in the contact profile. */
+export async function assign(x: StepContext, name: string, value: unknown): Promise<void> {
+  x.session.vars[name] = value;
+  if (x.session.vars.consent === true && !(SESSION_VARS as readonly string[]).includes(name)) {
+    await x.deps.contacts.saveProfile(x.session.contactKey, { [name]: value });
+  }
+}
+
+export function evaluate(c: Condition, vars: Record<string, unknown>): boolean {
+  if ('all' in c) return c.all.every((s) => evaluate(s, vars));
+  if ('any' in c) return c.any.some((s) => evaluate(s, vars));
+  if ('not' in c) return !evaluate(c.not, vars);
+  const v = vars[c.var];
+  if ('eq' in c) return v === c.eq;
+  if ('ne' in c) return v !== c.ne;
+  if ('in' in c) return c.in.includes(v as never);
+  if ('lt' in c) return typeof v === 'number' && v < c.lt;
+  if ('gte' in c) return typeof v === 'number' && v >= c.gte;
+  return (v !== undefined && v !== null && v !== '') === c.exists;
+}
+
+// ---------------------------------------------------------------- prompts
+
+interface PromptExecutor<S extends PromptStep> {
+  /** Sends the question. */
+  ask(step: S, x: StepContext): Promise<void>;
+  /** Understands an answer. */
+  recognize(step: S, input: string, x: StepContext): Recognition;
+  /** Buttons shown again with a re-prompt. */
+  buttonKeys(step: S): string[];
+}
+
+function simplePrompt<S extends PromptStep>(recognize: (step: S, input: string, x: StepContext) => Recognition): PromptExecutor<S> {
+  return {
+    ask: (step, x) => say(x, render(x, step.prompt)),
+    recognize,
+    buttonKeys: () => [],
+  };
+}
+
+const textExecutor: PromptExecutor<TextStep> = simplePrompt((step, input) => {
+  const format = step.format ?? 'free';
+  if (format === 'name') {
+    const name = recognizeName(input);
+    return name ? { ok: true, value: name } : FAIL;
+  }
+  if (format === 'postcode') {
+    const pc = recognizePostcode(input);
+    if (!pc) return FAIL;
+    return { ok: true, value: pc.postcode, extra: step.depVar ? { [step.depVar]: pc.departement } : undefined };
+  }
+  const text = input.replace(/\s+/g, ' ').trim();
+  if (text.length < (step.minLength ?? 1)) return FAIL;
+  const max = step.maxLength ?? 300;
+  return { ok: true, value: text.length > max ? `${text.slice(0, max - 1).trimEnd()}…` : text };
+});
+
+function choiceCandidates(option: ChoiceStep['options'][number], x: StepContext): string[] {
+  const titles = (['fr', 'en'] as const).filter((l) => x.deps.texts.has(l, option.title)).map((l) => x.deps.texts.t(l, option.title));
+  return [option.value.replace(/_/g, ' '), ...titles, ...(option.match ?? [])].map(normalize).filter(Boolean);
+}
+
+const choiceExecutor: PromptExecutor<ChoiceStep> = {
+  ask: (step, x) => say(x, render(x, step.prompt), step.options.map((o) => o.title)),
+  buttonKeys: (step) => step.options.map((o) => o.title),
+  recognize(step, input, x) {
+    const n = normalize(input.slice(0, 200));
+    if (!n) return FAIL;
+    const pick = (i: number): Recognition => ({ ok: true, value: step.options[i].value, next: step.options[i].next });
+    if (/^\d{1,2}$/.test(n) && Number(n) >= 1 && Number(n) <= step.options.length) return pick(Number(n) - 1);
+    const cands = step.options.map((o) => choiceCandidates(o, x));
+    const exact = cands.findIndex((c) => c.includes(n));
+    if (exact >= 0) return pick(exact);
+    const words = ` ${n} `;
+    const partial = cands
+      .map((c, i) => ({ i, hit: c.some((cand) => (cand.length >= 3 && words.includes(` ${cand} `)) || (n.length >= 4 && cand.startsWith(n))) }))
+      .filter((r) => r.hit);
+    return partial.length === 1 ? pick(partial[0].i) : FAIL;
+  },
+};
+
+const confirmExecutor: PromptExecutor<ConfirmStep> = {
+  ask: (step, x) => say(x, render(x, step.prompt), ['engine.yes', 'engine.no']),
+  buttonKeys: () => ['engine.yes', 'engine.no'],
+  recognize(step, input, x) {
+    const yes = recognizeYesNo(input, localeOf(x));
+    if (yes === undefined) return FAIL;
+    return { ok: true, value: yes, next: yes ? step.yes : step.no };
+  },
+};
+
+const numberExecutor: PromptExecutor<NumberStep> = simplePrompt((step, input, x) => {
+  const n = recognizeNumber(input, localeOf(x));
+  if (n === undefined || (step.integer && !Number.isInteger(n))) return FAIL;
+  if ((step.min !== undefined && n < step.min) || (step.max !== undefined && n > step.max)) return FAIL;
+  return { ok: true, value: n };
+});
+
+const dateExecutor: PromptExecutor<DateStep> = simplePrompt((step, input, x) => {
+  const d = recognizeDate(input, localeOf(x), { now: x.deps.options.now(), range: step.range ?? 'past', withTime: step.withTime });
+  return d ? { ok: true, value: d.value } : FAIL;
+});
+
+const emailExecutor: PromptExecutor<EmailStep> = simplePrompt((_step, input) => {
+  const e = recognizeEmail(input);
+  return e ? { ok: true, value: e } : FAIL;
+});
+
+const phoneExecutor: PromptExecutor<PhoneStep> = simplePrompt((_step, input) => {
+  const p = recognizePhone(input);
+  return p ? { ok: true, value: p } : FAIL;
+});
+
+/** Sends the question of a prompt step. */
+export function askPrompt(step: PromptStep, x: StepContext): Promise<void> {
+  switch (step.type) {
+    case 'text':
+      return textExecutor.ask(step, x);
+    case 'choice':
+      return choiceExecutor.ask(step, x);
+    case 'confirm':
+      return confirmExecutor.ask(step, x);
+    case 'number':
+      return numberExecutor.ask(step, x);
+    case 'date':
+      return dateExecutor.ask(step, x);
+    case 'email':
+      return emailExecutor.ask(step, x);
+    case 'phone':
+      return phoneExecutor.ask(step, x);
+    default:
+      return assertNever(step);
+  }
+}
+
+/** Understands an answer to a prompt step ("passer" skips optional questions). */
+export function recognizeAnswer(step: PromptStep, input: string, x: StepContext): Recognition {
+  if (step.optional && isSkip(input)) return { ok: true, value: null };
+  switch (step.type) {
+    case 'text':
+      return textExecutor.recognize(step, input, x);
+    case 'choice':
+      return choiceExecutor.recognize(step, input, x);
+    case 'confirm':
+      return confirmExecutor.recognize(step, input, x);
+    case 'number':
+      return numberExecutor.recognize(step, input, x);
+    case 'date':
+      return dateExecutor.recognize(step, input, x);
+    case 'email':
+      return emailExecutor.recognize(step, input, x);
+    case 'phone':
+      return phoneExecutor.recognize(step, input, x);
+    default:
+      return assertNever(step);
+  }
+}
+
+/** Sends the "not understood" message of a prompt (with its buttons again). */
+export async function repromptAfterFailure(step: PromptStep, x: StepContext): Promise<void> {
+  const key = step.reprompt ?? `engine.reprompt.${step.type}`;
+  const keys = step.type === 'choice' ? choiceExecutor.buttonKeys(step) : step.type === 'confirm' ? confirmExecutor.buttonKeys(step) : [];
+  await say(x, render(x, key), keys);
+}
+
+// ---------------------------------------------------------------- other steps
+
+async function runMessage(step: MessageStep, x: StepContext): Promise<Outcome> {
+  await say(x, render(x, step.text), step.buttons ?? []);
+  return NEXT;
+}
+
+async function runSet(step: SetStep, x: StepContext): Promise<Outcome> {
+  const v = step.value;
+  const value = v !== null && typeof v === 'object' ? ('copy' in v ? x.session.vars[v.copy] ?? null : []) : v;
+  await assign(x, step.var, value);
+  return NEXT;
+}
+
+/** Repeatable sections keep at most this many entries. */
+export const MAX_LIST_ITEMS = 10;
+
+async function runAppend(step: AppendStep, x: StepContext): Promise<Outcome> {
+  const current = x.session.vars[step.list];
+  const list = Array.isArray(current) ? [...(current as unknown[])] : [];
+  const item: Record<string, unknown> = {};
+  for (const [field, name] of Object.entries(step.fields)) item[field] = x.session.vars[name] ?? null;
+  list.push(item);
+  await assign(x, step.list, list.slice(-MAX_LIST_ITEMS));
+  return NEXT;
+}
+
+async function runBranch(step: BranchStep, x: StepContext): Promise<Outcome> {
+  const hit = step.cases.find((c) => evaluate(c.when, x.session.vars));
+  return { kind: 'next', to: hit ? hit.next : step.else };
+}
+
+async function runGoto(step: GotoStep): Promise<Outcome> {
+  return { kind: 'call', flow: step.flow };
+}
+
+async function runHandoff(step: HandoffStep, x: StepContext): Promise<Outcome> {
+  if (step.text) await say(x, render(x, step.text));
+  await x.deps.handoff.requestHuman(x.turn, 'script');
+  return NEXT;
+}
+
+async function runDocument(step: DocumentStep, x: StepContext): Promise<Outcome> {
+  const locale = localeOf(x);
+  if (x.session.vars.consent !== true) {
+    await say(x, render(x, 'engine.document_needs_consent'));
+    return NEXT;
+  }
+  const { texts, documents } = x.deps;
+  if (step.kind === 'cv') {
+    const cv = buildCv(x.session.vars);
+    const pdf = await documents.renderCv(cv, locale, texts);
+    const att = await documents.save(x.session.contactKey, 'cv', cvFileName(cv), pdf);
+    await x.turn.sendActivity({ type: 'message', text: render(x, 'cv.ready'), attachments: [{ contentType: att.contentType, contentUrl: att.contentUrl, name: att.name }] });
+    await say(x, `${render(x, 'cv.text_version')}\n\n${cvText(cv, locale, texts)}`);
+  } else {
+    const letter = buildLetter(x.session.vars, locale, texts, x.deps.options.now());
+    const pdf = await documents.renderLetter(letter);
+    const att = await documents.save(x.session.contactKey, 'letter', letterFileName(letter), pdf);
+    await x.turn.sendActivity({ type: 'message', text: render(x, 'letter.ready'), attachments: [{ contentType: att.contentType, contentUrl: att.contentUrl, name: att.name }] });
+  }
+  return NEXT;
+}
+
+async function runStructures(step: StructuresStep, x: StepContext): Promise<Outcome> {
+  const { structures } = x.deps;
+  const dep = x.session.vars[step.depVar ?? 'departement'];
+  const depCode = typeof dep === 'string' ? dep : undefined;
+  const local = structures.local(depCode);
+  const line = (s: { name: string; address?: string; postcode?: string; city?: string; phone?: string; website?: string }) => {
+    const place = [s.address, [s.postcode, s.city].filter(Boolean).join(' ')].filter(Boolean).join(', ');
+    const parts = [`• ${s.name}`];
+    if (place) parts.push(`  📍 ${place}`);
+    if (s.phone) parts.push(`  📞 ${s.phone}`);
+    if (s.website) parts.push(`  🌐 ${s.website}`);
+    return parts.join('\n');
+  };
+  const blocks: string[] = [];
+  if (local.length) {
+    blocks.push(render(x, 'closing.structures_local', { dep: structures.departementName(depCode) ?? depCode ?? '' }));
+    blocks.push(local.map(line).join('\n'));
+  } else {
+    blocks.push(render(x, 'closing.structures_none'));
+  }
+  blocks.push(render(x, 'closing.structures_locator', { url: structures.locator.website }));
+  await say(x, blocks.join('\n'));
+  await say(x, [render(x, 'closing.structures_general'), structures.general().map(line).join('\n')].join('\n'));
+  return NEXT;
+}
+
+async function runOrientation(step: OrientationStep, x: StepContext): Promise<Outcome> {
+  const tags = step.from.flatMap((name) => {
+    const v = x.session.vars[name];
+    return Array.isArray(v) ? v.map(String) : v === undefined || v === null ? [] : [String(v)];
+  });
+  const sectors = x.deps.sectors.suggest(tags);
+  await assign(x, step.var, sectors.map((s) => s.id));
+  const lines = sectors.map((s) => render(x, 'orientation.sector_line', { title: render(x, s.title), why: render(x, s.why), next: render(x, s.next) }));
+  await say(x, [render(x, 'orientation.result_intro'), ...lines].join('\n\n'));
+  return NEXT;
+}
+
+async function runConsent(step: ConsentStep, x: StepContext): Promise<Outcome> {
+  const consent = x.session.vars[step.from] === true;
+  x.session.vars.consent = consent;
+  await x.deps.contacts.setConsent(x.session.contactKey, consent);
+  if (consent) {
+    const profile: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(x.session.vars)) if (!(SESSION_VARS as readonly string[]).includes(k)) profile[k] = v;
+    if (Object.keys(profile).length) await x.deps.contacts.saveProfile(x.session.contactKey, profile);
+  }
+  return NEXT;
+}
+
+async function runLocale(step: LocaleStep, x: StepContext): Promise<Outcome> {
+  const v = x.session.vars[step.from];
+  if (v === 'fr' || v === 'en') {
+    x.session.vars.locale = v;
+    await x.deps.contacts.setLocale(x.session.contactKey, v);
+  }
+  return NEXT;
+}
+
+async function runSummary(_step: SummaryStep, x: StepContext): Promise<Outcome> {
+  await say(x, `${render(x, 'closing.summary_intro')}\n${summarizeProfile(x.session.vars, localeOf(x), x.deps.texts)}`);
+  return NEXT;
+}
+
+async function runErase(_step: EraseStep, x: StepContext): Promise<Outcome> {
+  const locale = localeOf(x);
+  await x.deps.privacy.eraseUser(x.turn);
+  x.session.vars = { locale };
+  await say(x, render(x, 'commands.erased'));
+  return { kind: 'cancel' };
+}
+
+async function runEnd(_step: EndStep): Promise<Outcome> {
+  return { kind: 'end' };
+}
+
+/** Runs one step: one executor per step type, exhaustively. */
+export async function runStep(step: Step, x: StepContext): Promise<Outcome> {
+  switch (step.type) {
+    case 'text':
+    case 'choice':
+    case 'confirm':
+    case 'number':
+    case 'date':
+    case 'email':
+    case 'phone':
+      await askPrompt(step, x);
+      return WAIT;
+    case 'message':
+      return runMessage(step, x);
+    case 'set':
+      return runSet(step, x);
+    case 'append':
+      return runAppend(step, x);
+    case 'branch':
+      return runBranch(step, x);
+    case 'goto':
+      return runGoto(step);
+    case 'handoff':
+      return runHandoff(step, x);
+    case 'document':
+      return runDocument(step, x);
+    case 'structures':
+      return runStructures(step, x);
+    case 'orientation':
+      return runOrientation(step, x);
+    case 'consent':
+      return runConsent(step, x);
+    case 'locale':
+      return runLocale(step, x);
+    case 'summary':
+      return runSummary(step, x);
+    case 'erase':
+      return runErase(step, x);
+    case 'end':
+      return runEnd(step);
+    default:
+      return assertNever(step);
+  }
+}

@@ -1,0 +1,194 @@
+import { Activity, StatePropertyAccessor, TurnContext } from 'botbuilder';
+import { ComponentDialog, Dialog, DialogContext, DialogInstance, DialogSet, DialogState, DialogTurnResult, DialogTurnStatus } from 'botbuilder-dialogs';
+import type { Logger } from 'pino';
+import { ContactStore, contactKey } from '../contacts/contactStore';
+import type { DocumentService } from '../documents/documentService';
+import { pickLocale, Texts } from '../i18n';
+import { Command, detectCommand } from './commands';
+import type { SectorCatalog, StructureDirectory } from './data';
+import { DEFAULT_ENGINE_OPTIONS, EngineDeps, EngineOptions } from './engine/deps';
+import { FlowDialog, flowDialogId } from './engine/flowDialog';
+import { getSession, Session, sessionLocale, setSession } from './engine/session';
+import type { HandoffPort, PrivacyPort } from './ports';
+import type { FlowRegistry } from './scripts/loader';
+
+export interface MainDialogDeps {
+  flows: FlowRegistry;
+  texts: Texts;
+  contacts: ContactStore;
+  documents: DocumentService;
+  handoff: HandoffPort;
+  privacy: PrivacyPort;
+  structures: StructureDirectory;
+  sectors: SectorCatalog;
+  logger: Logger;
+  options?: Partial<EngineOptions>;
+}
+
+/** Flows the main dialog starts itself (they must exist in dialogs/flows). */
+export const ENTRY_FLOWS = { main: 'main', menu: 'menu', erase: 'erase' } as const;
+
+export type NonTextKind = 'sticker' | 'image' | 'audio' | 'video' | 'location' | 'file' | 'empty';
+
+/** What a message without text carries (stickers, photos, voice notes, locations...). */
+export function nonTextKind(activity: Partial<Activity>): NonTextKind | undefined {
+  if ((activity.text ?? '').trim()) return undefined;
+  const atts = activity.attachments ?? [];
+  const channelData = JSON.stringify(activity.channelData ?? {}).slice(0, 2000).toLowerCase();
+  const entities = activity.entities ?? [];
+  if (entities.some((e) => e.type === 'Place' || e.type === 'GeoCoordinates') || atts.some((a) => /location/i.test(a.contentType ?? ''))) return 'location';
+  if (channelData.includes('sticker') || atts.some((a) => /sticker|image\/webp/i.test(`${a.contentType} ${a.name ?? ''}`))) return 'sticker';
+  const first = atts[0]?.contentType ?? '';
+  if (first.startsWith('image/')) return 'image';
+  if (first.startsWith('audio/')) return 'audio';
+  if (first.startsWith('video/')) return 'video';
+  if (atts.length) return 'file';
+  return 'empty';
+}
+
+/**
+ * The Déclic conversation: runs the scripted flows (welcome → diagnostic →
+ * orientation / CV / letter → closing → menu) and the global commands
+ * (menu, aide, recommencer, conseiller, stop, supprimer mes données) at any
+ * time. The bot pipeline calls `run()` for every message the bot owns.
+ */
+export class MainDialog extends ComponentDialog {
+  static readonly ID = 'declicMain';
+  private readonly deps: EngineDeps;
+
+  constructor(deps: MainDialogDeps) {
+    super(MainDialog.ID);
+    this.deps = { ...deps, options: { ...DEFAULT_ENGINE_OPTIONS, ...(deps.options ?? {}) } };
+    for (const id of Object.values(ENTRY_FLOWS)) if (!deps.flows.get(id)) throw new Error(`MainDialog needs the flow "${id}" (dialogs/flows/${id}.yaml)`);
+    for (const id of deps.flows.ids()) this.addDialog(new FlowDialog(deps.flows.get(id)!, this.deps));
+    this.initialDialogId = flowDialogId(ENTRY_FLOWS.main);
+  }
+
+  /** Entry point for every message: continues the active flow or starts the conversation. */
+  async run(context: TurnContext, accessor: StatePropertyAccessor<DialogState>): Promise<void> {
+    const dialogSet = new DialogSet(accessor);
+    dialogSet.add(this);
+    const dc = await dialogSet.createContext(context);
+    const result = await dc.continueDialog();
+    if (result.status === DialogTurnStatus.empty) await dc.beginDialog(this.id);
+  }
+
+  // ------------------------------------------------------------- session
+
+  private async newSession(context: TurnContext): Promise<Session> {
+    const a = context.activity;
+    const key = contactKey(a.channelId ?? 'unknown', a.from?.id ?? 'unknown');
+    let contact = await this.deps.contacts.get(key);
+    if (!contact) contact = await this.deps.contacts.touchInbound(TurnContext.getConversationReference(a), { locale: pickLocale(a.locale) });
+    const vars: Record<string, unknown> = contact.consent === true ? { ...(contact.profile ?? {}) } : {};
+    vars.locale = contact.locale ?? pickLocale(a.locale);
+    vars.consent = contact.consent ?? null;
+    return { contactKey: key, vars };
+  }
+
+  private bind(context: TurnContext, instance: DialogInstance): Session {
+    const state = instance.state as { session: Session };
+    setSession(context, state.session);
+    return state.session;
+  }
+
+  async beginDialog(outerDC: DialogContext, options?: object): Promise<DialogTurnResult> {
+    const session = await this.newSession(outerDC.context);
+    (outerDC.activeDialog!.state as { session: Session }).session = session;
+    setSession(outerDC.context, session);
+    const result = await super.beginDialog(outerDC, options);
+    session.lastTurnAt = this.deps.options.now().getTime();
+    return result;
+  }
+
+  async continueDialog(outerDC: DialogContext): Promise<DialogTurnResult> {
+    const session = this.bind(outerDC.context, outerDC.activeDialog!);
+    const result = await super.continueDialog(outerDC);
+    session.lastTurnAt = this.deps.options.now().getTime();
+    return result;
+  }
+
+  async repromptDialog(context: TurnContext, instance: DialogInstance): Promise<void> {
+    this.bind(context, instance);
+    await super.repromptDialog(context, instance);
+  }
+
+  // ------------------------------------------------------------- turns
+
+  protected async onBeginDialog(innerDC: DialogContext, options?: object): Promise<DialogTurnResult> {
+    const handled = await this.interrupt(innerDC);
+    if (handled) return handled;
+    const kind = nonTextKind(innerDC.context.activity);
+    if (kind && kind !== 'empty') await this.say(innerDC.context, `commands.non_text.${kind}`);
+    return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.main), options);
+  }
+
+  protected async onContinueDialog(innerDC: DialogContext): Promise<DialogTurnResult> {
+    const context = innerDC.context;
+    const session = this.bind(context, innerDC.parent!.activeDialog!);
+    const handled = await this.interrupt(innerDC);
+    if (handled) return handled;
+
+    if (!innerDC.activeDialog) return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.main));
+
+    const kind = nonTextKind(context.activity);
+    if (kind) {
+      await this.say(context, `commands.non_text.${kind}`);
+      await innerDC.repromptDialog();
+      return Dialog.EndOfTurn;
+    }
+
+    const gap = session.lastTurnAt ? this.deps.options.now().getTime() - session.lastTurnAt : 0;
+    if (gap > this.deps.options.resumeAfterMs) {
+      const prenom = typeof session.vars.prenom === 'string' ? session.vars.prenom : undefined;
+      await this.say(context, prenom ? 'commands.welcome_back' : 'commands.welcome_back_anon', { prenom: prenom ?? '' });
+      await innerDC.repromptDialog();
+      return Dialog.EndOfTurn;
+    }
+
+    const result = await innerDC.continueDialog();
+    if (result.status === DialogTurnStatus.empty) return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.main));
+    return result;
+  }
+
+  private async say(context: TurnContext, key: string, vars: Record<string, string> = {}): Promise<void> {
+    await context.sendActivity(this.deps.texts.t(sessionLocale(getSession(context)), key, vars));
+  }
+
+  /** Global commands, available at any time. Returns a turn result when the message was one. */
+  private async interrupt(innerDC: DialogContext): Promise<DialogTurnResult | undefined> {
+    const context = innerDC.context;
+    const command: Command | undefined = detectCommand(context.activity.text);
+    if (!command) return undefined;
+    const session = getSession(context);
+    this.deps.logger.debug({ command }, 'global command');
+    switch (command) {
+      case 'human':
+        await this.deps.handoff.requestHuman(context, 'human_request');
+        return Dialog.EndOfTurn;
+      case 'stop':
+        await this.deps.contacts.setPaused(session.contactKey, true);
+        await this.say(context, 'commands.stopped');
+        return Dialog.EndOfTurn;
+      case 'help':
+        await this.say(context, 'commands.help');
+        if (innerDC.activeDialog) await innerDC.repromptDialog();
+        return Dialog.EndOfTurn;
+      case 'menu':
+        await innerDC.cancelAllDialogs();
+        return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.menu));
+      case 'restart': {
+        await innerDC.cancelAllDialogs();
+        session.vars = { locale: session.vars.locale, consent: session.vars.consent };
+        await this.say(context, 'commands.restarted');
+        return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.main));
+      }
+      case 'erase':
+        return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.erase));
+      default: {
+        const never: never = command;
+        throw new Error(`Unhandled command ${String(never)}`);
+      }
+    }
+  }
+}

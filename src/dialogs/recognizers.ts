@@ -1,0 +1,220 @@
+import * as Recognizers from '@microsoft/recognizers-text-suite';
+import type { Locale } from '../i18n';
+
+/**
+ * Recognition of free answers, French first, tolerant of SMS spelling.
+ * Built on @microsoft/recognizers-text-suite, plus a slang lexicon for yes/no.
+ */
+
+/** Inputs longer than this are cut before recognition (the recognizers are slow on huge texts). */
+export const MAX_RECOGNITION_CHARS = 300;
+
+const cultureOf = (locale: Locale): string => (locale === 'en' ? Recognizers.Culture.English : Recognizers.Culture.French);
+const otherLocale = (locale: Locale): Locale => (locale === 'en' ? 'fr' : 'en');
+
+/** Lower case, no accents, no punctuation, single spaces, repeated letters collapsed ("ouaiiis" → "ouais"). */
+export function normalize(text: string): string {
+  return text
+    .slice(0, 2000)
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[’`]/g, "'")
+    .replace(/[^a-z0-9@'+\s-]/g, ' ')
+    .replace(/([a-z])\1{2,}/g, '$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const YES = new Set([
+  'oui', 'ouai', 'ouais', 'ouaip', 'ouep', 'wai', 'ouii', 'ui', 'oue', 'oe', 'voui', 'oui oui', 'ouais ouais', 'grave', 'carrement', 'ok', 'okay', 'oki', 'okk', 'okok', 'ok ok',
+  'dac', 'dak', 'daccord', "d'accord", 'd accord', 'bien sur', 'evidemment', 'volontiers', 'avec plaisir', 'vas y', 'vasy', 'go', 'exact', 'exactement',
+  "c'est ca", 'cest ca', 'c est ca', 'trop', 'bah oui', 'ben oui', 'bien oui', 'si', 'absolument', 'yes', 'yep', 'yeah', 'yup', 'ya', 'sure', 'of course', 'y', 'o',
+  'oui merci', 'ok merci', 'yes please', 'ouais stp', 'oui stp', 'oui svp', 'ca marche', 'sa marche', 'ok ca marche', 'parfait', 'top', 'yes yes',
+]);
+const NO = new Set([
+  'non', 'nan', 'nn', 'nop', 'nope', 'non non', 'nan nan', 'pas du tout', 'jamais', 'non merci', 'nan merci', 'pas vraiment', 'pas trop', 'bof', 'no', 'nah', 'no thanks',
+  'not really', 'n', 'ptdr non', 'mdr non', 'bah non', 'ben non', 'ah non', 'surtout pas', 'negatif', 'absolument pas', 'pas encore', 'non pas encore', 'not yet', 'nope nope',
+]);
+
+/** Yes/no, including "ouais", "grave", "nan", "ok", "oui oui", "yep". Undefined when not understood. */
+export function recognizeYesNo(text: string, locale: Locale): boolean | undefined {
+  const n = normalize(text.slice(0, MAX_RECOGNITION_CHARS));
+  if (!n) return undefined;
+  if (YES.has(n)) return true;
+  if (NO.has(n)) return false;
+  const first = n.split(' ')[0];
+  if (n.split(' ').length <= 4) {
+    if (['oui', 'ouais', 'ouai', 'yes', 'yep', 'grave', 'carrement', 'ok', 'dac', 'yeah'].includes(first)) return true;
+    if (['non', 'nan', 'no', 'nope', 'nah'].includes(first)) return false;
+  }
+  for (const l of [locale, otherLocale(locale)]) {
+    const res = Recognizers.recognizeBoolean(n, cultureOf(l));
+    if (res.length) return Boolean((res[0].resolution as { value: boolean }).value);
+  }
+  return undefined;
+}
+
+/** A number, in digits or words ("vingt-deux", "twenty two", "j'ai 19 ans"). */
+export function recognizeNumber(text: string, locale: Locale): number | undefined {
+  const t = text.slice(0, MAX_RECOGNITION_CHARS).trim();
+  if (!t) return undefined;
+  const digits = t.match(/^\s*(\d{1,9}(?:[.,]\d+)?)\s*(ans?|years?( old)?)?\s*$/i);
+  if (digits) return Number(digits[1].replace(',', '.'));
+  for (const l of [locale, otherLocale(locale)]) {
+    const res = Recognizers.recognizeNumber(t, cultureOf(l));
+    const value = res.map((r) => Number((r.resolution as { value?: string }).value)).find((v) => Number.isFinite(v));
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
+interface DateValue {
+  timex?: string;
+  type?: string;
+  value?: string;
+  start?: string;
+  end?: string;
+  Mod?: string;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+const isoDate = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+
+function subtractDuration(now: Date, timex: string): Date | undefined {
+  const m = timex.match(/^P(\d+(?:\.\d+)?)(Y|M|W|D)$/);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const d = new Date(now.getTime());
+  if (m[2] === 'Y') d.setFullYear(d.getFullYear() - Math.round(n));
+  else if (m[2] === 'M') d.setMonth(d.getMonth() - Math.round(n));
+  else if (m[2] === 'W') d.setDate(d.getDate() - Math.round(n * 7));
+  else d.setDate(d.getDate() - Math.round(n));
+  return d;
+}
+
+export interface RecognizedDate {
+  /** "YYYY-MM-DD", or "YYYY-MM-DD HH:mm" when a time was given and kept. */
+  value: string;
+}
+
+/**
+ * A date or date/time: "le 3 mars", "il y a trois mois", "depuis 2 ans",
+ * "la semaine prochaine", "demain à 14h", "mars 2024", "three months ago".
+ * `range` keeps the candidates in the past (default), in the future, or any.
+ */
+export function recognizeDate(text: string, locale: Locale, opts: { now?: Date; range?: 'past' | 'future' | 'any'; withTime?: boolean } = {}): RecognizedDate | undefined {
+  const now = opts.now ?? new Date();
+  const range = opts.range ?? 'past';
+  const t = text.slice(0, MAX_RECOGNITION_CHARS).trim();
+  if (!t) return undefined;
+  const today = isoDate(now);
+  const fits = (date: string) => range === 'any' || (range === 'past' ? date.slice(0, 10) <= today : date.slice(0, 10) >= today);
+  for (const l of [locale, otherLocale(locale)]) {
+    const results = Recognizers.recognizeDateTime(t, cultureOf(l), undefined, now);
+    for (const r of results) {
+      const values = ((r.resolution as { values?: DateValue[] }).values ?? []).filter(Boolean);
+      const candidates: string[] = [];
+      for (const v of values) {
+        if (v.type === 'duration' && v.timex) {
+          const pastWords = /\b(il y a|ya|y a|depuis|ca fait|sa fait|cela fait|ago|for|since)\b/.test(normalize(t));
+          const d = subtractDuration(now, v.timex);
+          if (d && (pastWords || range === 'past')) candidates.push(isoDate(d));
+        } else if ((v.type === 'date' || v.type === 'datetime') && v.value && /^\d{4}-\d{2}-\d{2}/.test(v.value)) {
+          candidates.push(opts.withTime && v.type === 'datetime' ? v.value.slice(0, 16) : v.value.slice(0, 10));
+        } else if ((v.type === 'daterange' || v.type === 'datetimerange') && v.start && /^\d{4}-\d{2}-\d{2}/.test(v.start)) {
+          candidates.push(v.start.slice(0, 10));
+        }
+      }
+      const found = candidates.find(fits);
+      if (found) return { value: found };
+    }
+  }
+  return undefined;
+}
+
+const EMAIL = /([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,24})/;
+
+/** An email address found in the answer, lower-cased. */
+export function recognizeEmail(text: string): string | undefined {
+  const cleaned = text
+    .slice(0, MAX_RECOGNITION_CHARS)
+    .replace(/\s*(\(at\)|\[at\]| arobase | at )\s*/gi, '@')
+    .replace(/\s+@\s*|\s*@\s+/g, '@');
+  const m = cleaned.match(EMAIL);
+  if (!m) return undefined;
+  const email = m[1].toLowerCase().replace(/\.+$/, '');
+  if (email.includes('..') || email.length > 254) return undefined;
+  return email;
+}
+
+/**
+ * A phone number. French numbers (06 12 34 56 78, 06.12.34.56.78,
+ * +33 6 12 34 56 78, 0033612345678) are returned as "06 12 34 56 78";
+ * other international numbers as "+<digits>".
+ */
+export function recognizePhone(text: string): string | undefined {
+  const t = text.slice(0, MAX_RECOGNITION_CHARS);
+  const m = t.match(/(\+|00)?\d[\d\s.\-()]{7,20}\d/);
+  if (!m) return undefined;
+  let raw = m[0].replace(/[\s.\-()]/g, '');
+  if (raw.startsWith('00')) raw = `+${raw.slice(2)}`;
+  if (raw.startsWith('+33')) raw = `0${raw.slice(3).replace(/^0/, '')}`;
+  if (/^0[1-9]\d{8}$/.test(raw)) return raw.replace(/(\d{2})(?=\d)/g, '$1 ').trim();
+  if (/^\+\d{8,15}$/.test(raw) && !raw.startsWith('+33')) return raw;
+  return undefined;
+}
+
+/** A French postal code in the answer and its département ("93140" → "93", "20090" → "2A", "97411" → "974"). */
+export function recognizePostcode(text: string): { postcode: string; departement: string } | undefined {
+  const m = text.slice(0, MAX_RECOGNITION_CHARS).match(/(?:^|\D)(\d{2})\s?(\d{3})(?!\d)/);
+  if (!m) return undefined;
+  const postcode = `${m[1]}${m[2]}`;
+  return { postcode, departement: departementOf(postcode) };
+}
+
+export function departementOf(postcode: string): string {
+  if (postcode.startsWith('20')) return Number(postcode) < 20200 ? '2A' : '2B';
+  if (postcode.startsWith('97') || postcode.startsWith('98')) return postcode.slice(0, 3);
+  return postcode.slice(0, 2);
+}
+
+/** Capitalised name ("ines de la fontaine" → "Ines De La Fontaine"); undefined if it does not look like a name. */
+export function recognizeName(text: string): string | undefined {
+  const t = text
+    .trim()
+    .replace(/^(je m'?appelle|jm'?appelle|moi c'?est|c'?est|mon (pre)?nom c'?est|my name is|i'?m|i am)\s+/i, '')
+    .replace(/[.!]+$/, '')
+    .trim();
+  if (!t || t.length > 60 || /\d|@/.test(t) || !/\p{L}/u.test(t)) return undefined;
+  if (t.split(/\s+/).length > 4) return undefined;
+  return t
+    .toLowerCase()
+    .split(/(\s+|-)/)
+    .map((w) => (w.trim() && w !== '-' ? w.charAt(0).toUpperCase() + w.slice(1) : w))
+    .join('');
+}
+
+/** Words that skip an optional question. */
+const SKIP = new Set(['passer', 'passe', 'je passe', 'suivant', 'skip', 'next', 'jsp', 'je sais pas', 'j sais pas', 'chais pas', 'sais pas', 'aucun', 'aucune', 'rien', 'pas de', 'none', 'nothing', "i don't know", 'i dont know', 'idk', 'non', 'nan', 'no', 'pas encore', 'jamais', 'never', 'pas d email', 'pas de mail', "pas d'email", "j'en ai pas", 'jen ai pas', 'j en ai pas']);
+
+export function isSkip(text: string): boolean {
+  return SKIP.has(normalize(text.slice(0, 60)));
+}
+
+/** Levenshtein distance, capped (for command typos). */
+export function editDistance(a: string, b: string, cap = 3): number {
+  if (Math.abs(a.length - b.length) > cap) return cap + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      best = Math.min(best, cur[j]);
+    }
+    if (best > cap) return cap + 1;
+    prev = cur;
+  }
+  return prev[b.length];
+}

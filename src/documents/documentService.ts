@@ -1,0 +1,130 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'crypto';
+import { Connection, Model, Schema } from 'mongoose';
+import type { Locale, Texts } from '../i18n';
+import { CvData, LetterData, renderCvPdf, renderLetterPdf } from './pdf';
+
+/** A generated PDF (CV, cover letter) of one young person. */
+export interface StoredDocument {
+  _id: string;
+  contactKey: string;
+  kind: 'cv' | 'letter';
+  name: string;
+  contentType: string;
+  size: number;
+  data: Buffer;
+  createdAt: Date;
+}
+
+export interface PdfAttachment {
+  contentType: 'application/pdf';
+  contentUrl: string;
+  name: string;
+}
+
+/** Generated files are small (one page); anything larger is refused. */
+export const MAX_DOCUMENT_BYTES = 1024 * 1024;
+/** How many versions of each kind of document are kept per young person. */
+export const KEPT_VERSIONS = 3;
+
+export class DocumentTooLargeError extends Error {
+  constructor(size: number) {
+    super(`Document of ${size} bytes exceeds ${MAX_DOCUMENT_BYTES} bytes`);
+    this.name = 'DocumentTooLargeError';
+  }
+}
+
+export interface DocumentServiceOptions {
+  /** HMAC secret of the download tokens (config FILES_SECRET). */
+  secret: string;
+  /** Public base URL of the service (PUBLIC_BASE_URL or the service's own URL), read when an attachment is built. */
+  baseUrl: () => string;
+  /** pdfkit compression (tests turn it off to read the PDF text). */
+  compressPdf?: boolean;
+}
+
+/**
+ * Stores generated PDFs per contact and builds their download links:
+ * `${baseUrl}/files/<id>/<token>` where token = HMAC-SHA256(id, secret),
+ * so a link works on every channel without authentication and cannot be guessed.
+ */
+export class DocumentService {
+  readonly model: Model<StoredDocument>;
+
+  constructor(connection: Connection, private readonly opts: DocumentServiceOptions) {
+    if (!opts.secret || opts.secret.length < 16) throw new Error('DocumentService needs a secret of at least 16 characters');
+    const schema = new Schema<StoredDocument>(
+      {
+        _id: { type: String, required: true },
+        contactKey: { type: String, required: true },
+        kind: { type: String, required: true },
+        name: { type: String, required: true },
+        contentType: { type: String, required: true },
+        size: { type: Number, required: true },
+        data: { type: Buffer, required: true },
+        createdAt: { type: Date, required: true },
+      },
+      { versionKey: false, collection: 'documents' },
+    );
+    schema.index({ contactKey: 1, kind: 1, createdAt: -1 });
+    this.model = (connection.models.GeneratedDocument as Model<StoredDocument>) ?? connection.model<StoredDocument>('GeneratedDocument', schema);
+  }
+
+  get compressPdf(): boolean {
+    return this.opts.compressPdf ?? true;
+  }
+
+  /** Renders a CV with the section titles of the locale. */
+  renderCv(cv: CvData, locale: Locale, texts: Texts): Promise<Buffer> {
+    const l = (k: string) => texts.t(locale, `cv.pdf.${k}`);
+    const labels = { experience: l('experience'), education: l('education'), skills: l('skills'), languages: l('languages'), interests: l('interests'), contact: l('contact') };
+    return renderCvPdf(cv, labels, { compress: this.compressPdf });
+  }
+
+  renderLetter(letter: LetterData): Promise<Buffer> {
+    return renderLetterPdf(letter, { compress: this.compressPdf });
+  }
+
+  token(id: string): string {
+    return createHmac('sha256', this.opts.secret).update(id).digest('base64url');
+  }
+
+  verify(id: string, token: string): boolean {
+    const expected = Buffer.from(this.token(id));
+    const given = Buffer.from(String(token));
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  url(id: string): string {
+    return `${this.opts.baseUrl().replace(/\/+$/, '')}/files/${id}/${this.token(id)}`;
+  }
+
+  /** Stores a PDF for a contact, keeps the last versions of that kind, and returns the attachment to send. */
+  async save(contactKey: string, kind: StoredDocument['kind'], name: string, data: Buffer): Promise<PdfAttachment & { id: string }> {
+    if (data.length > MAX_DOCUMENT_BYTES) throw new DocumentTooLargeError(data.length);
+    const id = randomBytes(12).toString('hex');
+    await this.model.create({ _id: id, contactKey, kind, name, contentType: 'application/pdf', size: data.length, data, createdAt: new Date() });
+    const old = await this.model.find({ contactKey, kind }, { _id: 1 }).sort({ createdAt: -1 }).skip(KEPT_VERSIONS).lean().exec();
+    if (old.length) await this.model.deleteMany({ _id: { $in: old.map((d) => d._id) } }).exec();
+    return { id, contentType: 'application/pdf', contentUrl: this.url(id), name };
+  }
+
+  /** The document if the token matches, else null. */
+  async find(id: string, token: string): Promise<StoredDocument | null> {
+    if (!/^[0-9a-f]{24}$/.test(id) || !this.verify(id, token)) return null;
+    const doc = await this.model.findById(id).lean().exec();
+    if (!doc) return null;
+    const data = doc.data as unknown;
+    const buf = Buffer.isBuffer(data) ? data : Buffer.from((data as { buffer: ArrayBuffer | Uint8Array }).buffer as Uint8Array);
+    return { ...doc, data: buf } as StoredDocument;
+  }
+
+  async listFor(contactKey: string): Promise<Array<Omit<StoredDocument, 'data'>>> {
+    return this.model.find({ contactKey }, { data: 0 }).sort({ createdAt: -1 }).lean().exec() as Promise<Array<Omit<StoredDocument, 'data'>>>;
+  }
+
+  /** Erasure: removes every document of a contact. */
+  async deleteForContact(contactKey: string): Promise<number> {
+    const res = await this.model.deleteMany({ contactKey }).exec();
+    return res.deletedCount ?? 0;
+  }
+}

@@ -1,0 +1,352 @@
+import { FlowRegistry } from '../../src/dialogs/scripts/loader';
+import type { Flow } from '../../src/dialogs/scripts/types';
+import { summarizeProfile } from '../../src/dialogs/summary';
+import { CONSENT_ROWS, Chat, DIAG_TO_CV_ROWS, DialogEnv, Row, openEnv, play } from './harness';
+
+let env: DialogEnv;
+beforeAll(async () => {
+  env = await openEnv();
+});
+afterAll(async () => {
+  await env.close();
+});
+
+/** CV rows after the diagnostic (identity already confirmed by the "oui" of the first row). */
+const CV_ROWS: Row[] = [
+  ['oui', /nom de famille/],
+  ['martin', /me(ts)? ines\.martin@example\.fr|Je mets ines\.martin@example\.fr/],
+  ['oui', /numéro de téléphone/],
+  ['06.12.34.56.78', /Ta ville/],
+  ['Bondy', /quel job/],
+  ['vendeuse en boulangerie', /déjà travaillé/],
+  ['grave', /C'était quoi/],
+  ['Équipière polyvalente', /Où ça/],
+  ["McDonald's Bondy", /Quand et combien/],
+  ['été 2024, 2 mois', /concrètement/],
+  ['accueil des clients, caisse', /autre expérience/],
+  ['oui', /C'était quoi/],
+  ['Bénévole aux Restos du cœur', /Où ça/],
+  ['passer', /Quand et combien/],
+  ['2023', /concrètement/],
+  ['distribution des repas', /autre expérience/],
+  ['non', /formation ou ton dernier diplôme/],
+  ['CAP boulangerie', /établissement/],
+  ['Lycée Jean Moulin, Bondy', /quelle année/],
+  ['2022', /autre formation/],
+  ['nan', /qualités et compétences/],
+  ['ponctuelle, travail en équipe, sens du contact', /langues/],
+  ['français, arabe', /centres d'intérêt/],
+  ['cuisine et foot', /Et voilà ton CV/, /version texte/, /Inès Martin/, /Modifier mon CV/, /lettre de motivation/],
+];
+
+function pdfText(pdf: Buffer): string {
+  // Uncompressed in tests (compressPdf: false); decode the hex strings of text operators as WinAnsi.
+  const raw = pdf.toString('latin1');
+  return [...raw.matchAll(/<([0-9a-fA-F]+)>/g)].map((m) => Buffer.from(m[1], 'hex').toString('latin1')).join('');
+}
+
+describe('welcome and consent', () => {
+  test('consent accepted: stored on the contact, then the diagnostic starts', async () => {
+    const chat = new Chat(env);
+    await play(chat, CONSENT_ROWS);
+    const contact = await env.contacts.get(chat.key);
+    expect(contact?.consent).toBe(true);
+    expect(contact?.locale).toBe('fr');
+  });
+
+  test('consent refused: nothing personal asked nor kept, general information and the way to a person', async () => {
+    const chat = new Chat(env);
+    await play(chat, [
+      ['slt', /Moi c'est Déclic/],
+      ['fr', /Tu es d'accord/],
+      ['nan', /je ne garde rien/, /Missions Locales/, /unml\.info/, /Cimade/, /écris \*conseiller\*/],
+      ['menu', /Sans ton accord/],
+    ]);
+    const contact = await env.contacts.get(chat.key);
+    expect(contact?.consent).toBe(false);
+    expect(contact?.profile).toEqual({});
+  });
+
+  test('English can be chosen', async () => {
+    const chat = new Chat(env);
+    await play(chat, [
+      ['hello', /français ou en anglais/],
+      ['English', /If you agree, I keep your answers/, /Do you agree/],
+      ['yep', /Thanks for your trust/, /first name/],
+      ['Sam', /Nice to meet you Sam/, /How old/],
+      ['twenty two', /What are you doing/],
+    ]);
+  });
+});
+
+describe('diagnostic', () => {
+  test('answers with slang, numbers in words and relative dates; stored in the profile', async () => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ...DIAG_TO_CV_ROWS]);
+    const profile = (await env.contacts.get(chat.key))!.profile;
+    expect(profile).toMatchObject({
+      prenom: 'Inès',
+      age: 22,
+      situation: 'looking',
+      situation_since: '2026-08-23',
+      diploma: 'cap_bep',
+      postcode: '93200',
+      departement: '93',
+      need: 'applications',
+      cv_status: 'none',
+      last_application: null,
+      equipment: 'phone_only',
+      has_email: true,
+      email: 'ines.martin@example.fr',
+      mobility: 'transit',
+      diag_done: true,
+    });
+    const summary = summarizeProfile(profile, 'fr', env.texts);
+    expect(summary).toContain('Prénom : Inès');
+    expect(summary).toContain('Âge : 22 ans');
+    expect(summary).toContain('Situation : Je cherche un taf');
+    expect(summary).toContain('Depuis : 23/08/2026');
+    expect(summary).toContain('Code postal : 93200 (93)');
+    expect(summarizeProfile(profile, 'en', env.texts)).toContain('Main need : CV / applications');
+  });
+
+  test.each<[string, Row[]]>([
+    ['age out of range, then in words', [['200', /Écris ton âge en chiffres/], ['dix-neuf ans', /en ce moment/]]],
+    ['under 16', [['15', /moins de 16 ans/, /en ce moment/]]],
+    ['over 30', [['34', /jusqu'à 25 ans/, /en ce moment/]]],
+  ])('age: %s', async (_name, rows) => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ['Yanis', /quel âge/], ...rows]);
+  });
+
+  test('three failures offer a person; yes → handoff (reprompt_failures)', async () => {
+    const chat = new Chat(env);
+    await play(chat, [
+      ...CONSENT_ROWS,
+      ['Yanis', /quel âge/],
+      ['bof', /Écris ton âge en chiffres/],
+      ['jsais pas trop', /Écris ton âge en chiffres/],
+      ['euh', /une personne de l'équipe/],
+    ]);
+    const replies = await chat.send('oui');
+    expect(replies).toHaveLength(0);
+    expect(chat.handoff.calls).toEqual([{ reason: 'reprompt_failures', userId: chat.userId }]);
+    // Still waiting on the same question afterwards.
+    await play(chat, [['20', /en ce moment/]]);
+  });
+
+  test('after the offer, "non" asks the question again', async () => {
+    const chat = new Chat(env, { options: { maxAttempts: 2 } });
+    await play(chat, [...CONSENT_ROWS, ['Yanis', /quel âge/], ['bof', /chiffres/], ['bof', /une personne/], ['non', /quel âge/], ['18', /en ce moment/]]);
+    expect(chat.handoff.calls).toEqual([]);
+  });
+});
+
+describe('orientation', () => {
+  test('interests and strengths (gaming counts) → 2–3 sectors and next steps', async () => {
+    const chat = new Chat(env);
+    await play(chat, [
+      ...CONSENT_ROWS,
+      ['Lina', /quel âge/],
+      ['19', /en ce moment/],
+      ['rien', /Depuis quand/],
+      ['depuis 1 an', /diplôme/],
+      ['bac', /code postal/],
+      ['75019', /aiderait/],
+      ['je sais pas quoi faire', /déjà un CV/],
+      ['non', /candidature/],
+      ['jamais', /tu as quoi/],
+      ['ordi', /adresse mail/],
+      ['non', /déplacer/],
+      ['a pied', /Merci Lina/, /pistes ensemble/, /aimes faire/],
+      ['jeux video', /en dehors de l'école/],
+      ['gaming', /Le jeu en équipe, ça compte/, /pistes qui pourraient te plaire/, /Numérique/, /Pour avancer/, /CV maintenant/],
+      ['non', /Récap/, /Paris/, /Mission Locale de Paris/, /unml\.info/, /Et maintenant/],
+    ]);
+    const profile = (await env.contacts.get(chat.key))!.profile;
+    expect(profile.orientation_sectors).toEqual(expect.arrayContaining(['digital']));
+    expect((profile.orientation_sectors as string[]).length).toBeGreaterThanOrEqual(2);
+    expect((profile.orientation_sectors as string[]).length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('CV and letter', () => {
+  test('full CV path: PDF attachment (one page, name inside) and text version; then a cover letter', async () => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ...DIAG_TO_CV_ROWS, ...CV_ROWS.slice(0, -1)]);
+    const replies = await chat.send(CV_ROWS[CV_ROWS.length - 1][0]);
+    const withPdf = replies.find((r) => r.attachments?.length);
+    const att = withPdf!.attachments![0];
+    expect(att).toMatchObject({ contentType: 'application/pdf', name: 'CV-Ines-Martin.pdf' });
+    const m = att.contentUrl!.match(/^http:\/\/files\.test\/files\/([0-9a-f]{24})\/([\w-]+)$/);
+    expect(m).not.toBeNull();
+    const doc = await env.documents.find(m![1], m![2]);
+    expect(doc!.contactKey).toBe(chat.key);
+    const pdf = doc!.data;
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdf.toString('latin1').trimEnd().endsWith('%%EOF')).toBe(true);
+    expect(pdf.toString('latin1').match(/\/Type \/Page\b/g)).toHaveLength(1);
+    const text = pdfText(pdf);
+    expect(text).toContain('Inès Martin');
+    expect(text).toContain('06 12 34 56 78');
+    expect(text).toContain('Équipière polyvalente');
+    expect(text).toContain('CAP boulangerie');
+    const textVersion = replies.map((r) => r.text).join('\n');
+    expect(textVersion).toContain('*Inès Martin*');
+    expect(textVersion).toContain('Ponctuelle, Travail en équipe, Sens du contact');
+
+    const profile = (await env.contacts.get(chat.key))!.profile;
+    expect(profile.cv_experiences).toHaveLength(2);
+    expect(profile.cv_phone).toBe('06 12 34 56 78');
+
+    await play(chat, [
+      ['ok', /On prépare ta lettre/, /quelle entreprise/],
+      ['Boulangerie Paul', /quel poste/],
+      ['Vendeuse', /texte de l'annonce/],
+      ['non', /envie de bosser chez Boulangerie Paul/],
+      ["j'adore le pain et le contact avec les clients", /pourquoi toi/i],
+      ['je suis ponctuelle et souriante', /dispo/],
+      ['tout de suite', /Voilà ta lettre/, /relance/],
+    ]);
+    const letterDocs = await env.documents.listFor(chat.key);
+    expect(letterDocs.map((d) => d.kind).sort()).toEqual(['cv', 'letter']);
+    const letterId = letterDocs.find((d) => d.kind === 'letter')!._id;
+    const letter = await env.documents.find(letterId, env.documents.token(letterId));
+    expect(letter!.name).toBe('Lettre-motivation-Ines-Martin.pdf');
+    const letterText = pdfText(letter!.data);
+    expect(letterText).toContain('Boulangerie Paul');
+    expect(letterText).toContain('Vendeuse');
+    expect(letterText).toContain("J'adore le pain");
+    expect(letterText).toContain('Madame, Monsieur');
+    expect(letter!.data.toString('latin1').match(/\/Type \/Page\b/g)).toHaveLength(1);
+  });
+
+  test('"modifier mon CV": pick a section, answer it again, new PDF, nothing else asked again', async () => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ...DIAG_TO_CV_ROWS, ...CV_ROWS, ['non', /Récap/, /Et maintenant/, /Qu'est-ce que tu veux faire/]]);
+    await play(chat, [
+      ['modifier mon cv', /Quelle partie/],
+      ['job visé', /quel job/],
+      ['boulangère', /Et voilà ton CV/, /Autre chose à modifier/],
+      ['non', /autre chose/],
+    ]);
+    const profile = (await env.contacts.get(chat.key))!.profile;
+    expect(profile.cv_target).toBe('boulangère');
+    expect(profile.cv_experiences).toHaveLength(2);
+    const docs = await env.documents.listFor(chat.key);
+    expect(docs.filter((d) => d.kind === 'cv')).toHaveLength(2);
+  });
+});
+
+describe('global commands', () => {
+  test.each<[string, string, RegExp]>([
+    ['aide', 'aide', /\*menu\*/],
+    ['help', 'help', /\*recommencer\*/],
+    ['AIDE!', 'AIDE!', /\*conseiller\*/],
+  ])('help (%s) lists the commands and asks the question again', async (_n, input, expected) => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ['Yanis', /quel âge/], [input, expected, /quel âge/]]);
+  });
+
+  test.each(['conseiller', 'Conseillé', 'conseiler', 'un humain', 'humain stp', 'parler a quelqu un'])('"%s" asks for a person', async (input) => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS]);
+    await chat.say(input);
+    expect(chat.handoff.calls).toEqual([{ reason: 'human_request', userId: chat.userId }]);
+  });
+
+  test('"conseiller clientèle" as a target job is an answer, not a command', async () => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ...DIAG_TO_CV_ROWS, ['oui', /nom de famille/], ['Martin', /ines\.martin/], ['oui', /téléphone/], ['0612345678', /ville/], ['Bondy', /quel job/], ['conseiller clientèle', /déjà travaillé/]]);
+    expect(chat.handoff.calls).toEqual([]);
+  });
+
+  test('"stop" pauses proactive messages', async () => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ['STOP', /ne t'enverrai plus/]]);
+    expect((await env.contacts.get(chat.key))!.paused).toBe(true);
+  });
+
+  test('"menu" at any time', async () => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ['Yanis', /quel âge/], ['menu', /Qu'est-ce que tu veux faire/], ["c'est tout", /Écris-moi quand tu veux/]]);
+  });
+
+  test('"recommencer" starts over (consent kept)', async () => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ['Yanis', /quel âge/], ['19', /en ce moment/], ['recomencer', /depuis le début/, /On reprend/, /ton prénom/]]);
+  });
+
+  test('"supprimer mes données": confirmation, then erasure; "non" keeps everything and resumes', async () => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ['Yanis', /quel âge/], ['supprimer mes donnees', /C'est définitif/], ['non', /je ne supprime rien/, /quel âge/]]);
+    expect(await env.contacts.get(chat.key)).not.toBeNull();
+    await play(chat, [['suprimer mes données', /C'est définitif/], ['oui', /j'ai supprimé tes données/]]);
+    expect(chat.privacy.calls).toEqual([chat.key]);
+    expect(await env.contacts.get(chat.key)).toBeNull();
+    // Next message: a brand new start.
+    await play(chat, [['salut', /Moi c'est Déclic/]]);
+  });
+});
+
+describe('returning young person and robustness', () => {
+  test('a new conversation after the diagnostic: greeted by name and offered the menu', async () => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ...DIAG_TO_CV_ROWS]);
+    const again = new Chat(env, { userId: chat.userId });
+    again.conversationId = `${chat.conversationId}-2`;
+    await play(again, [['coucou', /Re-salut Inès/, /Qu'est-ce que tu veux faire/]]);
+  });
+
+  test('coming back hours later in the same conversation: welcome back and the pending question again', async () => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ['Yanis', /quel âge/]]);
+    chat.now = new Date(chat.now.getTime() + 3 * 3600 * 1000);
+    await play(chat, [['wesh', /Re 👋 Yanis/, /quel âge/], ['21', /en ce moment/]]);
+  });
+
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    ['sticker', { attachments: [{ contentType: 'image/webp', contentUrl: 'http://x/s.webp', name: 'sticker.webp' }] }, /sticker/],
+    ['image', { attachments: [{ contentType: 'image/jpeg', contentUrl: 'http://x/p.jpg' }] }, /l'image/],
+    ['audio', { attachments: [{ contentType: 'audio/ogg', contentUrl: 'http://x/a.ogg' }] }, /vocaux/],
+    ['location', { entities: [{ type: 'GeoCoordinates', latitude: 48.9, longitude: 2.4 }] }, /position/],
+    ['file', { attachments: [{ contentType: 'application/zip', contentUrl: 'http://x/f.zip' }] }, /fichier/],
+  ])('%s: friendly answer and the question again', async (_kind, extra, expected) => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ['Yanis', /quel âge/]]);
+    const reply = await chat.say({ text: '', ...extra });
+    expect(reply).toMatch(expected);
+    expect(reply).toMatch(/quel âge/);
+  });
+
+  test('a 10,000-character message: no crash, stored answer truncated', async () => {
+    const chat = new Chat(env);
+    const long = 'blabla '.repeat(1430).slice(0, 10000);
+    await play(chat, [...CONSENT_ROWS, ['Yanis', /quel âge/], [long, /Écris ton âge/], ['19', /en ce moment/]]);
+    const steps: Row[] = [['rien', /Depuis/], [long, /pas compris|Depuis|passer/]];
+    await play(chat, steps);
+    await play(chat, [['passer', /diplôme/], ['bac', /code postal/], ['93100', /aiderait/], ['cv', /CV/], ['non', /candidature/], ['jamais', /tu as quoi/], ['ordi', /mail/], ['non', /déplacer/], ['velo', /Merci Yanis/, /ton CV/]]);
+    await play(chat, [['oui', /nom de famille/], ['Ben', /mail/], ['passer', /téléphone/], ['+33 6 11 22 33 44', /ville/]]);
+    await play(chat, [['Montreuil', /quel job/], [long, /déjà travaillé/]]);
+    const profile = (await env.contacts.get(chat.key))!.profile;
+    expect(typeof profile.cv_target).toBe('string');
+    expect((profile.cv_target as string).length).toBeLessThanOrEqual(80);
+    expect(profile.cv_phone).toBe('06 11 22 33 44');
+    expect(profile.cv_email).toBeNull();
+  });
+
+  test('a script that loops without a question is stopped by the per-turn step cap', async () => {
+    const looping: Flow = {
+      id: 'main',
+      steps: [
+        { id: 'a', type: 'message', text: 'welcome.resume' },
+        { id: 'b', type: 'set', var: 'x', value: 1, next: 'a' },
+      ],
+    };
+    const flows = new FlowRegistry([looping, env.flows.get('menu')!, env.flows.get('erase')!, ...env.flows.ids().filter((id) => !['main', 'menu', 'erase'].includes(id)).map((id) => env.flows.get(id)!)]);
+    const chat = new Chat(env, { flows, options: { maxStepsPerTurn: 10 } });
+    const replies = await chat.send('salut');
+    expect(replies.length).toBeLessThanOrEqual(10);
+    expect(replies[replies.length - 1].text).toMatch(/emmêlé/);
+  });
+});
