@@ -1,0 +1,73 @@
+import type { Activity, TurnContext } from 'botbuilder';
+import { OutsideWindowError } from '../errors';
+import type { GraphClient } from '../graphClient';
+import type { HandleResult } from '../inbox';
+import { MetaAdapter, MetaAdapterDeps, ReadWatermark, isMediatorActivity } from '../metaAdapter';
+import { HUMAN_AGENT_WINDOW_MS, SERVICE_WINDOW_MS, withinWindow } from '../window';
+import { MARK_READ_EVENT } from '../whatsapp/adapter';
+import { MESSENGER, MessagingType, MsLabels, messengerMessages, messengerSenderAction } from './mapper';
+
+export interface MessengerAdapterOptions extends MetaAdapterDeps {
+  graph: GraphClient;
+  labels: (locale: string | undefined) => MsLabels;
+}
+
+interface SendResponse {
+  message_id?: string;
+}
+
+/**
+ * BotAdapter for the Messenger Platform Send API. RESPONSE within 24 hours
+ * of the young person's last message; a mediator's message (channelData
+ * .declicMediator) up to 7 days with the HUMAN_AGENT tag; anything else is
+ * refused with OutsideWindowError (Meta would refuse it).
+ */
+export class MessengerAdapter extends MetaAdapter {
+  readonly channelId = MESSENGER;
+
+  constructor(private readonly opts: MessengerAdapterOptions) {
+    super(opts);
+  }
+
+  protected async sendOne(_context: TurnContext, activity: Partial<Activity>, lastInboundAt: Date | undefined, locale: string | undefined): Promise<string | undefined> {
+    const psid = this.userIdOf(activity);
+    const now = this.now();
+    const open = withinWindow(lastInboundAt, SERVICE_WINDOW_MS, now);
+
+    if (activity.type === 'typing' || (activity.type === 'event' && activity.name === MARK_READ_EVENT)) {
+      if (!open) return undefined;
+      await this.opts.graph.post('me/messages', messengerSenderAction(psid, activity.type === 'typing' ? 'typing_on' : 'mark_seen'));
+      return undefined;
+    }
+    if (activity.type !== 'message') return undefined;
+
+    let how: MessagingType;
+    if (open) how = { messaging_type: 'RESPONSE' };
+    else if (isMediatorActivity(activity) && withinWindow(lastInboundAt, HUMAN_AGENT_WINDOW_MS, now)) how = { messaging_type: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' };
+    else {
+      throw new OutsideWindowError(
+        MESSENGER,
+        lastInboundAt,
+        isMediatorActivity(activity) ? 'More than 7 days since the last message: Messenger refuses even a mediator' : 'More than 24 hours since the last message: only a mediator may answer (up to 7 days)',
+      );
+    }
+
+    let first: string | undefined;
+    for (const payload of messengerMessages(activity, psid, how, this.opts.labels(locale))) {
+      const res = await this.opts.graph.post<SendResponse>('me/messages', payload);
+      first ??= res.message_id;
+    }
+    return first;
+  }
+
+  /** Messenger read receipts carry a watermark, not ids: every outbound message up to it was read. */
+  async applyRead(read: ReadWatermark): Promise<HandleResult> {
+    await this.transcripts.model
+      .updateMany(
+        { channelId: MESSENGER, conversationId: read.conversationId, direction: 'outbound', timestamp: { $lte: new Date(read.watermark) }, status: { $nin: ['read', 'failed'] } },
+        { $set: { status: 'read' } },
+      )
+      .exec();
+    return 'done';
+  }
+}

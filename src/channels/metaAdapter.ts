@@ -1,0 +1,222 @@
+import { randomUUID } from 'crypto';
+import {
+  Activity,
+  ActivityEventNames,
+  ActivityTypes,
+  BotAdapter,
+  ConversationReference,
+  ResourceResponse,
+  TurnContext,
+} from 'botbuilder';
+import type { Logger } from 'pino';
+import { ContactStore, contactKey } from '../contacts/contactStore';
+import type { MediatorMark } from '../transcript/transcriptStore';
+import { MongoTranscriptStore, TranscriptDoc, nextSeq } from '../transcript/transcriptStore';
+import { ChannelSendError } from './errors';
+import type { HandleResult } from './inbox';
+import type { StatusUpdate } from './whatsapp/mapper';
+
+export type BotLogic = (context: TurnContext) => Promise<void>;
+
+/** Turn state key: when the young person's message that started this turn was written. */
+export const INBOUND_AT_KEY = Symbol('declic.inboundAt');
+
+/** An inbound message as kept in the inbox: the mapped activity and the profile name from the payload. */
+export interface InboundMessage {
+  activity: Partial<Activity>;
+  name?: string;
+}
+
+/** A Messenger read receipt: every outbound message up to the watermark was read. */
+export interface ReadWatermark {
+  conversationId: string;
+  watermark: number;
+}
+
+export interface MetaAdapterDeps {
+  contacts: ContactStore;
+  transcripts: MongoTranscriptStore;
+  logger: Logger;
+  now?: () => Date;
+}
+
+const STATUS_RANK: Record<string, number> = { sent: 1, delivered: 2, read: 3, failed: 4 };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function isMediatorActivity(activity: Partial<Activity>): boolean {
+  return Boolean((activity.channelData as MediatorMark | undefined)?.declicMediator);
+}
+
+/**
+ * What the WhatsApp and Messenger adapters share: running inbound turns
+ * through the same middleware and bot as the CloudAdapter, proactive turns,
+ * recording of failed sends in the transcript, and delivery statuses.
+ * Subclasses only map and send one activity.
+ */
+export abstract class MetaAdapter extends BotAdapter {
+  abstract readonly channelId: string;
+  protected readonly contacts: ContactStore;
+  protected readonly transcripts: MongoTranscriptStore;
+  protected readonly logger: Logger;
+  protected readonly now: () => Date;
+
+  constructor(deps: MetaAdapterDeps) {
+    super();
+    this.contacts = deps.contacts;
+    this.transcripts = deps.transcripts;
+    this.logger = deps.logger;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Sends one activity; returns Meta's message id, or undefined when nothing was sent to Meta. */
+  protected abstract sendOne(context: TurnContext, activity: Partial<Activity>, lastInboundAt: Date | undefined, locale: string | undefined): Promise<string | undefined>;
+
+  /** The young person's id on this channel, from a conversation id "<channel>:<id>". */
+  protected userIdOf(activity: Partial<Activity>): string {
+    const conv = activity.conversation?.id ?? '';
+    const prefix = `${this.channelId}:`;
+    if (conv.startsWith(prefix)) return conv.slice(prefix.length);
+    const user = activity.recipient?.role === 'user' ? activity.recipient.id : activity.from?.role === 'user' ? activity.from.id : undefined;
+    if (!user) throw new ChannelSendError({ channelId: this.channelId, code: 'no_recipient', title: 'The activity has no recipient on this channel' });
+    return user;
+  }
+
+  private async lastInbound(context: TurnContext, userId: string): Promise<{ at?: Date; locale?: string }> {
+    const fromTurn = context.turnState.get(INBOUND_AT_KEY) as Date | undefined;
+    const contact = await this.contacts.get(contactKey(this.channelId, userId));
+    const stored = contact?.lastInboundAt ? new Date(contact.lastInboundAt) : undefined;
+    const at = fromTurn && (!stored || fromTurn > stored) ? fromTurn : stored;
+    return { at, locale: contact?.locale ?? context.activity.locale };
+  }
+
+  async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    const responses: ResourceResponse[] = [];
+    let window: { at?: Date; locale?: string } | undefined;
+    for (let i = 0; i < activities.length; i++) {
+      const activity = activities[i];
+      if (activity.type === 'delay') {
+        await sleep(Math.min(Number(activity.value) || 1000, 10000));
+        responses.push({ id: '' });
+        continue;
+      }
+      if (activity.type === ActivityTypes.Trace) {
+        responses.push({ id: '' });
+        continue;
+      }
+      try {
+        window ??= await this.lastInbound(context, this.userIdOf(activity));
+        const id = await this.sendOne(context, activity, window.at, activity.locale ?? window.locale);
+        responses.push({ id: id ?? `${this.channelId}-local-${randomUUID()}` });
+      } catch (err) {
+        const error =
+          err instanceof ChannelSendError ? err : new ChannelSendError({ channelId: this.channelId, code: 'internal', title: (err as Error)?.message?.slice(0, 200) ?? 'send failed' });
+        await this.recordFailedBatch(activities, responses, i, error);
+        throw error;
+      }
+    }
+    return responses;
+  }
+
+  /**
+   * A send failed: the transcript middleware will not record this batch, so
+   * the adapter does — what was sent, the failed message with Meta's error,
+   * and what was not attempted — so nothing disappears silently.
+   */
+  private async recordFailedBatch(activities: Partial<Activity>[], responses: ResourceResponse[], failedAt: number, error: ChannelSendError): Promise<void> {
+    const docs: TranscriptDoc[] = [];
+    activities.forEach((a, i) => {
+      if (a.type !== 'message' && a.type !== 'event') return;
+      const sent = i < failedAt;
+      const id = sent ? responses[i]?.id : a.id ?? `${this.channelId}-failed-${randomUUID()}`;
+      const doc = this.transcripts.toDoc({ ...a, id, timestamp: a.timestamp ?? this.now() }, 'outbound', nextSeq());
+      if (sent) doc.status = 'sent';
+      else {
+        doc.status = 'failed';
+        doc.error = i === failedAt ? error.summary : 'not sent: an earlier message of the same turn failed';
+      }
+      docs.push(doc);
+    });
+    try {
+      await this.transcripts.insertMany(docs);
+    } catch (err) {
+      this.logger.error({ err: { name: (err as Error)?.name }, channelId: this.channelId }, 'could not record a failed send in the transcript');
+    }
+    this.logger.warn({ channelId: this.channelId, code: error.code, permanent: error.permanent }, 'message not delivered');
+  }
+
+  async updateActivity(): Promise<void> {
+    throw new ChannelSendError({ channelId: this.channelId, code: 'not_supported', title: 'Meta channels cannot edit a sent message' });
+  }
+
+  async deleteActivity(): Promise<void> {
+    throw new ChannelSendError({ channelId: this.channelId, code: 'not_supported', title: 'Meta channels cannot delete a sent message' });
+  }
+
+  async continueConversation(reference: Partial<ConversationReference>, logic: BotLogic): Promise<void> {
+    return this.continueConversationAsync('', reference, logic);
+  }
+
+  /**
+   * Proactive turn (a mediator's reply, a follow-up): runs `logic` through the
+   * middleware with a context for `reference`. Errors of `logic` (notably
+   * ChannelSendError / OutsideWindowError) reach the caller instead of the
+   * turn error handler, which would apologise to the young person.
+   */
+  async continueConversationAsync(
+    _botAppIdOrClaims: unknown,
+    reference: Partial<ConversationReference>,
+    logicOrAudience: BotLogic | string,
+    maybeLogic?: BotLogic,
+  ): Promise<void> {
+    const logic = typeof logicOrAudience === 'function' ? logicOrAudience : maybeLogic;
+    if (!logic) throw new TypeError('continueConversationAsync: missing logic');
+    if (reference.channelId && reference.channelId !== this.channelId) {
+      throw new ChannelSendError({ channelId: this.channelId, code: 'wrong_channel', title: `Reference is for channel ${reference.channelId}` });
+    }
+    const activity = TurnContext.applyConversationReference(
+      { type: ActivityTypes.Event, name: ActivityEventNames.ContinueConversation, channelId: this.channelId },
+      { ...reference, channelId: this.channelId },
+      true,
+    );
+    const context = new TurnContext(this, activity);
+    let failure: unknown;
+    await this.runMiddleware(context, async (ctx) => {
+      try {
+        await logic(ctx);
+      } catch (err) {
+        failure = err;
+      }
+    });
+    if (failure) throw failure;
+  }
+
+  /** Runs one inbound message from the inbox through the middleware and the bot. */
+  async processInbound(message: InboundMessage, logic: BotLogic): Promise<void> {
+    const activity = { ...message.activity } as Activity;
+    activity.timestamp = new Date(activity.timestamp ?? this.now());
+    if (activity.type === ActivityTypes.Message) {
+      const contact = await this.contacts.touchInbound(TurnContext.getConversationReference(activity), { name: message.name, at: activity.timestamp });
+      if (contact?.locale) activity.locale = contact.locale;
+    }
+    activity.locale ??= 'fr-FR';
+    const context = new TurnContext(this, activity);
+    if (activity.type === ActivityTypes.Message) context.turnState.set(INBOUND_AT_KEY, activity.timestamp);
+    await this.runMiddleware(context, logic);
+  }
+
+  /**
+   * Records a delivery status on the transcript entry of the message. The
+   * entry may not exist yet (the status can arrive before the turn that sent
+   * the message has finished): 'later' makes the inbox retry. A status never
+   * moves backwards (read stays read when a late "delivered" arrives).
+   */
+  async applyStatus(update: StatusUpdate): Promise<HandleResult> {
+    const existing = await this.transcripts.model.findOne({ activityId: update.messageId }, { status: 1 }).lean().exec();
+    if (!existing) return 'later';
+    if ((STATUS_RANK[existing.status ?? ''] ?? 0) >= (STATUS_RANK[update.status] ?? 0) && existing.status !== undefined) return 'done';
+    await this.transcripts.setStatus(update.messageId, update.status, update.error);
+    if (update.status === 'failed') this.logger.warn({ channelId: this.channelId, error: update.error?.split(' ')[0] }, 'message delivery failed');
+    return 'done';
+  }
+}

@@ -1,0 +1,84 @@
+import type { Activity, TurnContext } from 'botbuilder';
+import { pickLocale } from '../../i18n';
+import { OutsideWindowError } from '../errors';
+import type { GraphClient } from '../graphClient';
+import { MetaAdapter, MetaAdapterDeps, isMediatorActivity } from '../metaAdapter';
+import { SERVICE_WINDOW_MS, withinWindow } from '../window';
+import { WHATSAPP, WaLabels, WaPayload, whatsAppMarkRead, whatsAppMessages, whatsAppTemplate, whatsAppTyping } from './mapper';
+
+export interface WhatsAppTemplates {
+  followup?: string;
+  mediatorReply?: string;
+  /** WhatsApp language code per locale ("fr", "en_US"…). */
+  languages: Record<string, string>;
+}
+
+export interface WhatsAppAdapterOptions extends MetaAdapterDeps {
+  graph: GraphClient;
+  phoneNumberId: string;
+  templates: WhatsAppTemplates;
+  labels: (locale: string | undefined) => WaLabels;
+}
+
+/** Event activity name that marks the inbound message (activity.replyToId or the turn's message) as read. */
+export const MARK_READ_EVENT = 'channel.markRead';
+
+interface SendResponse {
+  messages?: Array<{ id?: string }>;
+}
+
+/**
+ * BotAdapter for the WhatsApp Cloud API. Inside the 24-hour customer-service
+ * window it sends free-form messages; outside it, the configured template
+ * (mediator reply or follow-up), or OutsideWindowError when there is none.
+ */
+export class WhatsAppAdapter extends MetaAdapter {
+  readonly channelId = WHATSAPP;
+
+  constructor(private readonly opts: WhatsAppAdapterOptions) {
+    super(opts);
+  }
+
+  private async post(payload: WaPayload): Promise<string | undefined> {
+    const res = await this.opts.graph.post<SendResponse>(`${this.opts.phoneNumberId}/messages`, payload);
+    return res.messages?.[0]?.id;
+  }
+
+  protected async sendOne(context: TurnContext, activity: Partial<Activity>, lastInboundAt: Date | undefined, locale: string | undefined): Promise<string | undefined> {
+    const to = this.userIdOf(activity);
+    const open = withinWindow(lastInboundAt, SERVICE_WINDOW_MS, this.now());
+    const inboundId = context.activity.type === 'message' && context.activity.from?.role === 'user' ? context.activity.id : activity.replyToId;
+
+    if (activity.type === 'typing') {
+      // Typing is shown on an inbound message (and marks it read); nothing to attach it to outside a reply.
+      if (!open || !inboundId) return undefined;
+      await this.opts.graph.post(`${this.opts.phoneNumberId}/messages`, whatsAppTyping(inboundId));
+      return undefined;
+    }
+    if (activity.type === 'event' && activity.name === MARK_READ_EVENT) {
+      const id = activity.replyToId ?? inboundId;
+      if (id) await this.opts.graph.post(`${this.opts.phoneNumberId}/messages`, whatsAppMarkRead(id));
+      return undefined;
+    }
+    if (activity.type !== 'message') return undefined;
+
+    if (!open) {
+      const mediator = isMediatorActivity(activity);
+      const name = mediator ? this.opts.templates.mediatorReply : this.opts.templates.followup;
+      if (!name) {
+        throw new OutsideWindowError(WHATSAPP, lastInboundAt, `More than 24 hours since the last message and no ${mediator ? 'WHATSAPP_TEMPLATE_MEDIATOR_REPLY' : 'WHATSAPP_TEMPLATE_FOLLOWUP'} template configured`);
+      }
+      const lang = pickLocale(locale);
+      const language = this.opts.templates.languages[lang] ?? lang;
+      return this.post(whatsAppTemplate(to, { name, language }, activity.text ?? undefined));
+    }
+
+    const payloads = whatsAppMessages(activity, to, this.opts.labels(locale));
+    let first: string | undefined;
+    for (const payload of payloads) {
+      const id = await this.post(payload);
+      first ??= id;
+    }
+    return first;
+  }
+}
