@@ -40,6 +40,7 @@ export interface FuzzyOptions {
   minLength: number;
   longLength: number;
   protectedWords: Iterable<string>;
+  silentEndings?: string[];
 }
 
 export class FuzzyCorrector {
@@ -73,7 +74,7 @@ export class FuzzyCorrector {
 
   /** Returns the corrected word, or the word itself when no unambiguous correction exists. */
   correct(word: string): string {
-    if (word.length < 5 || this.known.has(word) || !/^[a-z]+$/.test(word)) return word;
+    if (word.length < 3 || this.known.has(word) || !/^[a-z]+$/.test(word)) return word;
     const cached = this.cache.get(word);
     if (cached !== undefined) return cached ?? word;
     const result = this.compute(word);
@@ -83,8 +84,14 @@ export class FuzzyCorrector {
   }
 
   private compute(word: string): string | null {
+    // A dropped silent final letter: "permi" = "permis", "dehor" = "dehors".
+    if (word.length >= 3) {
+      for (const suffix of this.options.silentEndings ?? []) {
+        if (this.known.has(word + suffix)) return word + suffix;
+      }
+    }
     // Elision written without apostrophe: "dangoisse" = "d angoisse", "largent" = "l argent".
-    if (ELIDABLE.has(word[0]) && VOWEL_START.test(word.slice(1)) && word.length >= 5) {
+    if (word.length >= 5 && ELIDABLE.has(word[0]) && VOWEL_START.test(word.slice(1))) {
       const rest = word.slice(1);
       if (this.known.has(rest)) return `${word[0]} ${rest}`;
       const fixed = rest.length >= 7 ? this.correctDirect(rest) : null;

@@ -36,6 +36,11 @@ export const normalisationSchema = z
         })
         .strict(),
     ),
+    /**
+     * Word endings folded on both input and lexicon, for homophones that young
+     * people mix up: "crever" / "crevé" / "crevez" are all written "creve".
+     */
+    endings: z.array(z.object({ from: z.string().regex(/^[a-z]+$/), to: z.string().regex(/^[a-z]*$/), minLength: z.number().int().min(2) }).strict()).optional(),
     fuzzy: z
       .object({
         /** Only tokens at least this long are fuzzy-matched (edit distance 1). */
@@ -44,6 +49,8 @@ export const normalisationSchema = z
         longLength: z.number().int().min(4),
         /** Words that are real words and must never be "corrected". */
         protectedWords: z.array(z.string()),
+        /** Silent final letters that are often dropped ("permi" = "permis", "envi" = "envie"). */
+        silentEndings: z.array(z.string().regex(/^[a-z]+$/)).optional(),
       })
       .strict(),
   })

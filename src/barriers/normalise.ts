@@ -49,12 +49,14 @@ interface Elision {
 export class Normaliser {
   private readonly sms = new Map<string, string[]>();
   private readonly elisions: Elision[];
+  private readonly endings: { from: string; to: string; minLength: number }[];
 
   constructor(config: NormalisationConfig) {
     for (const { from, to } of config.sms) {
       const words = to.split(/\s+/).map(foldWord).filter(Boolean);
       if (words.length) this.sms.set(foldWord(from), words);
     }
+    this.endings = (config.endings ?? []).map((e) => ({ from: e.from, to: e.to, minLength: e.minLength }));
     this.elisions = config.elisions.map((e) => ({
       prefix: foldWord(e.prefix),
       expand: e.expandTo.split(/\s+/).map(foldWord).filter(Boolean),
@@ -63,8 +65,20 @@ export class Normaliser {
     }));
   }
 
+  /** Folds homophone endings ("crever" -> "creve"). */
+  foldEnding(word: string): string {
+    for (const e of this.endings) {
+      if (word.length >= e.minLength && word.endsWith(e.from)) return word.slice(0, word.length - e.from.length) + e.to;
+    }
+    return word;
+  }
+
   /** Expands one folded word into one or more normalised words. */
   expandWord(word: string): string[] {
+    return this.expandRaw(word).map((w) => this.foldEnding(w));
+  }
+
+  private expandRaw(word: string): string[] {
     const table = this.sms.get(word);
     if (table) return table;
     for (const e of this.elisions) {
@@ -103,11 +117,11 @@ export class Normaliser {
       const elided = APOSTROPHES.has(text[end] ?? '');
       const whole = elided ? undefined : this.sms.get(folded);
       if (whole) {
-        for (const w of whole) out.push({ norm: w, start, end }); // "qq1", "r1"
+        for (const w of whole) out.push({ norm: this.foldEnding(w), start, end }); // "qq1", "r1"
         continue;
       }
       for (const part of parts) {
-        if (elided) out.push({ norm: part, start, end });
+        if (elided) out.push({ norm: this.foldEnding(part), start, end });
         else for (const w of this.expandWord(part)) out.push({ norm: w, start, end });
       }
     }
