@@ -114,6 +114,11 @@ export class InboxStore {
       .exec();
   }
 
+  /** Forgets processed events older than `before` (Meta stops redelivering after a few days). */
+  async purge(before: Date): Promise<void> {
+    await this.model.deleteMany({ processed: true, processedAt: { $lt: before } }).exec();
+  }
+
   async markFailedAttempt(id: string, attempts: number, nextAttemptAt: Date, error: string): Promise<void> {
     await this.model.updateOne({ _id: id }, { $set: { attempts, nextAttemptAt, lastError: error } }).exec();
   }
@@ -133,11 +138,17 @@ export interface InboxProcessorOptions {
   retryDelaysMs?: number[];
   /** Periodic sweep for lanes left unprocessed (restart, lost timer). 0 = no sweep. */
   sweepMs?: number;
+  /** Lanes processed at the same time (bounded: a burst of conversations must not start hundreds of turns). */
+  maxConcurrent?: number;
+  /** Housekeeping run at each sweep (purging old processed events). */
+  maintenance?: () => Promise<void>;
 }
 
 interface LaneState {
   running: boolean;
   again: boolean;
+  /** Waiting for a free slot (maxConcurrent reached). */
+  queued: boolean;
   timer?: NodeJS.Timeout;
   current?: Promise<void>;
 }
@@ -155,6 +166,8 @@ export class InboxProcessor {
   private readonly retryDelays: number[];
   private sweepTimer?: NodeJS.Timeout;
   private closing = false;
+  private active = 0;
+  private readonly waiting: string[] = [];
 
   constructor(private readonly opts: InboxProcessorOptions) {
     this.retryDelays = opts.retryDelaysMs ?? [1000, 3000, 10000, 30000, 60000];
@@ -172,6 +185,7 @@ export class InboxProcessor {
   private async sweep(): Promise<void> {
     try {
       for (const lane of await this.opts.store.pendingLanes()) this.schedule(lane, 0);
+      await this.opts.maintenance?.();
     } catch (err) {
       this.opts.logger.warn({ err: { name: (err as Error)?.name } }, 'inbox sweep failed');
     }
@@ -181,19 +195,36 @@ export class InboxProcessor {
     if (this.closing) return;
     let st = this.lanes.get(lane);
     if (!st) {
-      st = { running: false, again: false };
+      st = { running: false, again: false, queued: false };
       this.lanes.set(lane, st);
     }
     if (st.running) {
       st.again = true;
       return;
     }
-    if (st.timer) return;
+    if (st.timer || st.queued) return;
     const state = st;
     state.timer = setTimeout(() => {
       state.timer = undefined;
-      state.current = this.drain(lane, state);
+      this.launch(lane, state);
     }, delayMs);
+  }
+
+  private launch(lane: string, st: LaneState): void {
+    if (this.closing) return;
+    if (this.active >= (this.opts.maxConcurrent ?? 8)) {
+      st.queued = true;
+      this.waiting.push(lane);
+      return;
+    }
+    st.queued = false;
+    this.active++;
+    st.current = this.drain(lane, st).finally(() => {
+      this.active--;
+      const next = this.waiting.shift();
+      const nst = next ? this.lanes.get(next) : undefined;
+      if (next && nst) this.launch(next, nst);
+    });
   }
 
   /** True when no lane is scheduled or running. */
@@ -230,7 +261,6 @@ export class InboxProcessor {
       retryIn = this.retryDelays[0] ?? 1000;
     } finally {
       st.running = false;
-      st.current = undefined;
       const again = st.again;
       if (retryIn !== undefined) this.schedule(lane, retryIn);
       else if (again) this.schedule(lane, 0);

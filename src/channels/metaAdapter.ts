@@ -14,6 +14,7 @@ import type { MediatorMark } from '../transcript/transcriptStore';
 import { MongoTranscriptStore, TranscriptDoc, nextSeq } from '../transcript/transcriptStore';
 import { ChannelSendError } from './errors';
 import type { HandleResult } from './inbox';
+import type { MessageParts } from './messageParts';
 import type { StatusUpdate } from './whatsapp/mapper';
 
 export type BotLogic = (context: TurnContext) => Promise<void>;
@@ -36,6 +37,8 @@ export interface ReadWatermark {
 export interface MetaAdapterDeps {
   contacts: ContactStore;
   transcripts: MongoTranscriptStore;
+  /** Extra Meta ids of activities sent as several messages (statuses of those parts). */
+  parts: MessageParts;
   logger: Logger;
   now?: () => Date;
 }
@@ -58,6 +61,7 @@ export abstract class MetaAdapter extends BotAdapter {
   abstract readonly channelId: string;
   protected readonly contacts: ContactStore;
   protected readonly transcripts: MongoTranscriptStore;
+  protected readonly parts: MessageParts;
   protected readonly logger: Logger;
   protected readonly now: () => Date;
 
@@ -65,12 +69,13 @@ export abstract class MetaAdapter extends BotAdapter {
     super();
     this.contacts = deps.contacts;
     this.transcripts = deps.transcripts;
+    this.parts = deps.parts;
     this.logger = deps.logger;
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** Sends one activity; returns Meta's message id, or undefined when nothing was sent to Meta. */
-  protected abstract sendOne(context: TurnContext, activity: Partial<Activity>, lastInboundAt: Date | undefined, locale: string | undefined): Promise<string | undefined>;
+  /** Sends one activity; returns the ids of the Meta messages it became (empty when nothing was sent to Meta). */
+  protected abstract sendOne(context: TurnContext, activity: Partial<Activity>, lastInboundAt: Date | undefined, locale: string | undefined): Promise<string[]>;
 
   /** The young person's id on this channel, from a conversation id "<channel>:<id>". */
   protected userIdOf(activity: Partial<Activity>): string {
@@ -106,8 +111,9 @@ export abstract class MetaAdapter extends BotAdapter {
       }
       try {
         window ??= await this.lastInbound(context, this.userIdOf(activity));
-        const id = await this.sendOne(context, activity, window.at, activity.locale ?? window.locale);
-        responses.push({ id: id ?? `${this.channelId}-local-${randomUUID()}` });
+        const ids = (await this.sendOne(context, activity, window.at, activity.locale ?? window.locale)).filter(Boolean);
+        if (ids.length > 1) await this.parts.record(ids[0], ids.slice(1));
+        responses.push({ id: ids[0] ?? `${this.channelId}-local-${randomUUID()}` });
       } catch (err) {
         const error =
           err instanceof ChannelSendError ? err : new ChannelSendError({ channelId: this.channelId, code: 'internal', title: (err as Error)?.message?.slice(0, 200) ?? 'send failed' });
@@ -213,7 +219,13 @@ export abstract class MetaAdapter extends BotAdapter {
    */
   async applyStatus(update: StatusUpdate): Promise<HandleResult> {
     const existing = await this.transcripts.model.findOne({ activityId: update.messageId }, { status: 1 }).lean().exec();
-    if (!existing) return 'later';
+    if (!existing) {
+      const primary = await this.parts.primaryOf(update.messageId);
+      if (!primary) return 'later';
+      // Another message of the same activity: only its failure matters (the activity did not fully arrive).
+      if (update.status !== 'failed') return 'done';
+      return this.applyStatus({ ...update, messageId: primary });
+    }
     if ((STATUS_RANK[existing.status ?? ''] ?? 0) >= (STATUS_RANK[update.status] ?? 0) && existing.status !== undefined) return 'done';
     await this.transcripts.setStatus(update.messageId, update.status, update.error);
     if (update.status === 'failed') this.logger.warn({ channelId: this.channelId, error: update.error?.split(' ')[0] }, 'message delivery failed');

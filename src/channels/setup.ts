@@ -8,6 +8,7 @@ import { pickLocale, Texts } from '../i18n';
 import type { MongoTranscriptStore } from '../transcript/transcriptStore';
 import { GraphClient } from './graphClient';
 import { InboxHandler, InboxProcessor, InboxStore } from './inbox';
+import { MessageParts } from './messageParts';
 import { MessengerAdapter } from './messenger/adapter';
 import { MESSENGER } from './messenger/mapper';
 import { msWebhook } from './messenger/schema';
@@ -42,9 +43,13 @@ export interface Channels {
   whatsapp?: WhatsAppAdapter;
   messenger?: MessengerAdapter;
   inbox: InboxStore;
+  parts: MessageParts;
   processor: InboxProcessor;
   close(): Promise<void>;
 }
+
+/** Processed webhook events are kept this long to recognise redeliveries (Meta retries for up to 7 days). */
+const INBOX_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
 
 const WHATSAPP_VARS = ['WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID'] as const;
 const MESSENGER_VARS = ['MESSENGER_APP_SECRET', 'MESSENGER_VERIFY_TOKEN', 'MESSENGER_PAGE_ACCESS_TOKEN'] as const;
@@ -70,6 +75,8 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
   const contacts = new ContactStore(deps.connection);
   const inbox = new InboxStore(deps.connection);
   await inbox.init();
+  const parts = new MessageParts(deps.connection);
+  await parts.init();
   const registry = new ChannelRegistry();
   const handlers = new Map<string, InboxHandler>();
   const serviceUrl = config.META_GRAPH_URL;
@@ -82,6 +89,7 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
   if (waMissing.length === 0) {
     whatsapp = new WhatsAppAdapter({
       contacts,
+      parts,
       transcripts: deps.transcripts,
       logger: log,
       graph: graph(WHATSAPP, config.WHATSAPP_ACCESS_TOKEN!),
@@ -113,6 +121,7 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
   if (msMissing.length === 0) {
     messenger = new MessengerAdapter({
       contacts,
+      parts,
       transcripts: deps.transcripts,
       logger: log,
       graph: graph(MESSENGER, config.MESSENGER_PAGE_ACCESS_TOKEN!),
@@ -139,7 +148,20 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
     adapter.onTurnError = deps.onTurnError;
   }
 
-  const processor = new InboxProcessor({ store: inbox, handlers, logger: log, reorderMs: config.CHANNEL_REORDER_MS, retryDelaysMs: deps.inboxRetryDelaysMs, sweepMs: 60000 });
+  const processor = new InboxProcessor({
+    store: inbox,
+    handlers,
+    logger: log,
+    reorderMs: config.CHANNEL_REORDER_MS,
+    retryDelaysMs: deps.inboxRetryDelaysMs,
+    sweepMs: 60000,
+    maxConcurrent: 8,
+    maintenance: async () => {
+      const before = new Date(Date.now() - INBOX_RETENTION_MS);
+      await inbox.purge(before);
+      await parts.purge(before);
+    },
+  });
   const webhookDeps = { inbox, processor, logger: log };
   registerWebhook(
     deps.server,
@@ -175,6 +197,7 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
     whatsapp,
     messenger,
     inbox,
+    parts,
     processor,
     close: () => processor.close(),
   };

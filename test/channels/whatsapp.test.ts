@@ -357,6 +357,25 @@ describe('WhatsApp outbound rules', () => {
     }
   });
 
+  it('sends a PDF as a document after the text; statuses of the extra message count for the activity', async () => {
+    const { waId, reference } = await contactAt(1);
+    let id: string | undefined;
+    await adapter().continueConversationAsync('', reference, async (ctx) => {
+      id = (await ctx.sendActivity({ type: 'message', text: 'Voici ton CV 📄', attachments: [{ contentType: 'application/pdf', contentUrl: 'https://declic.example/files/abc/tok', name: 'CV Zoé.pdf' }] }))?.id;
+    });
+    const sent = sentTo(waId);
+    expect(sent.map((r) => r.body.type)).toEqual(['text', 'document']);
+    expect(sent[1].body.document).toEqual({ link: 'https://declic.example/files/abc/tok', filename: 'CV Zoé.pdf' });
+    const docPartId = `wamid.FAKE${Number(/\d+$/.exec(id!)![0]) + 1}`;
+    const inbox = new InboxStore(svc.db.connection);
+    await postWebhook(hook, waStatusesWebhook([waStatus(docPartId, waId, 'delivered')]), { secret: SECRET });
+    await waitFor(async () => (await inbox.model.findById(`whatsapp:status:${docPartId}:delivered`).lean())?.processed, 5000, 'part status processed');
+    expect((await inbox.model.findById(`whatsapp:status:${docPartId}:delivered`).lean())?.attempts).toBe(0);
+    await postWebhook(hook, waStatusesWebhook([waStatus(docPartId, waId, 'failed', [{ code: 131053, title: 'Media upload error' }])]), { secret: SECRET });
+    await waitFor(async () => (await svc.transcripts.model.findOne({ activityId: id }).lean())?.status === 'failed', 5000, 'activity failed');
+    expect((await svc.transcripts.model.findOne({ activityId: id }).lean())?.error).toBe('131053 Media upload error');
+  });
+
   it('shows the typing indicator on the inbound message', async () => {
     const { reference, waId } = await contactAt(1);
     const before = graph.requests.length;

@@ -29,17 +29,17 @@ export class MessengerAdapter extends MetaAdapter {
     super(opts);
   }
 
-  protected async sendOne(_context: TurnContext, activity: Partial<Activity>, lastInboundAt: Date | undefined, locale: string | undefined): Promise<string | undefined> {
+  protected async sendOne(_context: TurnContext, activity: Partial<Activity>, lastInboundAt: Date | undefined, locale: string | undefined): Promise<string[]> {
     const psid = this.userIdOf(activity);
     const now = this.now();
     const open = withinWindow(lastInboundAt, SERVICE_WINDOW_MS, now);
 
     if (activity.type === 'typing' || (activity.type === 'event' && activity.name === MARK_READ_EVENT)) {
-      if (!open) return undefined;
+      if (!open) return [];
       await this.opts.graph.post('me/messages', messengerSenderAction(psid, activity.type === 'typing' ? 'typing_on' : 'mark_seen'));
-      return undefined;
+      return [];
     }
-    if (activity.type !== 'message') return undefined;
+    if (activity.type !== 'message') return [];
 
     let how: MessagingType;
     if (open) how = { messaging_type: 'RESPONSE' };
@@ -52,12 +52,12 @@ export class MessengerAdapter extends MetaAdapter {
       );
     }
 
-    let first: string | undefined;
+    const ids: string[] = [];
     for (const payload of messengerMessages(activity, psid, how, this.opts.labels(locale))) {
       const res = await this.opts.graph.post<SendResponse>('me/messages', payload);
-      first ??= res.message_id;
+      ids.push(res.message_id ?? '');
     }
-    return first;
+    return ids;
   }
 
   /** Messenger read receipts carry a watermark, not ids: every outbound message up to it was read. */

@@ -44,23 +44,23 @@ export class WhatsAppAdapter extends MetaAdapter {
     return res.messages?.[0]?.id;
   }
 
-  protected async sendOne(context: TurnContext, activity: Partial<Activity>, lastInboundAt: Date | undefined, locale: string | undefined): Promise<string | undefined> {
+  protected async sendOne(context: TurnContext, activity: Partial<Activity>, lastInboundAt: Date | undefined, locale: string | undefined): Promise<string[]> {
     const to = this.userIdOf(activity);
     const open = withinWindow(lastInboundAt, SERVICE_WINDOW_MS, this.now());
     const inboundId = context.activity.type === 'message' && context.activity.from?.role === 'user' ? context.activity.id : activity.replyToId;
 
     if (activity.type === 'typing') {
       // Typing is shown on an inbound message (and marks it read); nothing to attach it to outside a reply.
-      if (!open || !inboundId) return undefined;
+      if (!open || !inboundId) return [];
       await this.opts.graph.post(`${this.opts.phoneNumberId}/messages`, whatsAppTyping(inboundId));
-      return undefined;
+      return [];
     }
     if (activity.type === 'event' && activity.name === MARK_READ_EVENT) {
       const id = activity.replyToId ?? inboundId;
       if (id) await this.opts.graph.post(`${this.opts.phoneNumberId}/messages`, whatsAppMarkRead(id));
-      return undefined;
+      return [];
     }
-    if (activity.type !== 'message') return undefined;
+    if (activity.type !== 'message') return [];
 
     if (!open) {
       const mediator = isMediatorActivity(activity);
@@ -70,15 +70,12 @@ export class WhatsAppAdapter extends MetaAdapter {
       }
       const lang = pickLocale(locale);
       const language = this.opts.templates.languages[lang] ?? lang;
-      return this.post(whatsAppTemplate(to, { name, language }, activity.text ?? undefined));
+      return [(await this.post(whatsAppTemplate(to, { name, language }, activity.text ?? undefined))) ?? ''];
     }
 
     const payloads = whatsAppMessages(activity, to, this.opts.labels(locale));
-    let first: string | undefined;
-    for (const payload of payloads) {
-      const id = await this.post(payload);
-      first ??= id;
-    }
-    return first;
+    const ids: string[] = [];
+    for (const payload of payloads) ids.push((await this.post(payload)) ?? '');
+    return ids;
   }
 }

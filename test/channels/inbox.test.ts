@@ -1,0 +1,127 @@
+import pino from 'pino';
+import { Database } from '../../src/db/database';
+import { InboxProcessor, InboxStore, HandleResult } from '../../src/channels/inbox';
+import { testMongoUri } from '../support/env';
+import { waitFor } from '../support/fakeGraph';
+
+let db: Database;
+let store: InboxStore;
+const logger = pino({ level: 'silent' });
+
+beforeAll(async () => {
+  db = await Database.connect(testMongoUri(), { timeoutMs: 3000 });
+  store = new InboxStore(db.connection);
+  await store.init();
+});
+afterAll(async () => {
+  await db.close();
+});
+
+let n = 0;
+const event = (lane: string, at: number, data: unknown = {}, kind: 'message' | 'status' = 'message') => ({
+  id: `test:${++n}:${Date.now()}`,
+  channelId: 'test',
+  lane,
+  kind,
+  at: new Date(at),
+  data,
+});
+
+describe('InboxStore', () => {
+  it('records an event once: a second insert with the same id is a duplicate, also under concurrency', async () => {
+    const e = event('lane-dup', 1);
+    const results = await Promise.all(Array.from({ length: 8 }, () => store.record(e)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await store.model.countDocuments({ _id: e.id })).toBe(1);
+  });
+
+  it('purges processed events older than the retention, keeps the rest', async () => {
+    const old = event('lane-purge', 1);
+    const fresh = event('lane-purge', 2);
+    const pending = event('lane-purge', 3);
+    for (const e of [old, fresh, pending]) await store.record(e);
+    await store.markProcessed(old.id);
+    await store.model.updateOne({ _id: old.id }, { $set: { processedAt: new Date(Date.now() - 20 * 86400000) } });
+    await store.markProcessed(fresh.id);
+    await store.purge(new Date(Date.now() - 14 * 86400000));
+    expect(await store.model.countDocuments({ _id: { $in: [old.id, fresh.id, pending.id] } })).toBe(2);
+    expect(await store.model.countDocuments({ _id: old.id })).toBe(0);
+    await store.markProcessed(pending.id);
+  });
+});
+
+describe('InboxProcessor', () => {
+  it('processes each lane in timestamp order, lanes in parallel within the bound', async () => {
+    const seen = new Map<string, number[]>();
+    let running = 0;
+    let maxRunning = 0;
+    const handler = async (_kind: string, data: unknown): Promise<HandleResult> => {
+      const { lane, t } = data as { lane: string; t: number };
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      await new Promise((r) => setTimeout(r, 5));
+      seen.set(lane, [...(seen.get(lane) ?? []), t]);
+      running--;
+      return 'done';
+    };
+    const processor = new InboxProcessor({ store, handlers: new Map([['test', handler]]), logger, reorderMs: 20, maxConcurrent: 3 });
+    const lanes = Array.from({ length: 6 }, (_, i) => `lane-order-${i}-${Date.now()}`);
+    for (const lane of lanes) {
+      // Recorded newest first.
+      for (const t of [3000, 1000, 2000]) await store.record(event(lane, t, { lane, t }));
+      processor.schedule(lane);
+    }
+    await waitFor(() => lanes.every((l) => seen.get(l)?.length === 3), 10000, 'all lanes');
+    for (const lane of lanes) expect(seen.get(lane)).toEqual([1000, 2000, 3000]);
+    expect(maxRunning).toBeLessThanOrEqual(3);
+    await waitFor(() => processor.idle(), 5000, 'idle');
+    await processor.close();
+    expect(await store.model.countDocuments({ lane: { $in: lanes }, processed: false })).toBe(0);
+  });
+
+  it('retries a failing message without overtaking it, and sets it aside after the last attempt', async () => {
+    const lane = `lane-retry-${Date.now()}`;
+    const calls: string[] = [];
+    let failuresLeft = 2;
+    const handler = async (_kind: string, data: unknown): Promise<HandleResult> => {
+      const { name } = data as { name: string };
+      calls.push(name);
+      if (name === 'flaky' && failuresLeft-- > 0) throw new Error('boom');
+      if (name === 'poison') throw new Error('always');
+      return 'done';
+    };
+    const processor = new InboxProcessor({ store, handlers: new Map([['test', handler]]), logger, reorderMs: 0, retryDelaysMs: [20, 20, 20] });
+    const flaky = event(lane, 1, { name: 'flaky' });
+    const after = event(lane, 2, { name: 'after' });
+    const poison = event(lane, 3, { name: 'poison' });
+    const last = event(lane, 4, { name: 'last' });
+    for (const e of [flaky, after, poison, last]) await store.record(e);
+    processor.schedule(lane);
+    await waitFor(() => calls.includes('last'), 10000, 'the last event');
+    expect(calls).toEqual(['flaky', 'flaky', 'flaky', 'after', 'poison', 'poison', 'poison', 'poison', 'last']);
+    const aside = await store.model.findById(poison.id).lean();
+    expect(aside?.processed).toBe(true);
+    expect(aside?.lastError).toContain('gave up');
+    await waitFor(() => processor.idle(), 5000, 'idle');
+    await processor.close();
+  });
+
+  it('does not block a lane on a status that is not ready yet', async () => {
+    const lane = `lane-status-${Date.now()}#status`;
+    const calls: string[] = [];
+    const handler = async (_kind: string, data: unknown): Promise<HandleResult> => {
+      const { name } = data as { name: string };
+      calls.push(name);
+      return name === 'unknown' ? 'later' : 'done';
+    };
+    const processor = new InboxProcessor({ store, handlers: new Map([['test', handler]]), logger, reorderMs: 0, retryDelaysMs: [30] });
+    await store.record(event(lane, 1, { name: 'unknown' }, 'status'));
+    await store.record(event(lane, 2, { name: 'known' }, 'status'));
+    processor.schedule(lane);
+    await waitFor(() => calls.filter((c) => c === 'unknown').length === 2, 5000, 'the retry');
+    expect(calls.slice(0, 2)).toEqual(['unknown', 'known']);
+    await waitFor(() => processor.idle(), 5000, 'idle');
+    await processor.close();
+    expect(await store.model.countDocuments({ lane, processed: false })).toBe(0);
+  });
+});
