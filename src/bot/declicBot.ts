@@ -1,9 +1,12 @@
 import { ActivityHandler, BotState, StatePropertyAccessor, TurnContext } from 'botbuilder';
 import type { DialogState } from 'botbuilder-dialogs';
+import { RESUME_TURN_KEY } from './barrierGate';
 
 /** The scripted conversation (src/dialogs/mainDialog.ts MainDialog). */
 export interface DialogRunner {
   run(context: TurnContext, dialogState: StatePropertyAccessor<DialogState>): Promise<void>;
+  /** Asks the pending question again instead of reading this message as its answer. */
+  reprompt(context: TurnContext, dialogState: StatePropertyAccessor<DialogState>): Promise<void>;
 }
 
 /**
@@ -18,7 +21,9 @@ export class DeclicBot extends ActivityHandler {
     super();
     this.dialogState = conversationState.createProperty<DialogState>('dialogState');
     this.onMessage(async (context, next) => {
-      await this.dialog.run(context, this.dialogState);
+      // Set by the barrier gate when the bot takes the conversation back (after a mediator, or a declined offer).
+      if (context.turnState.get(RESUME_TURN_KEY)) await this.dialog.reprompt(context, this.dialogState);
+      else await this.dialog.run(context, this.dialogState);
       await next();
     });
   }

@@ -251,10 +251,18 @@ export class HandoffService implements HandoffPort {
     const locale = contact?.locale ?? pickLocale(reference.locale);
     const adapter = this.deps.channels.has(doc.channelId) ? this.deps.channels.get(doc.channelId) : this.deps.botAdapter;
     const ids: string[] = [];
+    // The error is caught inside the turn so that the adapter's onTurnError (which apologises to the
+    // young person) does not swallow it: a failed proactive send must reach the caller.
+    let failure: unknown;
     await adapter.continueConversationAsync(this.deps.botAppId, reference, async (ctx) => {
-      const res = await ctx.sendActivity(build(locale));
-      if (res?.id) ids.push(res.id);
+      try {
+        const res = await ctx.sendActivity(build(locale));
+        if (res?.id) ids.push(res.id);
+      } catch (err) {
+        failure = err;
+      }
     });
+    if (failure) throw failure;
     return ids;
   }
 

@@ -16,12 +16,15 @@ export class BotClient {
   readonly conversationId: string;
   readonly userId: string;
 
-  constructor(private readonly baseUrl: string, opts: { conversationId?: string; userId?: string; locale?: string; channelId?: string } = {}) {
+  constructor(private readonly baseUrl: string, opts: { conversationId?: string; userId?: string; locale?: string; channelId?: string; serviceUrl?: string } = {}) {
     this.conversationId = opts.conversationId ?? `conv-${randomUUID()}`;
     this.userId = opts.userId ?? `user-${randomUUID()}`;
     this.locale = opts.locale ?? 'fr-FR';
     this.channelId = opts.channelId ?? 'emulator';
+    this.serviceUrl = opts.serviceUrl ?? 'http://127.0.0.1:1/unused';
   }
+
+  serviceUrl: string;
 
   locale: string;
   channelId: string;
@@ -31,7 +34,7 @@ export class BotClient {
       type: 'message',
       id: randomUUID(),
       channelId: this.channelId,
-      serviceUrl: 'http://127.0.0.1:1/unused',
+      serviceUrl: this.serviceUrl,
       deliveryMode: 'expectReplies',
       locale: this.locale,
       timestamp: new Date().toISOString(),
