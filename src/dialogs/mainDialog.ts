@@ -73,6 +73,15 @@ export class MainDialog extends ComponentDialog {
     if (result.status === DialogTurnStatus.empty) await dc.beginDialog(this.id);
   }
 
+  /** Asks the pending question again (the bot takes the conversation back from a mediator, or after an interruption). */
+  async reprompt(context: TurnContext, accessor: StatePropertyAccessor<DialogState>): Promise<void> {
+    const dialogSet = new DialogSet(accessor);
+    dialogSet.add(this);
+    const dc = await dialogSet.createContext(context);
+    if (dc.activeDialog) await dc.repromptDialog();
+    else await dc.beginDialog(this.id);
+  }
+
   // ------------------------------------------------------------- session
 
   private async newSession(context: TurnContext): Promise<Session> {

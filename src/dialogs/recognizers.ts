@@ -183,7 +183,7 @@ export function departementOf(postcode: string): string {
 export function recognizeName(text: string): string | undefined {
   const t = text
     .trim()
-    .replace(/^(je m'?appelle|jm'?appelle|moi c'?est|c'?est|mon (pre)?nom c'?est|my name is|i'?m|i am)\s+/i, '')
+    .replace(/^(je m'?\s?appelle|jm'?\s?appelle|moi c'?\s?est|moi cest|c'?\s?est|mon (pr[eé])?nom c'?\s?est|my name is|i'?m|i am)\s+/i, '')
     .replace(/[.!]+$/, '')
     .trim();
   if (!t || t.length > 60 || /\d|@/.test(t) || !/\p{L}/u.test(t)) return undefined;

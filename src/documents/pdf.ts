@@ -9,7 +9,7 @@ import PDFDocument from 'pdfkit';
 
 /** Characters of Windows-1252 above 0x7F outside Latin-1 that the standard fonts can show. */
 const CP1252_EXTRA = new Set('€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ');
-const REPLACE: Record<string, string> = { '\u2010': '-', '\u2011': '-', '\u2012': '-', '\u2032': "'", '\u2033': '"', '\u00a0': ' ', '\u202f': ' ', '\u2009': ' ', '\t': ' ' };
+const REPLACE: Record<string, string> = { '\u2010': '-', '\u2011': '-', '\u2012': '-', '\u2032': "'", '\u2033': '"', '\u00a0': ' ', '\u202f': ' ', '\u2009': ' ', '\t': ' ', 'Ł': 'L', 'ł': 'l', 'Đ': 'D', 'đ': 'd', 'ı': 'i', 'Ħ': 'H', 'ħ': 'h' };
 
 function showable(ch: string): boolean {
   const c = ch.codePointAt(0)!;
