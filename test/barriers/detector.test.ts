@@ -1,6 +1,6 @@
 import { BarrierDetector, DEFAULT_LEXICON_DIR } from '../../src/barriers/detector';
 import { BARRIER_LABELS } from '../../src/barriers/types';
-import { Case, ENGLISH, IDIOMS, MULTI, NEGATION, OTHERS, PARAPHRASES, SECTORS, SMS } from './cases';
+import { Case, ENGLISH, IDIOMS, MULTI, NEGATION, OTHERS, PARAPHRASES, SECTORS, SMS, URGENT } from './cases';
 
 const detector = BarrierDetector.loadFromDir(DEFAULT_LEXICON_DIR);
 
@@ -21,6 +21,7 @@ run('English input', ENGLISH);
 run('several barriers in one message', MULTI);
 run('other phenomena', OTHERS);
 run('paraphrases and neutral messages with trap words', PARAPHRASES);
+run('urgent situations', URGENT);
 
 describe('evidence', () => {
   test('points into the original text', () => {
