@@ -298,6 +298,15 @@ describe('returning young person and robustness', () => {
     await play(again, [['coucou', /Re-salut Inès/, /Qu'est-ce que tu veux faire/]]);
   });
 
+  test('stopped in the middle of the diagnostic, back in a new conversation: resumes at the first unanswered question', async () => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ['Yanis', /quel âge/], ['20', /en ce moment/], ['en formation', /Depuis quand/]]);
+    const again = new Chat(env, { userId: chat.userId });
+    again.conversationId = `${chat.conversationId}-2`;
+    await play(again, [['re', /On reprend/, /Depuis quand/], ['depuis septembre', /diplôme/]]);
+    expect((await env.contacts.get(chat.key))!.profile).toMatchObject({ prenom: 'Yanis', age: 20, situation: 'training', situation_since: '2026-09-01' });
+  });
+
   test('coming back hours later in the same conversation: welcome back and the pending question again', async () => {
     const chat = new Chat(env);
     await play(chat, [...CONSENT_ROWS, ['Yanis', /quel âge/]]);

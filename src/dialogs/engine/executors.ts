@@ -1,5 +1,4 @@
 import { ActionTypes, Activity, CardAction, MessageFactory, TurnContext } from 'botbuilder';
-import type { DialogContext } from 'botbuilder-dialogs';
 import type { Locale } from '../../i18n';
 import { buildCv, buildLetter, cvFileName, cvText, letterFileName } from '../documentBuilder';
 import { isSkip, normalize, recognizeDate, recognizeEmail, recognizeName, recognizeNumber, recognizePhone, recognizePostcode, recognizeYesNo } from '../recognizers';
@@ -49,7 +48,6 @@ const NEXT: Outcome = { kind: 'next' };
 const WAIT: Outcome = { kind: 'wait' };
 
 export interface StepContext {
-  dc: DialogContext;
   turn: TurnContext;
   session: Session;
   deps: EngineDeps;
@@ -203,6 +201,13 @@ const phoneExecutor: PromptExecutor<PhoneStep> = simplePrompt((_step, input) => 
   const p = recognizePhone(input);
   return p ? { ok: true, value: p } : FAIL;
 });
+
+/** Where an already known answer leads (choice option / confirm branch), undefined = the step's next. */
+function answeredNext(step: PromptStep, value: unknown): string | undefined {
+  if (step.type === 'choice') return step.options.find((o) => o.value === value)?.next;
+  if (step.type === 'confirm') return value === true ? step.yes : value === false ? step.no : undefined;
+  return undefined;
+}
 
 /** Sends the question of a prompt step. */
 export function askPrompt(step: PromptStep, x: StepContext): Promise<void> {
@@ -405,9 +410,13 @@ export async function runStep(step: Step, x: StepContext): Promise<Outcome> {
     case 'number':
     case 'date':
     case 'email':
-    case 'phone':
+    case 'phone': {
+      // Already answered (e.g. kept in the profile from an earlier conversation): resume after it.
+      const known = x.session.vars[step.var];
+      if (step.skipIfSet && known !== undefined) return { kind: 'next', to: answeredNext(step, known) };
       await askPrompt(step, x);
       return WAIT;
+    }
     case 'message':
       return runMessage(step, x);
     case 'set':

@@ -43,7 +43,7 @@ export class FlowDialog extends Dialog<{ step?: string }> {
   }
 
   private ctx(dc: DialogContext): StepContext {
-    return { dc, turn: dc.context, session: getSession(dc.context), deps: this.deps, flow: this.flow };
+    return { turn: dc.context, session: getSession(dc.context), deps: this.deps, flow: this.flow };
   }
 
   private stepById(id: string | undefined): Step | undefined {
@@ -118,7 +118,7 @@ export class FlowDialog extends Dialog<{ step?: string }> {
     const st = (instance.state as { flow: FlowState }).flow;
     const step = this.stepById(st.step);
     if (st.waiting && step && isPrompt(step)) {
-      await askPrompt(step, { dc: undefined as unknown as DialogContext, turn: context, session: getSession(context), deps: this.deps, flow: this.flow });
+      await askPrompt(step, { turn: context, session: getSession(context), deps: this.deps, flow: this.flow });
     }
   }
 

@@ -37,6 +37,8 @@ interface PromptBase extends StepBase {
   optional?: boolean;
   /** Failures before offering a person (default: the engine's setting, 3). */
   maxAttempts?: number;
+  /** Skip the question when the variable is already known (answered in an earlier conversation): resuming where one stopped. */
+  skipIfSet?: boolean;
 }
 
 export interface TextStep extends PromptBase {
