@@ -1,6 +1,7 @@
 import { ActivityHandler, BotState, StatePropertyAccessor, TurnContext } from 'botbuilder';
 import type { DialogState } from 'botbuilder-dialogs';
 import { RESUME_TURN_KEY } from './barrierGate';
+import { ERASED_TURN_KEY } from '../privacy/privacyService';
 
 /** The scripted conversation (src/dialogs/mainDialog.ts MainDialog). */
 export interface DialogRunner {
@@ -30,6 +31,12 @@ export class DeclicBot extends ActivityHandler {
 
   async run(context: TurnContext): Promise<void> {
     await super.run(context);
+    if (context.turnState.get(ERASED_TURN_KEY)) {
+      // The young person's data was just erased: write nothing of this turn back.
+      await this.conversationState.delete(context);
+      await this.userState.delete(context);
+      return;
+    }
     await this.conversationState.saveChanges(context, false);
     await this.userState.saveChanges(context, false);
   }

@@ -1,5 +1,6 @@
 import type { Activity, Middleware, ResourceResponse, TurnContext } from 'botbuilder';
 import { MongoTranscriptStore, TranscriptDoc, nextSeq } from './transcriptStore';
+import { ERASED_TURN_KEY } from '../privacy/privacyService';
 
 /**
  * Stores the inbound activity before the bot runs (so it is kept even if the
@@ -29,7 +30,8 @@ export class TranscriptMiddleware implements Middleware {
     try {
       await next();
     } finally {
-      await this.store.insertMany(outgoing);
+      // After an erasure on request, the replies of that turn are not kept either.
+      if (!context.turnState.get(ERASED_TURN_KEY)) await this.store.insertMany(outgoing);
     }
   }
 }
