@@ -99,6 +99,12 @@ function sentence(s: string | undefined): string {
   return t ? t.charAt(0).toUpperCase() + t.slice(1) : '';
 }
 
+/** An answer inserted after a colon: lower-case start (unless it is an acronym), no final punctuation. */
+function clause(s: string | undefined): string {
+  const t = sentence(s);
+  return /^\p{Lu}\p{Ll}/u.test(t) || /^\p{Lu}'/u.test(t) ? t.charAt(0).toLowerCase() + t.slice(1) : t;
+}
+
 export function buildLetter(vars: Record<string, unknown>, locale: Locale, texts: Texts, now: Date): LetterData {
   const cv = buildCv(vars);
   const company = str(vars.letter_company) ?? '';
@@ -106,13 +112,13 @@ export function buildLetter(vars: Record<string, unknown>, locale: Locale, texts
   const t = (k: string, v: Record<string, string> = {}) => texts.t(locale, `letter.pdf.${k}`, v);
   const date = new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : 'fr-FR', { day: 'numeric', month: 'long', year: 'numeric' }).format(now);
   const paragraphs = [t('intro', { position, company })];
-  const whyCompany = sentence(str(vars.letter_why_company));
+  const whyCompany = clause(str(vars.letter_why_company));
   if (whyCompany) paragraphs.push(t('why_company', { company, text: whyCompany }));
-  const whyMe = sentence(str(vars.letter_why_me));
+  const whyMe = clause(str(vars.letter_why_me));
   const exp = cv.experiences[0];
   const expText = exp ? ` ${t('experience', { title: exp.title, company: exp.company ?? '' }).replace(/\s*\(\)/, '')}` : '';
   if (whyMe || expText) paragraphs.push(`${whyMe ? t('why_me', { text: whyMe }) : ''}${expText}`.trim());
-  const availability = sentence(str(vars.letter_availability));
+  const availability = clause(str(vars.letter_availability));
   if (availability) paragraphs.push(t('availability', { text: availability }));
   return {
     firstName: cv.firstName,

@@ -67,6 +67,19 @@ describe('welcome and consent', () => {
     expect(contact?.profile).toEqual({});
   });
 
+  test('buttons are channel-neutral suggested actions (imBack), one question per message', async () => {
+    const chat = new Chat(env);
+    const replies = await chat.send('salut');
+    const question = replies[replies.length - 1];
+    expect(question.suggestedActions?.actions).toEqual([
+      { type: 'imBack', title: 'Français', value: 'Français' },
+      { type: 'imBack', title: 'English', value: 'English' },
+    ]);
+    expect(replies.filter((r) => r.suggestedActions)).toHaveLength(1);
+    const consent = await chat.send('Français');
+    expect(consent[consent.length - 1].suggestedActions?.actions.map((a) => a.title)).toEqual(['Oui', 'Non']);
+  });
+
   test('English can be chosen', async () => {
     const chat = new Chat(env);
     await play(chat, [
@@ -216,7 +229,8 @@ describe('CV and letter', () => {
     const letterText = pdfText(letter!.data);
     expect(letterText).toContain('Boulangerie Paul');
     expect(letterText).toContain('Vendeuse');
-    expect(letterText).toContain("J'adore le pain");
+    expect(letterText).toContain("rejoindre Boulangerie Paul : j'adore le pain et le contact avec les clients.");
+    expect(letterText).toContain('Disponibilité : tout de suite.');
     expect(letterText).toContain('Madame, Monsieur');
     expect(letter!.data.toString('latin1').match(/\/Type \/Page\b/g)).toHaveLength(1);
   });
