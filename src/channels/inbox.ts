@@ -165,6 +165,7 @@ export class InboxProcessor {
   private readonly lanes = new Map<string, LaneState>();
   private readonly retryDelays: number[];
   private sweepTimer?: NodeJS.Timeout;
+  private startTimer?: NodeJS.Timeout;
   private closing = false;
   private active = 0;
   private readonly waiting: string[] = [];
@@ -175,11 +176,21 @@ export class InboxProcessor {
 
   /** Schedules every lane with unprocessed events (call at boot) and starts the periodic sweep. */
   async start(): Promise<void> {
+    if (this.closing) return;
     await this.sweep();
-    if (this.opts.sweepMs) {
+    if (this.opts.sweepMs && !this.closing && !this.sweepTimer) {
       this.sweepTimer = setInterval(() => void this.sweep(), this.opts.sweepMs);
       this.sweepTimer.unref();
     }
+  }
+
+  /**
+   * Starts on a later turn of the event loop, so that a composition root that
+   * builds the bot after the channels has finished wiring before any replayed
+   * event reaches the bot.
+   */
+  startSoon(): void {
+    this.startTimer = setTimeout(() => void this.start(), 0);
   }
 
   private async sweep(): Promise<void> {
@@ -257,7 +268,7 @@ export class InboxProcessor {
         if (items.length === 50 && retryIn === undefined) st.again = true;
       } while (st.again && retryIn === undefined && !this.closing);
     } catch (err) {
-      this.opts.logger.warn({ err: { name: (err as Error)?.name, message: isDbUnavailable(err) ? 'database unavailable' : (err as Error)?.message }, lane: maskLane(lane) }, 'inbox drain failed');
+      this.opts.logger.warn({ err: { name: (err as Error)?.name, message: isDbUnavailable(err) ? 'database unavailable' : maskLane(String((err as Error)?.message).slice(0, 200)) }, lane: maskLane(lane) }, 'inbox drain failed');
       retryIn = this.retryDelays[0] ?? 1000;
     } finally {
       st.running = false;
@@ -301,6 +312,7 @@ export class InboxProcessor {
   /** Stops scheduling and waits for running lanes to finish their current event. */
   async close(): Promise<void> {
     this.closing = true;
+    if (this.startTimer) clearTimeout(this.startTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const running: Promise<void>[] = [];
     for (const st of this.lanes.values()) {

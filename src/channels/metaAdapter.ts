@@ -201,13 +201,14 @@ export abstract class MetaAdapter extends BotAdapter {
   async processInbound(message: InboundMessage, logic: BotLogic): Promise<void> {
     const activity = { ...message.activity } as Activity;
     activity.timestamp = new Date(activity.timestamp ?? this.now());
-    if (activity.type === ActivityTypes.Message) {
+    const fromUser = activity.type === ActivityTypes.Message || activity.type === ActivityTypes.ConversationUpdate;
+    if (fromUser) {
       const contact = await this.contacts.touchInbound(TurnContext.getConversationReference(activity), { name: message.name, at: activity.timestamp });
       if (contact?.locale) activity.locale = contact.locale;
     }
     activity.locale ??= 'fr-FR';
     const context = new TurnContext(this, activity);
-    if (activity.type === ActivityTypes.Message) context.turnState.set(INBOUND_AT_KEY, activity.timestamp);
+    if (fromUser) context.turnState.set(INBOUND_AT_KEY, activity.timestamp);
     await this.runMiddleware(context, logic);
   }
 

@@ -190,7 +190,8 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
     webhookDeps,
   );
 
-  if (handlers.size) await processor.start();
+  // Replays what a previous run left unprocessed, once the caller has finished wiring (the bot may be built after the channels).
+  if (handlers.size) processor.startSoon();
 
   return {
     registry,

@@ -214,7 +214,7 @@ describe('WhatsApp inbound mapping', () => {
   const base = { from: '33612345678', id: 'wamid.A', timestamp: '1767000000' };
 
   it('maps text with identity, conversation and time', () => {
-    const a = whatsAppToActivity({ ...base, type: 'text', text: { body: 'Salut ça va ? 😀' } }, ctx);
+    const a = whatsAppToActivity({ ...base, type: 'text', text: { body: 'Salut ça va ? 😀' } }, ctx)!;
     expect(a).toMatchObject({
       type: 'message',
       id: 'wamid.A',
@@ -228,30 +228,32 @@ describe('WhatsApp inbound mapping', () => {
   });
 
   it('maps button and list replies and template buttons to the value we sent', () => {
-    const b = whatsAppToActivity({ ...base, type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: 'oui', title: 'Oui' } } }, ctx);
+    const b = whatsAppToActivity({ ...base, type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: 'oui', title: 'Oui' } } }, ctx)!;
     expect(b).toMatchObject({ text: 'oui', value: { id: 'oui', title: 'Oui' } });
-    const l = whatsAppToActivity({ ...base, type: 'interactive', interactive: { type: 'list_reply', list_reply: { id: 'bac', title: 'Bac', description: 'd' } } }, ctx);
+    const l = whatsAppToActivity({ ...base, type: 'interactive', interactive: { type: 'list_reply', list_reply: { id: 'bac', title: 'Bac', description: 'd' } } }, ctx)!;
     expect(l).toMatchObject({ text: 'bac', value: { id: 'bac', title: 'Bac' } });
-    const t = whatsAppToActivity({ ...base, type: 'button', button: { payload: 'RELANCE_OUI', text: 'Oui, on continue' }, context: { from: '15550783881', id: 'wamid.T' } }, ctx);
+    const t = whatsAppToActivity({ ...base, type: 'button', button: { payload: 'RELANCE_OUI', text: 'Oui, on continue' }, context: { from: '15550783881', id: 'wamid.T' } }, ctx)!;
     expect(t).toMatchObject({ text: 'RELANCE_OUI', replyToId: 'wamid.T' });
   });
 
   it('maps media, stickers and locations to attachments; reactions to messageReaction', () => {
-    const doc = whatsAppToActivity({ ...base, type: 'document', document: { id: 'MEDIA1', mime_type: 'application/pdf', filename: 'cv.pdf', caption: 'mon cv', sha256: 'x' } }, ctx);
+    const doc = whatsAppToActivity({ ...base, type: 'document', document: { id: 'MEDIA1', mime_type: 'application/pdf', filename: 'cv.pdf', caption: 'mon cv', sha256: 'x' } }, ctx)!;
     expect(doc.text).toBe('mon cv');
     expect(doc.attachments).toEqual([{ contentType: 'application/pdf', name: 'cv.pdf', content: { mediaId: 'MEDIA1', sha256: 'x', voice: undefined, animated: undefined } }]);
-    const audio = whatsAppToActivity({ ...base, type: 'audio', audio: { id: 'MEDIA2', mime_type: 'audio/ogg; codecs=opus', voice: true } }, ctx);
+    const audio = whatsAppToActivity({ ...base, type: 'audio', audio: { id: 'MEDIA2', mime_type: 'audio/ogg; codecs=opus', voice: true } }, ctx)!;
     expect(audio.attachments?.[0]).toMatchObject({ contentType: 'audio/ogg; codecs=opus', content: { mediaId: 'MEDIA2', voice: true } });
     for (const type of ['image', 'video', 'sticker'] as const) {
-      const a = whatsAppToActivity({ ...base, type, [type]: { id: 'M', mime_type: type === 'sticker' ? 'image/webp' : `${type}/jpeg` } } as any, ctx);
+      const a = whatsAppToActivity({ ...base, type, [type]: { id: 'M', mime_type: type === 'sticker' ? 'image/webp' : `${type}/jpeg` } } as any, ctx)!;
       expect(a.attachments).toHaveLength(1);
       expect(a.channelData).toMatchObject({ type, mediaId: 'M' });
     }
-    const loc = whatsAppToActivity({ ...base, type: 'location', location: { latitude: 48.85, longitude: 2.35, name: 'Mission locale' } }, ctx);
+    const loc = whatsAppToActivity({ ...base, type: 'location', location: { latitude: 48.85, longitude: 2.35, name: 'Mission locale' } }, ctx)!;
     expect(loc.attachments?.[0]).toEqual({ contentType: LOCATION_CONTENT_TYPE, content: { latitude: 48.85, longitude: 2.35, name: 'Mission locale', address: undefined } });
-    const r = whatsAppToActivity({ ...base, type: 'reaction', reaction: { message_id: 'wamid.OUT', emoji: '👍' } }, ctx);
+    const r = whatsAppToActivity({ ...base, type: 'reaction', reaction: { message_id: 'wamid.OUT', emoji: '👍' } }, ctx)!;
     expect(r).toMatchObject({ type: 'messageReaction', replyToId: 'wamid.OUT', reactionsAdded: [{ type: '👍' }] });
-    const u = whatsAppToActivity({ ...base, type: 'unsupported', errors: [{ code: 131051, title: 'Message type unknown' }] } as any, ctx);
+    expect(whatsAppToActivity({ ...base, type: 'system', system: { body: 'User changed number', type: 'user_changed_number' } } as any, ctx)).toBeUndefined();
+    expect(whatsAppToActivity({ ...base, type: 'request_welcome' } as any, ctx)).toMatchObject({ type: 'conversationUpdate', membersAdded: [{ id: base.from }] });
+    const u = whatsAppToActivity({ ...base, type: 'unsupported', errors: [{ code: 131051, title: 'Message type unknown' }] } as any, ctx)!;
     expect(u).toMatchObject({ type: 'message', channelData: { type: 'unsupported', unsupported: true } });
   });
 

@@ -36,7 +36,10 @@ export class MessengerAdapter extends MetaAdapter {
 
     if (activity.type === 'typing' || (activity.type === 'event' && activity.name === MARK_READ_EVENT)) {
       if (!open) return [];
-      await this.opts.graph.post('me/messages', messengerSenderAction(psid, activity.type === 'typing' ? 'typing_on' : 'mark_seen'));
+      // Best effort: a sender action that fails never fails the turn.
+      await this.opts.graph.post('me/messages', messengerSenderAction(psid, activity.type === 'typing' ? 'typing_on' : 'mark_seen')).catch((err: { code?: unknown }) => {
+        this.logger.debug({ channelId: MESSENGER, code: err?.code }, 'sender action not sent');
+      });
       return [];
     }
     if (activity.type !== 'message') return [];

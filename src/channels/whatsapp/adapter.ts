@@ -44,6 +44,15 @@ export class WhatsAppAdapter extends MetaAdapter {
     return res.messages?.[0]?.id;
   }
 
+  /** Typing indicators and read receipts are best effort: their failure never fails the turn. */
+  private async signal(payload: WaPayload): Promise<void> {
+    try {
+      await this.opts.graph.post(`${this.opts.phoneNumberId}/messages`, payload);
+    } catch (err) {
+      this.logger.debug({ channelId: WHATSAPP, code: (err as { code?: unknown }).code }, 'typing / read receipt not sent');
+    }
+  }
+
   protected async sendOne(context: TurnContext, activity: Partial<Activity>, lastInboundAt: Date | undefined, locale: string | undefined): Promise<string[]> {
     const to = this.userIdOf(activity);
     const open = withinWindow(lastInboundAt, SERVICE_WINDOW_MS, this.now());
@@ -52,12 +61,12 @@ export class WhatsAppAdapter extends MetaAdapter {
     if (activity.type === 'typing') {
       // Typing is shown on an inbound message (and marks it read); nothing to attach it to outside a reply.
       if (!open || !inboundId) return [];
-      await this.opts.graph.post(`${this.opts.phoneNumberId}/messages`, whatsAppTyping(inboundId));
+      await this.signal(whatsAppTyping(inboundId));
       return [];
     }
     if (activity.type === 'event' && activity.name === MARK_READ_EVENT) {
       const id = activity.replyToId ?? inboundId;
-      if (id) await this.opts.graph.post(`${this.opts.phoneNumberId}/messages`, whatsAppMarkRead(id));
+      if (id) await this.signal(whatsAppMarkRead(id));
       return [];
     }
     if (activity.type !== 'message') return [];

@@ -42,8 +42,9 @@ export interface InboundContext {
  * Maps one WhatsApp message to an activity. Taps on reply buttons, list rows
  * and template quick-reply buttons become text = the id/payload we sent (the
  * bot sees them as if typed); media and locations become attachments.
+ * Undefined for system notices, which are acknowledged but not turns.
  */
-export function whatsAppToActivity(m: WaMessage, ctx: InboundContext): Partial<Activity> {
+export function whatsAppToActivity(m: WaMessage, ctx: InboundContext): Partial<Activity> | undefined {
   const base: Partial<Activity> = {
     type: 'message',
     id: m.id,
@@ -92,6 +93,12 @@ export function whatsAppToActivity(m: WaMessage, ctx: InboundContext): Partial<A
         channelData,
       };
     }
+    case 'system':
+      // "The user changed their number" and the like: not something the young person wrote.
+      return undefined;
+    case 'request_welcome':
+      // The person opened the chat for the first time (welcome message request): greet like a new member.
+      return { ...base, type: 'conversationUpdate', membersAdded: [{ id: m.from, name: ctx.profileName ?? '' }], channelData };
     case 'reaction':
       return {
         ...base,

@@ -25,7 +25,9 @@ export function whatsAppEvents(payload: WaWebhook, opts: { phoneNumberId: string
       const names = new Map((value.contacts ?? []).map((c) => [c.wa_id, c.profile?.name]));
       for (const m of value.messages ?? []) {
         const name = names.get(m.from);
-        const data: InboundMessage = { activity: whatsAppToActivity(m, { phoneNumberId: opts.phoneNumberId, profileName: name, serviceUrl: opts.serviceUrl }), ...(name ? { name } : {}) };
+        const activity = whatsAppToActivity(m, { phoneNumberId: opts.phoneNumberId, profileName: name, serviceUrl: opts.serviceUrl });
+        if (!activity) continue;
+        const data: InboundMessage = { activity, ...(name ? { name } : {}) };
         events.push({ id: `${WHATSAPP}:msg:${m.id}`, channelId: WHATSAPP, lane: whatsAppConversationId(m.from), kind: 'message', at: new Date(Number(m.timestamp) * 1000), data });
       }
       for (const s of value.statuses ?? []) {
