@@ -20,6 +20,7 @@ import { Lexicon, validateLexicon } from './lexicon';
 import { Normaliser, Token } from './normalise';
 import { compilePattern, CompiledPattern } from './pattern';
 import { FuzzyCorrector } from './fuzzy';
+import { Dispatcher, DispatchMatch } from './dispatch';
 
 export { validateLexicon } from './lexicon';
 export type { Lexicon } from './lexicon';
@@ -36,8 +37,8 @@ interface CompiledEntry {
 
 interface LabelMatcher {
   label: BarrierLabel;
-  regex: RegExp;
-  /** entries[i] belongs to capture group i + 1. */
+  matcher: Dispatcher;
+  /** entries[i] belongs to pattern i of the matcher. */
   entries: CompiledEntry[];
   resolution: RegExp | null;
 }
@@ -64,19 +65,8 @@ const MAX_CHARS = 20000;
 /** How much normalised text before a match is searched for a negation cue. */
 const NEGATION_LOOKBACK = 80;
 
-/** One capture group per pattern; sticky, to be run at token starts only. */
-function groupRegex(patterns: CompiledPattern[]): RegExp {
-  return new RegExp(patterns.map((p) => `(${p.body})`).join('|'), 'y');
-}
-
 function anyRegex(patterns: CompiledPattern[]): RegExp | null {
   return patterns.length ? new RegExp(patterns.map((p) => `(?:${p.source})`).join('|')) : null;
-}
-
-/** Index of the first defined capture group (1-based), or -1. */
-function firstGroup(m: RegExpExecArray, groups: number): number {
-  for (let i = 1; i <= groups; i++) if (m[i] !== undefined) return i;
-  return -1;
 }
 
 /** Only groups (not combined groups) are counted: pattern sources contain none. */
@@ -84,7 +74,7 @@ export class BarrierDetector {
   private readonly normaliser: Normaliser;
   private readonly fuzzy: FuzzyCorrector;
   private readonly labels: LabelMatcher[] = [];
-  private readonly exclusionRegex: RegExp | null;
+  private readonly exclusionMatcher: Dispatcher | null;
   private readonly exclusions: ExclusionInfo[] = [];
   private readonly negation: RegExp;
   private readonly rules: CompiledRule[] = [];
@@ -124,7 +114,7 @@ export class BarrierDetector {
       if (existing) throw new Error(`duplicate lexicon for label ${lab.label}`);
       this.labels.push({
         label: lab.label,
-        regex: groupRegex(items.map((i) => i.compiled)),
+        matcher: new Dispatcher(items.map((i) => i.compiled)),
         entries: items.map((i) => i.entry),
         resolution: anyRegex(resolutions),
       });
@@ -138,7 +128,7 @@ export class BarrierDetector {
         this.exclusions.push({ id: ex.id, labels: ex.labels ? new Set(ex.labels) : null });
       }
     }
-    this.exclusionRegex = exclusionPatterns.length ? groupRegex(exclusionPatterns) : null;
+    this.exclusionMatcher = exclusionPatterns.length ? new Dispatcher(exclusionPatterns) : null;
 
     const cues = lexicon.negation.cues.map((p) => remember(compile(p), false).source);
     const fillers = lexicon.negation.fillers.flatMap((f) => this.normaliser.normaliseLexiconWord(f));
@@ -186,17 +176,26 @@ export class BarrierDetector {
       }
       return lo;
     };
-    const spanOf = (m: RegExpExecArray): { start: number; end: number } => {
-      const matched = m[0].trimEnd();
-      return { start: tokenAt(m.index), end: tokenAt(m.index + Math.max(matched.length - 1, 0)) + 1 };
-    };
+    // Every word start (a corrected token may hold two words: "d angoisse").
+    const starts: number[] = [];
+    const words: string[] = [];
+    for (let p = 0; p < norm.length; ) {
+      const sp = norm.indexOf(' ', p);
+      starts.push(p);
+      words.push(norm.slice(p, sp));
+      p = sp + 1;
+    }
+    const spanOf = (pos: number, m: DispatchMatch): { start: number; end: number } => ({
+      start: tokenAt(pos),
+      end: tokenAt(pos + Math.max(m.length - 2, 0)) + 1,
+    });
 
     const excluded: Span[] = [];
-    if (this.exclusionRegex) {
-      this.scan(this.exclusionRegex, norm, offsets, (m) => {
-        const g = firstGroup(m, this.exclusions.length);
-        if (g > 0) excluded.push({ ...spanOf(m), labels: this.exclusions[g - 1].labels });
-      });
+    if (this.exclusionMatcher) {
+      for (let i = 0; i < starts.length; i++) {
+        const m = this.exclusionMatcher.matchAt(norm, starts[i], words[i]);
+        if (m) excluded.push({ ...spanOf(starts[i], m), labels: this.exclusions[m.id].labels });
+      }
     }
 
     const evidence: Evidence[] = [];
@@ -206,18 +205,19 @@ export class BarrierDetector {
       // A match decides for its whole span: shorter matches inside it (e.g. "suicide"
       // inside a negated "pensé au suicide") are not considered again.
       let coveredUntil = 0;
-      this.scan(lab.regex, norm, offsets, (m) => {
-        const g = firstGroup(m, lab.entries.length);
-        if (g < 0) return;
-        const entry = lab.entries[g - 1];
-        const span = spanOf(m);
-        if (span.start < coveredUntil) return coveredUntil;
+      for (let i = 0; i < starts.length; i++) {
+        const pos = starts[i];
+        if (tokenAt(pos) < coveredUntil) continue;
+        const m = lab.matcher.matchAt(norm, pos, words[i]);
+        if (!m) continue;
+        const entry = lab.entries[m.id];
+        const span = spanOf(pos, m);
         coveredUntil = span.end;
-        if (excluded.some((x) => x.start < span.end && span.start < x.end && (!x.labels || x.labels.has(lab.label)))) return;
-        if (entry.negatable && this.isNegated(norm, m.index)) return;
-        if (entry.requires && !entry.requires.test(norm)) return;
+        if (excluded.some((x) => x.start < span.end && span.start < x.end && (!x.labels || x.labels.has(lab.label)))) continue;
+        if (entry.negatable && this.isNegated(norm, pos)) continue;
+        if (entry.requires && !entry.requires.test(norm)) continue;
         kept.push({ entry, ...span });
-      });
+      }
       if (!kept.length) continue;
       if (lab.resolution && lab.resolution.test(norm)) continue;
       let severity: ActiveSeverity = 'normal';
@@ -242,21 +242,6 @@ export class BarrierDetector {
     const labels = BARRIER_LABELS.filter((l) => found.has(l));
     kept.sort((a, b) => a.start - b.start || BARRIER_LABELS.indexOf(a.label) - BARRIER_LABELS.indexOf(b.label));
     return { labels, severity, evidence: kept };
-  }
-
-  /**
-   * Runs a sticky regex at every token start and calls onMatch for the first
-   * alternative matching there. onMatch returns the token index where the next
-   * attempt may start (to skip tokens already covered), or nothing.
-   */
-  private scan(regex: RegExp, norm: string, offsets: number[], onMatch: (m: RegExpExecArray) => number | void): void {
-    for (let i = 0; i < offsets.length; i++) {
-      regex.lastIndex = offsets[i];
-      const m = regex.exec(norm);
-      if (m === null) continue;
-      const next = onMatch(m);
-      if (typeof next === 'number' && next - 1 > i) i = next - 1;
-    }
   }
 
   private isNegated(norm: string, matchIndex: number): boolean {

@@ -25,6 +25,8 @@ export interface CompiledPattern {
   words: string[];
   /** Prefix stems (from "word*") usable as fuzzy-matching targets. */
   stems: string[];
+  /** Possible first tokens: exact words, prefix stems, or anything (any = true). */
+  first: { words: string[]; stems: string[]; any: boolean };
 }
 
 type Node =
@@ -119,6 +121,26 @@ export function compilePattern(pattern: string, normaliser: Normaliser): Compile
       })
       .join('');
 
+  const first = { words: [] as string[], stems: [] as string[], any: false };
+  /** Adds the possible first tokens of seq; returns true when seq can be empty. */
+  const collectFirst = (seq: Node[]): boolean => {
+    for (const n of seq) {
+      if (n.kind === 'word') {
+        (n.prefix ? first.stems : first.words).push(n.value);
+        return false;
+      }
+      if (n.kind === 'alt') {
+        let canSkip = n.optional;
+        for (const o of n.options) if (collectFirst(o)) canSkip = true;
+        if (!canSkip) return false;
+        continue;
+      }
+      first.any = true; // gap, number, punctuation
+      return false;
+    }
+    return true;
+  };
+  collectFirst(root);
   const body = emit(root);
-  return { source: `(?<![^ ])${body}`, body, words, stems };
+  return { source: `(?<![^ ])${body}`, body, words, stems, first };
 }
