@@ -149,6 +149,8 @@ interface LaneState {
   again: boolean;
   /** Waiting for a free slot (maxConcurrent reached). */
   queued: boolean;
+  /** Consecutive drains that failed (database down): the retry backs off. */
+  failures: number;
   timer?: NodeJS.Timeout;
   current?: Promise<void>;
 }
@@ -206,7 +208,7 @@ export class InboxProcessor {
     if (this.closing) return;
     let st = this.lanes.get(lane);
     if (!st) {
-      st = { running: false, again: false, queued: false };
+      st = { running: false, again: false, queued: false, failures: 0 };
       this.lanes.set(lane, st);
     }
     if (st.running) {
@@ -267,14 +269,21 @@ export class InboxProcessor {
         }
         if (items.length === 50 && retryIn === undefined) st.again = true;
       } while (st.again && retryIn === undefined && !this.closing);
+      st.failures = 0;
     } catch (err) {
-      this.opts.logger.warn({ err: { name: (err as Error)?.name, message: isDbUnavailable(err) ? 'database unavailable' : maskLane(String((err as Error)?.message).slice(0, 200)) }, lane: maskLane(lane) }, 'inbox drain failed');
-      retryIn = this.retryDelays[0] ?? 1000;
+      st.failures++;
+      if (st.failures === 1 || st.failures % 10 === 0) {
+        this.opts.logger.warn(
+          { err: { name: (err as Error)?.name, message: isDbUnavailable(err) ? 'database unavailable' : maskLane(String((err as Error)?.message).slice(0, 200)) }, lane: maskLane(lane), failures: st.failures },
+          'inbox drain failed',
+        );
+      }
+      retryIn = Math.min(1000 * 2 ** (st.failures - 1), 60000);
     } finally {
       st.running = false;
-      const again = st.again;
-      if (retryIn !== undefined) this.schedule(lane, retryIn);
-      else if (again) this.schedule(lane, 0);
+      // New events arrived during the drain: look again now (events waiting for a retry are skipped or wait their turn).
+      if (st.again) this.schedule(lane, 0);
+      else if (retryIn !== undefined) this.schedule(lane, retryIn);
       else if (!st.timer) this.lanes.delete(lane);
     }
   }
