@@ -121,13 +121,16 @@ export class BarrierDetector {
     }
     this.labels.sort((a, b) => BARRIER_LABELS.indexOf(a.label) - BARRIER_LABELS.indexOf(b.label));
 
-    const exclusionPatterns: CompiledPattern[] = [];
+    // Only one exclusion is kept per position: try the longest (most specific) patterns first.
+    const exclusionItems: { compiled: CompiledPattern; info: ExclusionInfo }[] = [];
     for (const ex of lexicon.exclusions.entries) {
       for (const p of ex.patterns) {
-        exclusionPatterns.push(remember(compile(p), false));
-        this.exclusions.push({ id: ex.id, labels: ex.labels ? new Set(ex.labels) : null });
+        exclusionItems.push({ compiled: remember(compile(p), false), info: { id: ex.id, labels: ex.labels ? new Set(ex.labels) : null } });
       }
     }
+    exclusionItems.sort((a, b) => b.compiled.body.length - a.compiled.body.length);
+    const exclusionPatterns = exclusionItems.map((x) => x.compiled);
+    this.exclusions.push(...exclusionItems.map((x) => x.info));
     this.exclusionMatcher = exclusionPatterns.length ? new Dispatcher(exclusionPatterns) : null;
 
     const cues = lexicon.negation.cues.map((p) => remember(compile(p), false).source);

@@ -130,6 +130,14 @@ export const OTHERS: Case[] = [
 
 /** Paraphrases of every label and neutral messages with trap words (all invented). */
 export const PARAPHRASES: Case[] = [
+  ["ma mère va me tuer si je rate encore mon permis", [], 'none'],
+  ["je vais pas me tuer à la tâche pour un smic", [], 'none'],
+  ["je veux être infirmière en psychiatrie", [], 'none'],
+  ["je voudrais devenir surveillant de prison", [], 'none'],
+  ["j'ai trouvé un poste d'agent d'entretien dans un foyer", [], 'none'],
+  ["mon frère va me tuer, il a dit qu'il allait me planter", ['violence', 'family'], 'urgent'],
+  ["je veux travailler à l'hôpital en tant qu'ASH", [], 'none'],
+  ["dangoisse", ['psychological'], 'high'],
   ["je galère à trouver un taf", [], 'none'],
   ["j'ai pas de diplôme", [], 'none'],
   ["je parle pas bien français", [], 'none'],
