@@ -7,6 +7,8 @@ export class ChannelSendError extends Error {
   readonly httpStatus?: number;
   /** False when retrying later may succeed (rate limit, outage); true when Meta refused for good. */
   readonly permanent: boolean;
+  /** True once the adapter has written the failed message to the transcript (status failed): callers must not write it again. */
+  transcriptRecorded = false;
 
   constructor(opts: { channelId: string; code: number | string; title: string; subcode?: number; httpStatus?: number; permanent?: boolean }) {
     super(`${opts.channelId}: ${opts.code} ${opts.title}`);

@@ -145,6 +145,7 @@ export abstract class MetaAdapter extends BotAdapter {
     });
     try {
       await this.transcripts.insertMany(docs);
+      error.transcriptRecorded = true;
     } catch (err) {
       this.logger.error({ err: { name: (err as Error)?.name }, channelId: this.channelId }, 'could not record a failed send in the transcript');
     }

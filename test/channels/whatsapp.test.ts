@@ -201,6 +201,25 @@ describe('WhatsApp conversations', () => {
     expect((await inbound(`whatsapp:${waId2}`)).map((e) => e.text)).toEqual(['un', 'deux']);
   });
 
+  it('handles a batched webhook: several entries and changes, two young people, messages and statuses', async () => {
+    const [a, b] = [randomWaId(), randomWaId()];
+    const ma = waText(a, 'Coucou de A');
+    const mb = waText(b, 'Coucou de B 🙂');
+    const p1 = waMessagesWebhook([ma], [{ wa_id: a, name: 'Anaïs' }]);
+    const p2 = waMessagesWebhook([mb], [{ wa_id: b, name: 'Bilal' }]);
+    const p3 = waStatusesWebhook([waStatus('wamid.UNKNOWN_TO_US', a, 'delivered')]);
+    const batched = { object: 'whatsapp_business_account', entry: [p1.entry[0], { ...p2.entry[0], changes: [...p2.entry[0].changes, ...p3.entry[0].changes] }] };
+    expect((await postWebhook(hook, batched, { secret: SECRET })).status).toBe(200);
+    await turnDone(ma.id);
+    await turnDone(mb.id);
+    expect(sentTo(a).length).toBeGreaterThan(0);
+    expect(sentTo(b).length).toBeGreaterThan(0);
+    const contacts = new ContactStore(svc.db.connection);
+    expect((await contacts.get(`whatsapp:${a}`))?.name).toBe('Anaïs');
+    expect((await contacts.get(`whatsapp:${b}`))?.name).toBe('Bilal');
+    expect(await new InboxStore(svc.db.connection).model.countDocuments({ _id: 'whatsapp:status:wamid.UNKNOWN_TO_US:delivered' })).toBe(1);
+  });
+
   it('maps button / list replies, template buttons, media and locations into the turn', async () => {
     const waId = randomWaId();
     const base = () => ({ from: waId, id: wamid(), timestamp: unix() });
@@ -330,6 +349,7 @@ describe('WhatsApp outbound rules', () => {
     expect(err).toBeInstanceOf(ChannelSendError);
     expect(err.code).toBe(131047);
     expect(err.title).toBe('Re-engagement message');
+    expect(err.transcriptRecorded).toBe(true);
     expect(sentTo(waId)).toHaveLength(1);
     const outs = (await svc.transcripts.entries('whatsapp', `whatsapp:${waId}`)).filter((e) => e.direction === 'outbound');
     expect(outs).toHaveLength(1);
