@@ -25,6 +25,13 @@ describe('X-Hub-Signature-256', () => {
     expect(verifyMetaSignature('Jefe', Buffer.from('what do ya want for nothing!'), header)).toBe(false);
   });
 
+  it("accepts GitHub's published X-Hub-Signature-256 example (the same scheme; Meta's docs publish no vector)", () => {
+    // docs.github.com, "Validating webhook deliveries": secret "It's a Secret to Everybody", payload "Hello, World!".
+    const header = 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17';
+    expect(verifyMetaSignature("It's a Secret to Everybody", Buffer.from('Hello, World!'), header)).toBe(true);
+    expect(verifyMetaSignature("It's a Secret to Everybody", Buffer.from('Hello, World?'), header)).toBe(false);
+  });
+
   it('signs the raw UTF-8 bytes: non-ASCII bodies (é, emoji) verify, re-encoded ones do not', () => {
     const raw = Buffer.from('{"text":"Salut, ça va ? 🎉 Zoé"}', 'utf8');
     const header = `sha256=${createHmac('sha256', 's3cret').update(raw).digest('hex')}`;
