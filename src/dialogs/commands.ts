@@ -1,7 +1,7 @@
 import { editDistance, normalize } from './recognizers';
 
 /** Words the young person can write at any time. */
-export type Command = 'menu' | 'help' | 'restart' | 'human' | 'stop' | 'erase';
+export type Command = 'menu' | 'help' | 'restart' | 'human' | 'stop' | 'resume' | 'erase';
 
 /** Exact phrases (normalised: no accents, lower case) per command. */
 const PHRASES: Record<Command, string[]> = {
@@ -15,6 +15,7 @@ const PHRASES: Record<Command, string[]> = {
     'talk to someone', 'talk to a person', 'talk to a human', 'real person', 'conseiller stp', 'conseiller svp', 'conseiller pls',
   ],
   stop: ['stop', 'stopp', 'arrete', 'arret', 'arretez', 'arrete les messages', 'stop les messages', 'stop messages', 'plus de messages', 'unsubscribe', 'desabonner', 'me desabonner', 'desinscrire', 'pause'],
+  resume: ['reprendre', 'reprendre les messages', 'reactiver', 'reactiver les messages', 'start', 'resume', 'unstop', 'reabonner', 'me reabonner'],
   erase: [
     'supprimer mes donnees', 'supprime mes donnees', 'suprimer mes donnees', 'supprimer mes donnes', 'suprime mes donnees', 'efface mes donnees', 'effacer mes donnees', 'supprimer mes infos',
     'supprime mes infos', 'efface mes infos', 'supprimer mon compte', 'supprime mon compte', 'supprimer toutes mes donnees', 'delete my data', 'erase my data', 'delete my account', 'supprimer donnees',

@@ -1,5 +1,5 @@
-import { Activity, StatePropertyAccessor, TurnContext } from 'botbuilder';
-import { ComponentDialog, Dialog, DialogContext, DialogInstance, DialogSet, DialogState, DialogTurnResult, DialogTurnStatus } from 'botbuilder-dialogs';
+import { Activity, NullTelemetryClient, StatePropertyAccessor, TurnContext } from 'botbuilder';
+import { ComponentDialog, Dialog, DialogContext, DialogEvent, DialogEvents, DialogInstance, DialogSet, DialogState, DialogTurnResult, DialogTurnStatus } from 'botbuilder-dialogs';
 import type { Logger } from 'pino';
 import { ContactStore, contactKey } from '../contacts/contactStore';
 import type { DocumentService } from '../documents/documentService';
@@ -67,6 +67,7 @@ export class MainDialog extends ComponentDialog {
   /** Entry point for every message: continues the active flow or starts the conversation. */
   async run(context: TurnContext, accessor: StatePropertyAccessor<DialogState>): Promise<void> {
     const dialogSet = new DialogSet(accessor);
+    dialogSet.telemetryClient = new NullTelemetryClient();
     dialogSet.add(this);
     const dc = await dialogSet.createContext(context);
     const result = await dc.continueDialog();
@@ -76,6 +77,7 @@ export class MainDialog extends ComponentDialog {
   /** Asks the pending question again (the bot takes the conversation back from a mediator, or after an interruption). */
   async reprompt(context: TurnContext, accessor: StatePropertyAccessor<DialogState>): Promise<void> {
     const dialogSet = new DialogSet(accessor);
+    dialogSet.telemetryClient = new NullTelemetryClient();
     dialogSet.add(this);
     const dc = await dialogSet.createContext(context);
     if (dc.activeDialog) await dc.repromptDialog();
@@ -124,6 +126,19 @@ export class MainDialog extends ComponentDialog {
 
   // ------------------------------------------------------------- turns
 
+  /**
+   * The flows changed since this conversation started (a script update):
+   * keep going. Steps and flows that disappeared are handled by the engine
+   * (the flow ends, or the conversation restarts cleanly).
+   */
+  protected async onPreBubbleEvent(dc: DialogContext, e: DialogEvent): Promise<boolean> {
+    if (e.name === DialogEvents.versionChanged) {
+      this.deps.logger.info('dialog scripts changed since this conversation started');
+      return true;
+    }
+    return super.onPreBubbleEvent(dc, e);
+  }
+
   protected async onBeginDialog(innerDC: DialogContext, options?: object): Promise<DialogTurnResult> {
     const handled = await this.interrupt(innerDC);
     if (handled) return handled;
@@ -139,6 +154,13 @@ export class MainDialog extends ComponentDialog {
     if (handled) return handled;
 
     if (!innerDC.activeDialog) return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.main));
+
+    // A flow removed by a script update while someone was in it: start again cleanly instead of failing every turn.
+    if (innerDC.stack.some((instance) => !this.findDialog(instance.id))) {
+      this.deps.logger.warn({ stack: innerDC.stack.map((i) => i.id) }, 'dialog stack refers to a flow that no longer exists: restarting');
+      await innerDC.cancelAllDialogs();
+      return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.main));
+    }
 
     const kind = nonTextKind(context.activity);
     if (kind) {
@@ -178,6 +200,11 @@ export class MainDialog extends ComponentDialog {
       case 'stop':
         await this.deps.contacts.setPaused(session.contactKey, true);
         await this.say(context, 'commands.stopped');
+        return Dialog.EndOfTurn;
+      case 'resume':
+        await this.deps.contacts.setPaused(session.contactKey, false);
+        await this.say(context, 'commands.resumed');
+        if (innerDC.activeDialog) await innerDC.repromptDialog();
         return Dialog.EndOfTurn;
       case 'help':
         await this.say(context, 'commands.help');

@@ -275,10 +275,12 @@ describe('global commands', () => {
     expect(chat.handoff.calls).toEqual([]);
   });
 
-  test('"stop" pauses proactive messages', async () => {
+  test('"stop" pauses proactive messages, "reprendre" turns them back on', async () => {
     const chat = new Chat(env);
     await play(chat, [...CONSENT_ROWS, ['STOP', /ne t'enverrai plus/]]);
     expect((await env.contacts.get(chat.key))!.paused).toBe(true);
+    await play(chat, [['reprendre', /C'est reparti/, /ton prénom/]]);
+    expect((await env.contacts.get(chat.key))!.paused).toBe(false);
   });
 
   test('"menu" at any time', async () => {
@@ -356,6 +358,21 @@ describe('returning young person and robustness', () => {
     expect((profile.cv_target as string).length).toBeLessThanOrEqual(80);
     expect(profile.cv_phone).toBe('06 11 22 33 44');
     expect(profile.cv_email).toBeNull();
+  });
+
+  test('a flow removed by a script update while someone was in it: restarts cleanly', async () => {
+    const chat = new Chat(env);
+    await play(chat, [...CONSENT_ROWS, ...DIAG_TO_CV_ROWS.slice(0, 6), ['cv', /déjà un CV/]]);
+    // The new version renames the diagnostic flow: the stored dialog stack points at a flow that no longer exists.
+    const renamed = (f: Flow): Flow => {
+      const copy = JSON.parse(JSON.stringify(f).replace(/"flow":"diagnostic"/g, '"flow":"diagnostic_v2"')) as Flow;
+      return copy.id === 'diagnostic' ? { ...copy, id: 'diagnostic_v2' } : copy;
+    };
+    const updated = new FlowRegistry(env.flows.ids().map((id) => renamed(env.flows.get(id)!)));
+    expect(updated.get('diagnostic')).toBeUndefined();
+    const after = new Chat(env, { userId: chat.userId, flows: updated });
+    after.conversationId = chat.conversationId;
+    await play(after, [['oui', /On reprend/, /déjà un CV/], ['non', /candidature/]]);
   });
 
   test('a script that loops without a question is stopped by the per-turn step cap', async () => {

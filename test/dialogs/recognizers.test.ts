@@ -156,6 +156,8 @@ describe('global commands tolerate SMS spelling and missing accents', () => {
     ['stop', 'stop'],
     ['STOP', 'stop'],
     ['arrête', 'stop'],
+    ['reprendre', 'resume'],
+    ['START', 'resume'],
     ['supprimer mes données', 'erase'],
     ['supprimer mes donnees', 'erase'],
     ['suprimer mes donées', 'erase'],
