@@ -74,7 +74,9 @@ export function messageContent(activity: Partial<Activity>, channelId: string): 
     }
     throw new ChannelSendError({ channelId, code: 'unsupported_attachment', title: `Cannot send a ${att.contentType || 'untyped'} attachment without an http(s) contentUrl` });
   }
-  return { text: lines.join('\n\n'), choices, media };
+  // Buttons must be unique on Meta's side (a duplicate fails the whole message): keep the first of each id.
+  const unique = choices.filter((c, i) => choices.findIndex((d) => d.id === c.id) === i);
+  return { text: lines.join('\n\n'), choices: unique, media };
 }
 
 /** Numbered text list of the choices: the fallback when there are more than a channel's buttons. */

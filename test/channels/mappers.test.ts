@@ -149,6 +149,11 @@ describe('WhatsApp outbound mapping', () => {
     expect(rows[0].description).toBe('Je cherche une formation qualifiante');
   });
 
+  it('drops duplicate choices (Meta refuses duplicate buttons)', () => {
+    const [p] = whatsAppMessages(msg({ text: 'Ok ?', suggestedActions: { to: [], actions: [{ type: 'imBack', title: 'Oui', value: 'oui' }, { type: 'imBack', title: 'Oui !', value: 'oui' }, { type: 'imBack', title: 'Non', value: 'non' }] } }), to, labels);
+    expect((p.interactive as any).action.buttons.map((b: any) => b.reply.id)).toEqual(['oui', 'non']);
+  });
+
   it('falls back to a numbered text for more than 10 choices (nothing dropped)', () => {
     const titles = Array.from({ length: 12 }, (_, i) => `Choix ${i + 1}`);
     const out = whatsAppMessages(msg({ text: 'Lequel ?', suggestedActions: actions(titles) }), to, labels);
