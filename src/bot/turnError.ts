@@ -2,6 +2,7 @@ import type { TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import { isDbUnavailable } from '../db/errors';
 import { pickLocale, Texts } from '../i18n';
+import { turnLogger } from './turnLogger';
 
 /**
  * The one error boundary of every turn: logs without personal data,
@@ -12,7 +13,8 @@ import { pickLocale, Texts } from '../i18n';
 export function createTurnErrorHandler(logger: Logger, texts: Texts) {
   return async (context: TurnContext, error: Error): Promise<void> => {
     const unavailable = isDbUnavailable(error);
-    logger.error(
+    const log = turnLogger(context, logger);
+    log.error(
       { err: { name: error?.name, message: unavailable ? 'database unavailable' : error?.message, stack: error?.stack }, channelId: context.activity.channelId },
       'unhandled error in turn',
     );
@@ -20,7 +22,7 @@ export function createTurnErrorHandler(logger: Logger, texts: Texts) {
     try {
       await context.sendActivity(texts.t(pickLocale(context.activity.locale), 'common.error'));
     } catch (sendErr) {
-      logger.error({ err: { name: (sendErr as Error)?.name, message: (sendErr as Error)?.message } }, 'could not send the apology');
+      log.error({ err: { name: (sendErr as Error)?.name, message: (sendErr as Error)?.message } }, 'could not send the apology');
     }
   };
 }
