@@ -94,8 +94,6 @@ export class FuzzyCorrector {
     if (word.length >= 5 && ELIDABLE.has(word[0]) && VOWEL_START.test(word.slice(1))) {
       const rest = word.slice(1);
       if (this.known.has(rest)) return `${word[0]} ${rest}`;
-      const fixed = rest.length >= 7 ? this.correctDirect(rest) : null;
-      if (fixed !== null) return `${word[0]} ${fixed}`;
     }
     return this.correctDirect(word);
   }
@@ -111,7 +109,9 @@ export class FuzzyCorrector {
     let ambiguous = false;
     for (const w of this.byFirst.get(first) ?? []) {
       if (Math.abs(w.length - word.length) > max) continue;
-      const d = editDistance(word, w, Math.min(max, this.maxDistance(w.length)));
+      const cap = Math.min(max, this.maxDistance(w.length));
+      const d = editDistance(word, w, cap);
+      if (d > cap) continue;
       if (d < bestD) {
         best = w;
         bestD = d;
