@@ -86,6 +86,16 @@ const schema = z.object({
   META_RETRY_BASE_MS: positiveInt(500),
   META_REQUEST_TIMEOUT_MS: positiveInt(10000),
   CHANNEL_REORDER_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(10000).default(300)),
+
+  // Mediators' console (/console, /api/console).
+  /** Secure flag of the console session cookie (and HSTS). Defaults to true in production, false otherwise. */
+  COOKIE_SECURE: z.preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).optional()).transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
+  CONSOLE_SESSION_IDLE_SECONDS: positiveInt(1800),
+  CONSOLE_SESSION_MAX_SECONDS: positiveInt(43200),
+  CONSOLE_LOGIN_MAX_FAILURES: positiveInt(5),
+  CONSOLE_LOGIN_LOCK_MINUTES: positiveInt(15),
+  CONSOLE_LOGIN_ATTEMPTS_PER_IP: positiveInt(50),
+  CONSOLE_HEARTBEAT_SECONDS: positiveInt(20),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -106,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(variable, `${issue.message}${variable in env ? ` (got "${String(env[variable]).slice(0, 40)}")` : ''}`);
   }
   const cfg = result.data;
+  cfg.COOKIE_SECURE ??= cfg.NODE_ENV === 'production';
   if (cfg.MicrosoftAppId && !cfg.MicrosoftAppPassword && cfg.MicrosoftAppType !== 'UserAssignedMSI') {
     throw new ConfigError('MicrosoftAppPassword', 'is required when MicrosoftAppId is set');
   }

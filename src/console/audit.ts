@@ -1,0 +1,81 @@
+import { randomUUID } from 'crypto';
+import { Connection, Model, Schema } from 'mongoose';
+
+export type AuditAction =
+  | 'login.success'
+  | 'login.failure'
+  | 'login.locked'
+  | 'logout'
+  | 'access.denied'
+  | 'conversation.view'
+  | 'conversation.claim'
+  | 'conversation.release'
+  | 'conversation.close'
+  | 'conversation.reopen'
+  | 'conversation.message'
+  | 'conversation.note'
+  | 'conversation.tags'
+  | 'conversation.followup'
+  | 'conversation.search'
+  | 'account.create'
+  | 'audit.read';
+
+export interface AuditEntry {
+  _id: string;
+  at: Date;
+  action: AuditAction;
+  outcome: 'success' | 'failure';
+  actorId?: string;
+  /** The email typed at login (also for failures: which account was targeted). */
+  actorEmail?: string;
+  ip?: string;
+  /** Conversation key (or account id) the action was about. */
+  target?: string;
+  /** Small, non-sensitive facts (status code, error code, result count). Never message texts. */
+  detail?: Record<string, unknown>;
+}
+
+/** The console's audit log: every login (success and failure) and every access to a conversation. */
+export class AuditLog {
+  readonly model: Model<AuditEntry>;
+
+  constructor(connection: Connection) {
+    const schema = new Schema<AuditEntry>(
+      {
+        _id: { type: String, required: true },
+        at: { type: Date, required: true },
+        action: { type: String, required: true },
+        outcome: { type: String, required: true },
+        actorId: String,
+        actorEmail: String,
+        ip: String,
+        target: String,
+        detail: { type: Schema.Types.Mixed },
+      },
+      { versionKey: false, collection: 'console_audit' },
+    );
+    schema.index({ at: -1 });
+    schema.index({ target: 1, at: -1 });
+    schema.index({ actorId: 1, at: -1 });
+    this.model = (connection.models.ConsoleAudit as Model<AuditEntry>) ?? connection.model<AuditEntry>('ConsoleAudit', schema);
+  }
+
+  async init(): Promise<void> {
+    await this.model.createCollection().catch((err: { code?: number; codeName?: string }) => {
+      if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
+    });
+    await this.model.createIndexes();
+  }
+
+  async record(entry: Omit<AuditEntry, '_id' | 'at'>): Promise<void> {
+    await this.model.create({ _id: randomUUID(), at: new Date(), ...entry });
+  }
+
+  async recent(filter: { target?: string; actorId?: string; action?: string } = {}, limit = 200): Promise<AuditEntry[]> {
+    const q: Record<string, unknown> = {};
+    if (filter.target) q.target = filter.target;
+    if (filter.actorId) q.actorId = filter.actorId;
+    if (filter.action) q.action = filter.action;
+    return (await this.model.find(q).sort({ at: -1 }).limit(limit).lean().exec()) as AuditEntry[];
+  }
+}

@@ -1,0 +1,684 @@
+import type { Connection } from 'mongoose';
+import type { Logger } from 'pino';
+import type { Request, Response, Server } from 'restify';
+import { z } from 'zod';
+import type { ContactStore, Contact } from '../contacts/contactStore';
+import { isDbUnavailable } from '../db/errors';
+import { summarizeProfile } from '../dialogs/summary';
+import type { ConversationDoc, ConversationStore, MediatorRef } from '../handoff/conversationStore';
+import type { HandoffEvent, HandoffEvents } from '../handoff/events';
+import { HandoffError, HandoffService } from '../handoff/handoffService';
+import { sendError } from '../http/server';
+import type { MongoTranscriptStore, TranscriptEntry } from '../transcript/transcriptStore';
+import { AccountDoc, AccountError, AccountService, publicAccount } from './accounts';
+import { AuditAction, AuditLog } from './audit';
+import { apiHeaders, AttemptWindow, BadInput, clientIp, jsonBody, parseCookies } from './http';
+import { NOTE_MAX_CHARS, NoteDoc, NoteStore } from './notes';
+import { openApiDocument } from './openapi';
+import { SessionDoc, SessionStore, safeEqual } from './sessions';
+import { registerStaticRoutes } from './static';
+
+export interface ConsoleSettings {
+  /** Secure cookie flag and HSTS (production, behind HTTPS). */
+  cookieSecure: boolean;
+  idleMs: number;
+  absoluteMs: number;
+  maxLoginFailures: number;
+  lockMs: number;
+  /** Login attempts per client address per 15 minutes. */
+  loginAttemptsPerIp: number;
+  heartbeatMs: number;
+  trustProxy: boolean;
+  maxMessageChars: number;
+  /** Folder of the page's static files. */
+  publicDir: string;
+}
+
+/** The follow-up service's operations the console uses (src/followups, FollowUpService). */
+export interface FollowUpPort {
+  schedule(input: { conversationKey: string; dueAt: Date; text?: string; kind: 'mediator'; createdBy: MediatorRef }): Promise<FollowUpView>;
+  list(conversationKey: string): Promise<FollowUpView[]>;
+  get(id: string): Promise<FollowUpView | null>;
+  cancel(id: string, by: MediatorRef): Promise<FollowUpView>;
+}
+interface FollowUpView {
+  _id: string;
+  conversationKey: string;
+  kind: string;
+  text?: string;
+  dueAt: Date;
+  status: string;
+  createdBy: MediatorRef;
+  createdAt: Date;
+  sentAt?: Date;
+  error?: { code: string; message: string };
+  cancelledBy?: MediatorRef;
+}
+
+export interface ConsoleDeps {
+  server: Server;
+  /** Absent until the follow-up service is wired: its routes answer 503 followups_unavailable. */
+  followUps?: FollowUpPort;
+  connection: Connection;
+  handoff: HandoffService;
+  conversations: ConversationStore;
+  contacts: ContactStore;
+  transcripts: MongoTranscriptStore;
+  events: HandoffEvents;
+  logger: Logger;
+  settings: ConsoleSettings;
+}
+
+export type Access = 'public' | 'mediator' | 'admin';
+
+interface Ctx {
+  req: Request;
+  res: Response;
+  ip: string;
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  account?: AccountDoc;
+  session?: SessionDoc;
+  token?: string;
+}
+interface AuthedCtx extends Ctx {
+  account: AccountDoc;
+  session: SessionDoc;
+  token: string;
+  me: MediatorRef;
+}
+interface Reply {
+  status: number;
+  body?: unknown;
+}
+
+export interface RegisteredRoute {
+  method: string;
+  path: string;
+  access: Access;
+}
+
+class Unavailable extends Error {}
+
+const HANDOFF_STATUS: Record<HandoffError['code'], number> = {
+  not_found: 404,
+  wrong_state: 409,
+  conflict: 409,
+  not_assignee: 403,
+  empty_message: 400,
+  delivery_failed: 502,
+};
+
+const keySchema = z.string().min(3).max(300);
+const tagSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(1)
+  .max(40)
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N} _\-']*$/u, 'letters, digits, spaces, - and _ only');
+
+function parse<S extends z.ZodTypeAny>(schema: S, value: unknown, fieldPrefix = ''): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = [fieldPrefix, ...issue.path.map(String)].filter(Boolean).join('.') || 'body';
+  throw new BadInput(field, `${field}: ${issue.message}`);
+}
+
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const iso = (d?: Date | string) => (d ? new Date(d).toISOString() : undefined);
+
+/** The phone number (WhatsApp wa_id) or channel user id of a conversation's young person. */
+function userIdOf(doc: Pick<ConversationDoc, 'userKey' | 'channelId'>): string {
+  return doc.userKey.startsWith(`${doc.channelId}:`) ? doc.userKey.slice(doc.channelId.length + 1) : doc.userKey;
+}
+
+/** The evidence of the current episode (or the latest detections), short: label and the words that triggered it. */
+function evidenceSummary(doc: ConversationDoc): Array<{ label: string; text: string }> {
+  const since = doc.waitingSince ? new Date(doc.waitingSince).getTime() - 60000 : 0;
+  const recent = (doc.detections ?? []).filter((d) => new Date(d.at).getTime() >= since).slice(-5);
+  const source = recent.length ? recent : (doc.detections ?? []).slice(-3);
+  const out: Array<{ label: string; text: string }> = [];
+  const seen = new Set<string>();
+  for (const d of [...source].reverse()) {
+    for (const e of d.evidence ?? []) {
+      const k = `${e.label}|${e.text.toLowerCase()}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push({ label: e.label, text: e.text });
+      if (out.length >= 4) return out;
+    }
+  }
+  return out;
+}
+
+function conversationItem(doc: ConversationDoc, contact?: Contact | null) {
+  return {
+    key: doc._id,
+    channelId: doc.channelId,
+    name: doc.name ?? contact?.name ?? null,
+    userId: userIdOf(doc),
+    phone: doc.channelId === 'whatsapp' ? userIdOf(doc) : null,
+    state: doc.state,
+    severity: doc.severity,
+    labels: doc.labels ?? [],
+    reason: doc.reason ?? null,
+    evidence: evidenceSummary(doc),
+    waitingSince: iso(doc.waitingSince) ?? null,
+    claimedAt: iso(doc.claimedAt) ?? null,
+    assignee: doc.assignee ? { id: doc.assignee.id, name: doc.assignee.name } : null,
+    lastInboundAt: iso(doc.lastInboundAt) ?? null,
+    lastMessagePreview: doc.lastMessagePreview ?? null,
+    tags: contact?.tags ?? [],
+    updatedAt: iso(doc.updatedAt) ?? null,
+  };
+}
+
+function transcriptItem(e: TranscriptEntry) {
+  const mark = (e.activity.channelData as { declicMediator?: { id: string; name?: string } } | undefined)?.declicMediator;
+  const attachments = (e.activity.attachments ?? []).map((a) => ({ contentType: a.contentType, name: a.name ?? null }));
+  return {
+    id: e.id,
+    seq: e.seq,
+    at: iso(e.timestamp),
+    sender: e.sender,
+    direction: e.direction,
+    text: e.text ?? null,
+    attachments,
+    status: e.status ?? null,
+    error: e.error ?? null,
+    mediator: mark ? { id: mark.id, name: mark.name ?? null } : null,
+  };
+}
+
+function followUpItem(f: FollowUpView) {
+  return {
+    id: f._id,
+    kind: f.kind,
+    text: f.text ?? null,
+    dueAt: iso(f.dueAt),
+    status: f.status,
+    createdBy: { id: f.createdBy.id, name: f.createdBy.name },
+    createdAt: iso(f.createdAt),
+    sentAt: iso(f.sentAt) ?? null,
+    error: f.error ? { code: f.error.code, message: f.error.message } : null,
+    cancelledBy: f.cancelledBy ? { id: f.cancelledBy.id, name: f.cancelledBy.name } : null,
+  };
+}
+
+const FOLLOWUP_STATUS: Record<string, number> = { not_found: 404, invalid: 400, wrong_state: 409, conflict: 409 };
+
+function noteItem(n: NoteDoc) {
+  return { id: n._id, text: n.text, author: { id: n.authorId, name: n.authorName }, createdAt: iso(n.createdAt) };
+}
+
+/**
+ * The mediators' console: accounts, sessions, audit, notes, the JSON API
+ * under /api/console, live events (SSE), the OpenAPI document and the page
+ * at /console. Only the association's mediators reach it (session cookie
+ * scoped to /api/console); the young people's side never does.
+ */
+export class ConsoleApp {
+  readonly accounts: AccountService;
+  readonly sessions: SessionStore;
+  readonly audit: AuditLog;
+  readonly notes: NoteStore;
+  private readonly registered: RegisteredRoute[] = [];
+  private readonly streams = new Set<Response>();
+  private readonly loginWindow: AttemptWindow;
+  private readonly log: Logger;
+  private readonly cookieName: string;
+
+  constructor(private readonly deps: ConsoleDeps) {
+    const s = deps.settings;
+    this.accounts = new AccountService(deps.connection, { maxFailures: s.maxLoginFailures, lockMs: s.lockMs });
+    this.sessions = new SessionStore(deps.connection, { idleMs: s.idleMs, absoluteMs: s.absoluteMs });
+    this.audit = new AuditLog(deps.connection);
+    this.notes = new NoteStore(deps.connection);
+    this.loginWindow = new AttemptWindow(s.loginAttemptsPerIp, 15 * 60000);
+    this.log = deps.logger.child({ component: 'console' });
+    this.cookieName = s.cookieSecure ? '__Secure-declic_console' : 'declic_console';
+  }
+
+  /** Creates the collections and indexes, and registers every route. */
+  async init(): Promise<this> {
+    await Promise.all([this.accounts.init(), this.sessions.init(), this.audit.init(), this.notes.init()]);
+    this.registerApi();
+    registerStaticRoutes(this.deps.server, { publicDir: this.deps.settings.publicDir, hsts: this.deps.settings.cookieSecure });
+    return this;
+  }
+
+  /** The console routes registered on the server (what the OpenAPI document must describe). */
+  routes(): RegisteredRoute[] {
+    return [...this.registered];
+  }
+
+  /** Every route registered on the HTTP server, as restify knows them (the OpenAPI test compares them with the document). */
+  serverRoutes(): Array<{ method: string; path: string }> {
+    const router = (this.deps.server as unknown as { router: { getDebugInfo(): Record<string, { method: string; path: string }> } }).router;
+    return Object.values(router.getDebugInfo()).map((r) => ({ method: r.method.toLowerCase(), path: String(r.path) }));
+  }
+
+  /** Persisted failed sign-ins of an email (lockout counter). */
+  async failuresCount(email: string): Promise<number> {
+    return this.accounts.failures.countDocuments({ email: email.trim().toLowerCase() }).exec();
+  }
+
+  /** Ends the live event streams (before the server closes). */
+  async close(): Promise<void> {
+    for (const res of this.streams) res.end();
+    this.streams.clear();
+  }
+
+  // ----- plumbing -----
+
+  private route(method: 'get' | 'post' | 'put' | 'delete', path: string, access: 'public', handler: (ctx: Ctx) => Promise<Reply | void>): void;
+  private route(method: 'get' | 'post' | 'put' | 'delete', path: string, access: 'mediator' | 'admin', handler: (ctx: AuthedCtx) => Promise<Reply | void>): void;
+  private route(method: 'get' | 'post' | 'put' | 'delete', path: string, access: Access, handler: (ctx: never) => Promise<Reply | void>): void {
+    this.registered.push({ method, path, access });
+    const run = handler as (ctx: Ctx) => Promise<Reply | void>;
+    this.deps.server[method === 'delete' ? 'del' : method](path, async (req: Request, res: Response) => {
+      apiHeaders(res, this.deps.settings.cookieSecure);
+      const ctx: Ctx = {
+        req,
+        res,
+        ip: clientIp(req, this.deps.settings.trustProxy),
+        params: (req.params ?? {}) as Record<string, string>,
+        query: (req.query ?? {}) as Record<string, unknown>,
+      };
+      try {
+        if (access !== 'public') {
+          const token = parseCookies(req.headers.cookie)[this.cookieName];
+          const session = token ? await this.sessions.validate(token, { touch: true }) : null;
+          if (!token || !session) return sendError(res, 401, 'unauthenticated', 'Sign in to the console first (no session, or it expired)');
+          const account = await this.accounts.get(session.accountId);
+          if (!account || account.disabled) {
+            await this.sessions.destroy(token);
+            return sendError(res, 401, 'unauthenticated', 'This account is disabled');
+          }
+          if (method !== 'get') {
+            const sent = req.headers['x-csrf-token'];
+            if (typeof sent !== 'string' || !safeEqual(sent, session.csrf)) {
+              await this.audit.record({ action: 'access.denied', outcome: 'failure', actorId: account._id, ip: ctx.ip, detail: { route: `${method.toUpperCase()} ${path}`, reason: 'csrf' } });
+              return sendError(res, 403, 'csrf', 'Missing or wrong x-csrf-token header');
+            }
+          }
+          if (access === 'admin' && account.role !== 'admin') {
+            await this.audit.record({ action: 'access.denied', outcome: 'failure', actorId: account._id, ip: ctx.ip, detail: { route: `${method.toUpperCase()} ${path}`, reason: 'role' } });
+            return sendError(res, 403, 'forbidden', 'This action is reserved to administrators');
+          }
+          Object.assign(ctx, { token, session, account, me: { id: account._id, name: account.displayName } });
+        }
+        const reply = await run(ctx);
+        if (!reply) return;
+        res.status(reply.status);
+        if (reply.body === undefined) res.end();
+        else res.send(reply.body);
+      } catch (err) {
+        this.sendFailure(res, err, `${method.toUpperCase()} ${path}`);
+      }
+    });
+  }
+
+  private sendFailure(res: Response, err: unknown, route: string): void {
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    if (err instanceof BadInput) {
+      res.status(400);
+      res.send({ error: 'invalid_input', message: err.message, field: err.field });
+      return;
+    }
+    if (err instanceof HandoffError) {
+      const status = HANDOFF_STATUS[err.code] ?? 500;
+      const detail = (err.detail ?? {}) as { assignee?: MediatorRef; state?: string; code?: unknown };
+      res.status(status);
+      res.send({
+        error: err.code,
+        message: err.message,
+        ...(detail.state ? { state: detail.state } : {}),
+        ...(detail.assignee ? { assignee: { id: detail.assignee.id, name: detail.assignee.name } } : {}),
+        ...(err.code === 'delivery_failed' ? { channelError: { code: detail.code ?? null, message: err.message } } : {}),
+      });
+      return;
+    }
+    if ((err as Error)?.name === 'FollowUpError' && typeof (err as { code?: unknown }).code === 'string') {
+      const code = (err as { code: string }).code;
+      res.status(FOLLOWUP_STATUS[code] ?? 500);
+      res.send({ error: code === 'invalid' ? 'invalid_input' : code, message: (err as Error).message, ...(code === 'invalid' ? { field: /dueAt/.test((err as Error).message) ? 'dueAt' : 'text' } : {}) });
+      return;
+    }
+    if (err instanceof AccountError) {
+      res.status(err.code === 'email_taken' ? 409 : 400);
+      res.send({ error: err.code === 'email_taken' ? 'email_taken' : 'invalid_input', message: err.message, ...(err.field ? { field: err.field } : {}) });
+      return;
+    }
+    if (err instanceof Unavailable) return sendError(res, 503, 'followups_unavailable', 'Follow-ups are not available on this server');
+    if (isDbUnavailable(err)) {
+      this.log.warn({ route, err: { name: (err as Error).name } }, 'console request failed: database unavailable');
+      return sendError(res, 503, 'unavailable', 'The database is temporarily unavailable, retry later');
+    }
+    this.log.error({ route, err: { name: (err as Error)?.name } }, 'console request failed');
+    return sendError(res, 500, 'internal', 'Unexpected error');
+  }
+
+  private setCookie(res: Response, value: string, maxAgeSeconds: number): void {
+    const parts = [`${this.cookieName}=${value}`, 'Path=/api/console', 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAgeSeconds}`];
+    if (this.deps.settings.cookieSecure) parts.push('Secure');
+    res.header('set-cookie', parts.join('; '));
+  }
+
+  /** Runs a conversation action and writes its audit entry (success or failure with the error code). */
+  private async audited<T>(ctx: AuthedCtx, action: AuditAction, target: string, fn: () => Promise<T>, detail?: (r: T) => Record<string, unknown>): Promise<T> {
+    try {
+      const result = await fn();
+      await this.audit.record({ action, outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target, ...(detail ? { detail: detail(result) } : {}) });
+      return result;
+    } catch (err) {
+      const code = err instanceof HandoffError ? err.code : err instanceof BadInput ? 'invalid_input' : (err as Error)?.name;
+      await this.audit.record({ action, outcome: 'failure', actorId: ctx.account._id, ip: ctx.ip, target, detail: { error: code } }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private key(ctx: Ctx): string {
+    return parse(keySchema, ctx.params.key, 'key');
+  }
+
+  private async requireConversation(key: string): Promise<ConversationDoc> {
+    const doc = await this.deps.conversations.get(key);
+    if (!doc) throw new HandoffError('not_found', `No conversation ${key}`);
+    return doc;
+  }
+
+  private async items(docs: ConversationDoc[]) {
+    const keys = [...new Set(docs.map((d) => d.userKey))];
+    const contacts = keys.length ? ((await this.deps.contacts.model.find({ _id: { $in: keys } }).lean().exec()) as Contact[]) : [];
+    const byKey = new Map(contacts.map((c) => [c._id, c]));
+    return docs.map((d) => conversationItem(d, byKey.get(d.userKey)));
+  }
+
+  private async transcript(doc: ConversationDoc, afterSeq?: number) {
+    const entries = await this.deps.transcripts.entries(doc.channelId, doc.conversationId, { afterSeq, limit: 1000 });
+    return entries.filter((e) => e.type === 'message').map(transcriptItem);
+  }
+
+  // ----- the API -----
+
+  private registerApi(): void {
+    const { server } = this.deps;
+    const { handoff, conversations, contacts } = this.deps;
+
+    server.get('/api/openapi.json', async (_req: Request, res: Response) => {
+      apiHeaders(res, this.deps.settings.cookieSecure);
+      res.send(200, openApiDocument());
+    });
+
+    this.route('post', '/api/console/login', 'public', async (ctx) => {
+      const body = parse(z.object({ email: z.string().trim().min(3).max(254), password: z.string().min(1).max(256) }), jsonBody(ctx.req));
+      const email = body.email.toLowerCase();
+      if (!this.loginWindow.hit(ctx.ip)) {
+        await this.audit.record({ action: 'login.locked', outcome: 'failure', actorEmail: email, ip: ctx.ip, detail: { reason: 'ip_rate_limit' } });
+        ctx.res.header('retry-after', '900');
+        return { status: 429, body: { error: 'rate_limited', message: 'Too many sign-in attempts from this address, retry later' } };
+      }
+      const result = await this.accounts.authenticate(email, body.password);
+      if (!result.ok) {
+        if (result.reason === 'locked') {
+          await this.audit.record({ action: 'login.locked', outcome: 'failure', actorEmail: email, ip: ctx.ip });
+          const seconds = Math.max(1, Math.ceil(((result.lockedUntil?.getTime() ?? Date.now()) - Date.now()) / 1000));
+          ctx.res.header('retry-after', String(seconds));
+          return { status: 429, body: { error: 'locked', message: 'Too many failed sign-ins: this account is locked for a while', retryAfterSeconds: seconds } };
+        }
+        await this.audit.record({ action: 'login.failure', outcome: 'failure', actorEmail: email, ip: ctx.ip });
+        return { status: 401, body: { error: 'invalid_credentials', message: 'Wrong email or password' } };
+      }
+      const old = parseCookies(ctx.req.headers.cookie)[this.cookieName];
+      if (old) await this.sessions.destroy(old);
+      const { token, session } = await this.sessions.create(result.account._id);
+      this.setCookie(ctx.res, token, Math.floor(this.deps.settings.absoluteMs / 1000));
+      await this.audit.record({ action: 'login.success', outcome: 'success', actorId: result.account._id, actorEmail: email, ip: ctx.ip });
+      return { status: 200, body: { user: publicAccount(result.account), csrfToken: session.csrf, idleSeconds: Math.floor(this.deps.settings.idleMs / 1000) } };
+    });
+
+    this.route('post', '/api/console/logout', 'mediator', async (ctx) => {
+      await this.sessions.destroy(ctx.token);
+      this.setCookie(ctx.res, '', 0);
+      await this.audit.record({ action: 'logout', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip });
+      return { status: 204 };
+    });
+
+    this.route('get', '/api/console/me', 'mediator', async (ctx) => ({
+      status: 200,
+      body: { user: publicAccount(ctx.account), csrfToken: ctx.session.csrf, idleSeconds: Math.floor(this.deps.settings.idleMs / 1000) },
+    }));
+
+    this.route('get', '/api/console/queue', 'mediator', async () => ({ status: 200, body: { items: await this.items(await handoff.queue()) } }));
+
+    this.route('get', '/api/console/conversations/mine', 'mediator', async (ctx) => {
+      const docs = (await conversations.model.find({ state: 'with_mediator', 'assignee.id': ctx.account._id }).sort({ updatedAt: -1 }).limit(200).lean().exec()) as ConversationDoc[];
+      return { status: 200, body: { items: await this.items(docs) } };
+    });
+
+    this.route('get', '/api/console/conversations/recent', 'mediator', async (ctx) => {
+      const limit = parse(z.coerce.number().int().min(1).max(200).default(50), ctx.query.limit, 'limit');
+      const docs = (await conversations.model.find({}).sort({ updatedAt: -1 }).limit(limit).lean().exec()) as ConversationDoc[];
+      return { status: 200, body: { items: await this.items(docs) } };
+    });
+
+    this.route('get', '/api/console/conversations/search', 'mediator', async (ctx) => {
+      const q = parse(z.string().trim().max(100).optional(), ctx.query.q, 'q');
+      const tag = parse(tagSchema.optional(), ctx.query.tag || undefined, 'tag');
+      if (!q && !tag) throw new BadInput('q', 'q: give a name, a phone number or a tag (or tag=)');
+      const or: Record<string, unknown>[] = [];
+      if (q) {
+        or.push({ name: { $regex: escapeRegex(q), $options: 'i' } }, { tags: q.toLowerCase() });
+        const digits = q.replace(/[^\d]/g, '');
+        if (digits.length >= 4 && /^[+\d\s().-]+$/.test(q)) {
+          or.push({ userId: { $regex: escapeRegex(digits) } });
+          if (/^0\d{9}$/.test(digits)) or.push({ userId: `33${digits.slice(1)}` });
+        }
+      }
+      const filter: Record<string, unknown> = {};
+      if (or.length) filter.$or = or;
+      if (tag) filter.tags = tag;
+      const found = (await contacts.model.find(filter).limit(100).lean().exec()) as Contact[];
+      const userKeys = found.map((c) => c._id);
+      const convFilter: Record<string, unknown>[] = [];
+      if (userKeys.length) convFilter.push({ userKey: { $in: userKeys } });
+      if (q && !tag) convFilter.push({ name: { $regex: escapeRegex(q), $options: 'i' } });
+      const docs = convFilter.length ? ((await conversations.model.find({ $or: convFilter }).sort({ updatedAt: -1 }).limit(100).lean().exec()) as ConversationDoc[]) : [];
+      await this.audit.record({ action: 'conversation.search', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, detail: { results: docs.length, byTag: Boolean(tag) } });
+      return { status: 200, body: { items: await this.items(docs) } };
+    });
+
+    this.route('get', '/api/console/conversations/:key', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      const body = await this.audited(ctx, 'conversation.view', key, async () => {
+        const doc = await this.requireConversation(key);
+        const contact = await contacts.get(doc.userKey);
+        const [transcript, notes] = await Promise.all([this.transcript(doc), this.notes.list(key)]);
+        const profile = contact?.profile ?? {};
+        return {
+          conversation: conversationItem(doc, contact),
+          contact: contact
+            ? {
+                key: contact._id,
+                name: contact.name ?? null,
+                channelId: contact.channelId,
+                userId: contact.userId,
+                phone: contact.channelId === 'whatsapp' ? contact.userId : null,
+                tags: contact.tags ?? [],
+                paused: contact.paused,
+                consent: contact.consent,
+                locale: contact.locale ?? null,
+                firstSeenAt: iso(contact.firstSeenAt),
+                lastInboundAt: iso(contact.lastInboundAt) ?? null,
+              }
+            : null,
+          profile: { answers: profile, summary: summarizeProfile(profile, 'fr'), updatedAt: iso(contact?.profileUpdatedAt) ?? null },
+          detections: [...(doc.detections ?? [])].reverse().map((d) => ({ at: iso(d.at), severity: d.severity, labels: d.labels, evidence: d.evidence })),
+          transcript,
+          notes: notes.map(noteItem),
+          // null means "the follow-up service is not available", not "none".
+          followUps: this.deps.followUps ? (await this.deps.followUps.list(key)).map(followUpItem) : null,
+        };
+      });
+      return { status: 200, body };
+    });
+
+    this.route('get', '/api/console/conversations/:key/transcript', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      const afterSeq = parse(z.coerce.number().nonnegative().optional(), ctx.query.afterSeq || undefined, 'afterSeq');
+      const items = await this.audited(ctx, 'conversation.view', key, async () => this.transcript(await this.requireConversation(key), afterSeq), () => ({ part: 'transcript' }));
+      return { status: 200, body: { items } };
+    });
+
+    const transition = (action: 'claim' | 'release' | 'close' | 'reopen') =>
+      this.route('post', `/api/console/conversations/:key/${action}`, 'mediator', async (ctx) => {
+        const key = this.key(ctx);
+        const doc = await this.audited(ctx, `conversation.${action}`, key, () => handoff[action](key, ctx.me));
+        const contact = await contacts.get(doc.userKey);
+        return { status: 200, body: { conversation: conversationItem(doc, contact) } };
+      });
+    transition('claim');
+    transition('release');
+    transition('close');
+    transition('reopen');
+
+    this.route('post', '/api/console/conversations/:key/messages', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      const { text } = parse(z.object({ text: z.string().max(this.deps.settings.maxMessageChars) }), jsonBody(ctx.req));
+      const sent = await this.audited(ctx, 'conversation.message', key, () => handoff.sendMediatorMessage(key, ctx.me, text), (r) => ({ channelMessageId: r.id ?? null }));
+      return { status: 201, body: { id: sent.id ?? null } };
+    });
+
+    this.route('get', '/api/console/conversations/:key/notes', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      const notes = await this.audited(ctx, 'conversation.view', key, async () => {
+        await this.requireConversation(key);
+        return this.notes.list(key);
+      }, () => ({ part: 'notes' }));
+      return { status: 200, body: { items: notes.map(noteItem) } };
+    });
+
+    this.route('post', '/api/console/conversations/:key/notes', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      const { text } = parse(z.object({ text: z.string().trim().min(1, 'must not be empty').max(NOTE_MAX_CHARS) }), jsonBody(ctx.req));
+      const note = await this.audited(ctx, 'conversation.note', key, async () => {
+        const doc = await this.requireConversation(key);
+        return this.notes.add({ conversationKey: key, userKey: doc.userKey, authorId: ctx.account._id, authorName: ctx.account.displayName, text });
+      });
+      return { status: 201, body: { note: noteItem(note) } };
+    });
+
+    this.route('put', '/api/console/conversations/:key/tags', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      const { tags } = parse(z.object({ tags: z.array(tagSchema).max(20) }), jsonBody(ctx.req));
+      const unique = [...new Set(tags)];
+      await this.audited(ctx, 'conversation.tags', key, async () => {
+        const doc = await this.requireConversation(key);
+        if (!(await contacts.get(doc.userKey))) throw new HandoffError('not_found', 'No contact for this conversation');
+        await contacts.setTags(doc.userKey, unique);
+      }, () => ({ count: unique.length }));
+      return { status: 200, body: { tags: unique } };
+    });
+
+    const followUps = (): FollowUpPort => {
+      if (!this.deps.followUps) throw new Unavailable();
+      return this.deps.followUps;
+    };
+    this.route('get', '/api/console/conversations/:key/followups', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      const items = await this.audited(ctx, 'conversation.view', key, async () => {
+        await this.requireConversation(key);
+        return followUps().list(key);
+      }, () => ({ part: 'followups' }));
+      return { status: 200, body: { items: items.map(followUpItem) } };
+    });
+    this.route('post', '/api/console/conversations/:key/followups', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      const input = parse(z.object({ dueAt: z.string().datetime({ offset: true }), text: z.string().max(1000) }), jsonBody(ctx.req));
+      const doc = await this.audited(ctx, 'conversation.followup', key, () => followUps().schedule({ conversationKey: key, dueAt: new Date(input.dueAt), text: input.text, kind: 'mediator', createdBy: ctx.me }));
+      return { status: 201, body: { followUp: followUpItem(doc) } };
+    });
+    this.route('post', '/api/console/followups/:id/cancel', 'mediator', async (ctx) => {
+      const id = parse(z.string().min(1).max(100), ctx.params.id, 'id');
+      const existing = await followUps().get(id);
+      const doc = await this.audited(ctx, 'conversation.followup', existing?.conversationKey ?? id, () => followUps().cancel(id, ctx.me), () => ({ cancelled: id }));
+      return { status: 200, body: { followUp: followUpItem(doc) } };
+    });
+
+    this.route('get', '/api/console/events', 'mediator', async (ctx) => this.stream(ctx));
+
+    // ----- administration -----
+
+    this.route('get', '/api/console/accounts', 'admin', async () => ({ status: 200, body: { items: (await this.accounts.list()).map(publicAccount) } }));
+
+    this.route('post', '/api/console/accounts', 'admin', async (ctx) => {
+      const body = jsonBody(ctx.req);
+      const account = await this.accounts.create({
+        email: String(body.email ?? ''),
+        displayName: String(body.displayName ?? ''),
+        role: body.role as 'mediator' | 'admin',
+        password: typeof body.password === 'string' ? body.password : '',
+      });
+      await this.audit.record({ action: 'account.create', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target: account._id, detail: { role: account.role } });
+      return { status: 201, body: { account: publicAccount(account) } };
+    });
+
+    this.route('get', '/api/console/audit', 'admin', async (ctx) => {
+      const target = parse(z.string().max(300).optional(), ctx.query.target || undefined, 'target');
+      const limit = parse(z.coerce.number().int().min(1).max(1000).default(200), ctx.query.limit || undefined, 'limit');
+      const entries = await this.audit.recent({ target }, limit);
+      await this.audit.record({ action: 'audit.read', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, ...(target ? { target } : {}) });
+      return {
+        status: 200,
+        body: { items: entries.map((e) => ({ id: e._id, at: iso(e.at), action: e.action, outcome: e.outcome, actorId: e.actorId ?? null, actorEmail: e.actorEmail ?? null, ip: e.ip ?? null, target: e.target ?? null, detail: e.detail ?? null })) },
+      };
+    });
+  }
+
+  /** Server-Sent Events: the handoff events, a heartbeat, and `logout` when the session ends. */
+  private async stream(ctx: AuthedCtx): Promise<void> {
+    const { res, token } = ctx;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const write = (chunk: string) => {
+      if (!res.writableEnded) res.write(chunk);
+    };
+    write(`retry: 3000\n\nevent: hello\ndata: ${JSON.stringify({ userId: ctx.account._id })}\n\n`);
+    const unsubscribe = this.deps.events.subscribe((event: HandoffEvent) => write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`));
+    const beat = setInterval(() => {
+      this.sessions.validate(token, { touch: false }).then(
+        (session) => {
+          if (session) write(`: heartbeat ${Date.now()}\n\n`);
+          else {
+            write('event: logout\ndata: {}\n\n');
+            res.end();
+          }
+        },
+        () => write(`: heartbeat ${Date.now()}\n\n`),
+      );
+    }, this.deps.settings.heartbeatMs);
+    this.streams.add(res);
+    await new Promise<void>((resolve) => {
+      if (res.writableEnded || res.destroyed) return resolve();
+      res.once('close', () => resolve());
+    });
+    clearInterval(beat);
+    unsubscribe();
+    this.streams.delete(res);
+  }
+}
+
+/** Builds the console (collections, indexes, routes). Called once by the composition root. */
+export async function setupConsole(deps: ConsoleDeps): Promise<ConsoleApp> {
+  return new ConsoleApp(deps).init();
+}

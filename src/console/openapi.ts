@@ -1,0 +1,260 @@
+/**
+ * OpenAPI 3 description of the mediators' console API (served at
+ * GET /api/openapi.json). A test checks that every registered console route
+ * is described here and that nothing described is missing from the server.
+ */
+
+type Json = Record<string, unknown>;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Json, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const err = (description: string) => json(ref('Error'), description);
+const keyParam = { name: 'key', in: 'path', required: true, description: 'Conversation key (`<channelId>:<conversationId>`, URL-encoded)', schema: { type: 'string' } };
+const csrfParam = { name: 'x-csrf-token', in: 'header', required: true, description: 'The session CSRF token (from login or /me)', schema: { type: 'string' } };
+const body = (schema: Json) => ({ required: true, content: { 'application/json': { schema } } });
+
+const authErrors = { '401': err('No session, or it expired'), '500': err('Unexpected error'), '503': err('Database unavailable') };
+const writeErrors = { ...authErrors, '403': err('Missing or wrong CSRF token, or not allowed') };
+const handoffErrors = {
+  ...writeErrors,
+  '404': err('No such conversation (not_found)'),
+  '409': err('The conversation is not in a state that allows this (wrong_state), or a colleague was first (conflict)'),
+};
+
+function op(summary: string, responses: Json, extra: Json = {}): Json {
+  return { summary, tags: ['console'], security: [{ session: [] }], responses, ...extra };
+}
+
+export function openApiDocument(): Json {
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'Déclic bot — mediators’ console API',
+      version: '1.0.0',
+      description:
+        'API of the console used by the association’s mediators. Session cookie (HttpOnly, SameSite=Strict, path /api/console); every state-changing request carries the session’s CSRF token in the `x-csrf-token` header. Errors are `{ error, message }` (plus `field` on invalid input).',
+    },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'declic_console', description: '`__Secure-declic_console` when COOKIE_SECURE is on' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error', 'message'],
+          properties: {
+            error: { type: 'string', example: 'conflict' },
+            message: { type: 'string' },
+            field: { type: 'string', description: 'The invalid field (invalid_input)' },
+            assignee: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
+            state: { type: 'string' },
+            channelError: { type: 'object', description: 'delivery_failed: the channel’s error', properties: { code: {}, message: { type: 'string' } } },
+          },
+        },
+        Account: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            email: { type: 'string' },
+            displayName: { type: 'string' },
+            role: { type: 'string', enum: ['mediator', 'admin'] },
+            disabled: { type: 'boolean' },
+            createdAt: { type: 'string', format: 'date-time' },
+            lastLoginAt: { type: 'string', format: 'date-time' },
+          },
+        },
+        SessionInfo: {
+          type: 'object',
+          properties: { user: ref('Account'), csrfToken: { type: 'string' }, idleSeconds: { type: 'integer' } },
+        },
+        Conversation: {
+          type: 'object',
+          properties: {
+            key: { type: 'string' },
+            channelId: { type: 'string', example: 'whatsapp' },
+            name: { type: 'string', nullable: true },
+            userId: { type: 'string' },
+            phone: { type: 'string', nullable: true, description: 'WhatsApp wa_id' },
+            state: { type: 'string', enum: ['bot', 'waiting', 'with_mediator', 'closed'] },
+            severity: { type: 'string', enum: ['none', 'normal', 'high', 'urgent'] },
+            labels: { type: 'array', items: { type: 'string' } },
+            reason: { type: 'string', nullable: true },
+            evidence: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, text: { type: 'string' } } } },
+            waitingSince: { type: 'string', format: 'date-time', nullable: true },
+            claimedAt: { type: 'string', format: 'date-time', nullable: true },
+            assignee: { type: 'object', nullable: true, properties: { id: { type: 'string' }, name: { type: 'string' } } },
+            lastInboundAt: { type: 'string', format: 'date-time', nullable: true },
+            lastMessagePreview: { type: 'string', nullable: true },
+            tags: { type: 'array', items: { type: 'string' } },
+            updatedAt: { type: 'string', format: 'date-time' },
+          },
+        },
+        ConversationList: { type: 'object', properties: { items: { type: 'array', items: ref('Conversation') } } },
+        TranscriptEntry: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            seq: { type: 'number' },
+            at: { type: 'string', format: 'date-time' },
+            sender: { type: 'string', enum: ['user', 'bot', 'mediator', 'system'] },
+            direction: { type: 'string', enum: ['inbound', 'outbound'] },
+            text: { type: 'string', nullable: true },
+            attachments: { type: 'array', items: { type: 'object', properties: { contentType: { type: 'string' }, name: { type: 'string', nullable: true } } } },
+            status: { type: 'string', nullable: true, description: 'sent, delivered, read or failed' },
+            error: { type: 'string', nullable: true, description: 'The channel’s error when delivery failed' },
+            mediator: { type: 'object', nullable: true, properties: { id: { type: 'string' }, name: { type: 'string' } } },
+          },
+        },
+        Note: {
+          type: 'object',
+          properties: { id: { type: 'string' }, text: { type: 'string' }, author: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } }, createdAt: { type: 'string', format: 'date-time' } },
+        },
+        FollowUp: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            kind: { type: 'string', enum: ['mediator', 'auto_checkin'] },
+            text: { type: 'string', nullable: true },
+            dueAt: { type: 'string', format: 'date-time' },
+            status: { type: 'string', enum: ['scheduled', 'sending', 'sent', 'failed', 'skipped_paused', 'cancelled'] },
+            createdBy: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
+            createdAt: { type: 'string', format: 'date-time' },
+            sentAt: { type: 'string', format: 'date-time', nullable: true },
+            error: { type: 'object', nullable: true, properties: { code: { type: 'string' }, message: { type: 'string' } } },
+            cancelledBy: { type: 'object', nullable: true, properties: { id: { type: 'string' }, name: { type: 'string' } } },
+          },
+        },
+        ConversationDetail: {
+          type: 'object',
+          properties: {
+            conversation: ref('Conversation'),
+            contact: { type: 'object', nullable: true, properties: { key: { type: 'string' }, name: { type: 'string' }, phone: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } }, paused: { type: 'boolean' }, consent: { type: 'boolean', nullable: true } } },
+            profile: { type: 'object', properties: { answers: { type: 'object' }, summary: { type: 'string' }, updatedAt: { type: 'string', nullable: true } } },
+            detections: { type: 'array', items: { type: 'object', properties: { at: { type: 'string' }, severity: { type: 'string' }, labels: { type: 'array', items: { type: 'string' } }, evidence: { type: 'array', items: { type: 'object' } } } } },
+            transcript: { type: 'array', items: ref('TranscriptEntry') },
+            notes: { type: 'array', items: ref('Note') },
+            followUps: { type: 'array', nullable: true, description: 'null while the follow-up service is not available', items: ref('FollowUp') },
+          },
+        },
+      },
+    },
+    paths: {
+      '/api/openapi.json': { get: { summary: 'This document', tags: ['console'], responses: { '200': json({ type: 'object' }) } } },
+      '/api/console/login': {
+        post: {
+          summary: 'Sign in (sets the session cookie)',
+          tags: ['console'],
+          requestBody: body({ type: 'object', required: ['email', 'password'], properties: { email: { type: 'string' }, password: { type: 'string', format: 'password' } } }),
+          responses: {
+            '200': json(ref('SessionInfo')),
+            '400': err('Invalid input'),
+            '401': err('Wrong email or password (invalid_credentials)'),
+            '429': err('Locked after repeated failures (locked) or too many attempts from this address (rate_limited); see Retry-After'),
+          },
+        },
+      },
+      '/api/console/logout': { post: op('Sign out (ends the session)', { '204': { description: 'Signed out' }, ...writeErrors }, { parameters: [csrfParam] }) },
+      '/api/console/me': { get: op('The signed-in account and its CSRF token', { '200': json(ref('SessionInfo')), ...authErrors }) },
+      '/api/console/queue': { get: op('Waiting conversations, most severe first, then longest waiting', { '200': json(ref('ConversationList')), ...authErrors }) },
+      '/api/console/conversations/mine': { get: op('Conversations I handle (with_mediator, assigned to me)', { '200': json(ref('ConversationList')), ...authErrors }) },
+      '/api/console/conversations/recent': {
+        get: op('Recently active conversations', { '200': json(ref('ConversationList')), '400': err('Invalid limit'), ...authErrors }, { parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } }] }),
+      },
+      '/api/console/conversations/search': {
+        get: op('Search by name, phone number (WhatsApp wa_id) or tag', { '200': json(ref('ConversationList')), '400': err('Neither q nor tag'), ...authErrors }, {
+          parameters: [
+            { name: 'q', in: 'query', schema: { type: 'string', maxLength: 100 }, description: 'Part of a name, a phone number (06…, +33 6…, 336…) or a tag' },
+            { name: 'tag', in: 'query', schema: { type: 'string' }, description: 'Exact tag' },
+          ],
+        }),
+      },
+      '/api/console/conversations/{key}': {
+        get: op('A conversation: transcript with delivery status, profile and summary, detections, notes, follow-ups (audited)', { '200': json(ref('ConversationDetail')), '404': err('No such conversation'), ...authErrors }, { parameters: [keyParam] }),
+      },
+      '/api/console/conversations/{key}/transcript': {
+        get: op('The transcript (messages only), optionally after a sequence number', { '200': json({ type: 'object', properties: { items: { type: 'array', items: ref('TranscriptEntry') } } }), '404': err('No such conversation'), ...authErrors }, {
+          parameters: [keyParam, { name: 'afterSeq', in: 'query', schema: { type: 'number' } }],
+        }),
+      },
+      '/api/console/conversations/{key}/claim': {
+        post: op('Take the conversation (atomic: of two mediators, exactly one gets 200, the other 409 conflict)', { '200': json({ type: 'object', properties: { conversation: ref('Conversation') } }), ...handoffErrors }, { parameters: [keyParam, csrfParam] }),
+      },
+      '/api/console/conversations/{key}/release': {
+        post: op('Hand the conversation back to the bot (assignee only)', { '200': json({ type: 'object', properties: { conversation: ref('Conversation') } }), ...handoffErrors, '403': err('Not the assignee (not_assignee) or CSRF') }, { parameters: [keyParam, csrfParam] }),
+      },
+      '/api/console/conversations/{key}/close': {
+        post: op('Close the conversation', { '200': json({ type: 'object', properties: { conversation: ref('Conversation') } }), ...handoffErrors }, { parameters: [keyParam, csrfParam] }),
+      },
+      '/api/console/conversations/{key}/reopen': {
+        post: op('Reopen a closed conversation (I become its mediator)', { '200': json({ type: 'object', properties: { conversation: ref('Conversation') } }), ...handoffErrors }, { parameters: [keyParam, csrfParam] }),
+      },
+      '/api/console/conversations/{key}/messages': {
+        post: op(
+          'Send a message to the young person on their own channel (assignee only)',
+          {
+            '201': json({ type: 'object', properties: { id: { type: 'string', nullable: true, description: 'The channel’s message id' } } }, 'Sent'),
+            '400': err('Empty message (empty_message) or invalid input'),
+            '502': err('The channel refused the message (delivery_failed, with channelError); it is kept in the transcript as failed'),
+            ...handoffErrors,
+            '403': err('Not the assignee (not_assignee) or CSRF'),
+          },
+          { parameters: [keyParam, csrfParam], requestBody: body({ type: 'object', required: ['text'], properties: { text: { type: 'string' } } }) },
+        ),
+      },
+      '/api/console/conversations/{key}/notes': {
+        get: op('Private notes of the conversation', { '200': json({ type: 'object', properties: { items: { type: 'array', items: ref('Note') } } }), '404': err('No such conversation'), ...authErrors }, { parameters: [keyParam] }),
+        post: op('Add a private note (never sent to the young person)', { '201': json({ type: 'object', properties: { note: ref('Note') } }, 'Created'), '400': err('Empty or too long'), ...handoffErrors }, {
+          parameters: [keyParam, csrfParam],
+          requestBody: body({ type: 'object', required: ['text'], properties: { text: { type: 'string', maxLength: 4000 } } }),
+        }),
+      },
+      '/api/console/conversations/{key}/tags': {
+        put: op('Replace the young person’s tags', { '200': json({ type: 'object', properties: { tags: { type: 'array', items: { type: 'string' } } } }), '400': err('Invalid tag'), ...handoffErrors }, {
+          parameters: [keyParam, csrfParam],
+          requestBody: body({ type: 'object', required: ['tags'], properties: { tags: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 40 } } } }),
+        }),
+      },
+      '/api/console/conversations/{key}/followups': {
+        get: op('Follow-ups of the conversation', { '200': json({ type: 'object', properties: { items: { type: 'array', items: ref('FollowUp') } } }), '404': err('No such conversation'), ...authErrors, '503': err('Database or follow-ups not available (unavailable, followups_unavailable)') }, { parameters: [keyParam] }),
+        post: op('Plan a follow-up message to the young person', { '201': json({ type: 'object', properties: { followUp: ref('FollowUp') } }, 'Scheduled'), '400': err('Invalid date or text'), ...handoffErrors, '503': err('Database or follow-ups not available (unavailable, followups_unavailable)') }, {
+          parameters: [keyParam, csrfParam],
+          requestBody: body({ type: 'object', required: ['dueAt', 'text'], properties: { dueAt: { type: 'string', format: 'date-time' }, text: { type: 'string', maxLength: 1000 } } }),
+        }),
+      },
+      '/api/console/followups/{id}/cancel': {
+        post: op('Cancel a scheduled follow-up', { '200': json({ type: 'object', properties: { followUp: ref('FollowUp') } }), '404': err('No such follow-up'), '409': err('Already sent, cancelled, or being sent'), ...writeErrors, '503': err('Database or follow-ups not available (unavailable, followups_unavailable)') }, {
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, csrfParam],
+        }),
+      },
+      '/api/console/events': {
+        get: op('Live events (Server-Sent Events): hello, queued, message, claimed, released, closed, reopened, detection, logout; heartbeats as comments', {
+          '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          ...authErrors,
+        }),
+      },
+      '/api/console/accounts': {
+        get: op('Accounts (admin only)', { '200': json({ type: 'object', properties: { items: { type: 'array', items: ref('Account') } } }), ...authErrors, '403': err('Not an admin') }),
+        post: op('Create an account (admin only)', { '201': json({ type: 'object', properties: { account: ref('Account') } }, 'Created'), '400': err('Invalid input'), '409': err('Email taken'), ...writeErrors }, {
+          parameters: [csrfParam],
+          requestBody: body({
+            type: 'object',
+            required: ['email', 'displayName', 'role', 'password'],
+            properties: { email: { type: 'string' }, displayName: { type: 'string' }, role: { type: 'string', enum: ['mediator', 'admin'] }, password: { type: 'string', minLength: 12 } },
+          }),
+        }),
+      },
+      '/api/console/audit': {
+        get: op('The audit log, newest first (admin only)', { '200': json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }), ...authErrors, '403': err('Not an admin') }, {
+          parameters: [
+            { name: 'target', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          ],
+        }),
+      },
+    },
+  };
+}
+
+/** `/api/console/conversations/:key` → `/api/console/conversations/{key}`. */
+export function toOpenApiPath(restifyPath: string): string {
+  return restifyPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
+}

@@ -1,0 +1,87 @@
+import { InboxStore } from '../../src/channels/inbox';
+import type { RunningService } from '../../src/index';
+import { FakeGraph, waitFor } from '../support/fakeGraph';
+import { PHONE_NUMBER_ID, postWebhook, waMessagesWebhook, waText } from '../support/meta';
+
+export const WA_SECRET = 'wa-app-secret-for-console-tests';
+
+/** Env of a service with WhatsApp enabled against the fake Graph API. */
+export function waEnv(graph: FakeGraph, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    WHATSAPP_APP_SECRET: WA_SECRET,
+    WHATSAPP_VERIFY_TOKEN: 'verify-token-console',
+    WHATSAPP_ACCESS_TOKEN: 'EAAG-console-test-token',
+    WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID,
+    META_GRAPH_URL: graph.url,
+    META_RETRY_BASE_MS: '5',
+    META_SEND_RETRIES: '0',
+    CHANNEL_REORDER_MS: '0',
+    FOLLOWUP_POLL_MS: '600000',
+    ...extra,
+  };
+}
+
+export const waConversationKey = (waId: string) => `whatsapp:whatsapp:${waId}`;
+
+/** A young person writes on WhatsApp (signed webhook); resolves when the turn is over. */
+export async function youngPersonSays(svc: RunningService, waId: string, text: string, name = 'Zoé Martin'): Promise<string> {
+  const m = waText(waId, text);
+  const res = await postWebhook(`${svc.url}/webhooks/whatsapp`, waMessagesWebhook([m], [{ wa_id: waId, name }]), { secret: WA_SECRET });
+  if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${res.text}`);
+  const inbox = new InboxStore(svc.db.connection);
+  await waitFor(async () => (await inbox.model.findById(`whatsapp:msg:${m.id}`).lean())?.processed, 15000, `turn of ${m.id}`);
+  return m.id;
+}
+
+export interface ApiResult {
+  status: number;
+  headers: Headers;
+  json: any;
+}
+
+/** A mediator's HTTP client: keeps the session cookie and the CSRF token like the page does. */
+export class ConsoleClient {
+  cookie = '';
+  csrf = '';
+  user: any;
+
+  constructor(readonly baseUrl: string) {}
+
+  async login(email: string, password: string): Promise<ApiResult> {
+    const res = await this.request('POST', '/api/console/login', { email, password }, { csrf: false });
+    if (res.status === 200) {
+      this.csrf = res.json.csrfToken;
+      this.user = res.json.user;
+    }
+    return res;
+  }
+
+  async request(method: string, path: string, body?: unknown, opts: { csrf?: boolean | string } = {}): Promise<ApiResult> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.cookie) headers.cookie = this.cookie;
+    const csrf = opts.csrf === undefined ? method !== 'GET' : opts.csrf;
+    if (typeof csrf === 'string') headers['x-csrf-token'] = csrf;
+    else if (csrf && this.csrf) headers['x-csrf-token'] = this.csrf;
+    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const setCookie = res.headers.get('set-cookie');
+    if (setCookie) {
+      const pair = setCookie.split(';')[0];
+      this.cookie = pair.endsWith('=') ? '' : pair;
+    }
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
+    return { status: res.status, headers: res.headers, json };
+  }
+
+  get = (path: string) => this.request('GET', path);
+  post = (path: string, body?: unknown, opts?: { csrf?: boolean | string }) => this.request('POST', path, body, opts);
+  put = (path: string, body?: unknown, opts?: { csrf?: boolean | string }) => this.request('PUT', path, body, opts);
+}
+
+export const conv = (key: string) => `/api/console/conversations/${encodeURIComponent(key)}`;
