@@ -85,7 +85,7 @@ export class FuzzyCorrector {
 
   private compute(word: string): string | null {
     // A dropped silent final letter: "permi" = "permis", "dehor" = "dehors".
-    if (word.length >= 3) {
+    if (word.length >= 4) {
       for (const suffix of this.options.silentEndings ?? []) {
         if (this.known.has(word + suffix)) return word + suffix;
       }
@@ -109,6 +109,8 @@ export class FuzzyCorrector {
     let ambiguous = false;
     for (const w of this.byFirst.get(first) ?? []) {
       if (Math.abs(w.length - word.length) > max) continue;
+      // Typos rarely touch both ends: different prefixes or suffixes usually mean different words.
+      if (w[1] !== word[1] || w.slice(-2) !== word.slice(-2)) continue;
       const cap = Math.min(max, this.maxDistance(w.length));
       const d = editDistance(word, w, cap);
       if (d > cap) continue;
