@@ -183,6 +183,7 @@ export function departementOf(postcode: string): string {
 export function recognizeName(text: string): string | undefined {
   const t = text
     .trim()
+    .replace(/^(bonjour|salut|slt|hello|hi|coucou|yo|wesh|hey)\b[\s,!.]*/i, '')
     .replace(/^(je m'?\s?appelle|jm'?\s?appelle|moi c'?\s?est|moi cest|c'?\s?est|mon (pr[eé])?nom c'?\s?est|my name is|i'?m|i am)\s+/i, '')
     .replace(/[.!]+$/, '')
     .trim();
@@ -217,4 +218,16 @@ export function editDistance(a: string, b: string, cap = 3): number {
     prev = cur;
   }
   return prev[b.length];
+}
+
+/**
+ * Builds the French and English recognizers once (the first French number or
+ * date recognition takes several seconds otherwise). Call at boot in production.
+ */
+export function warmUpRecognizers(): void {
+  for (const locale of ['fr', 'en'] as const) {
+    recognizeNumber('vingt-deux', locale);
+    recognizeDate('il y a trois mois', locale);
+    recognizeYesNo('peut-être', locale);
+  }
 }

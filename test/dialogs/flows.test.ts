@@ -172,11 +172,12 @@ describe('orientation', () => {
       ['ordi', /adresse mail/],
       ['non', /déplacer/],
       ['a pied', /Merci Lina/, /pistes ensemble/, /aimes faire/],
-      ['jeux video', /en dehors de l'école/],
+      ['grave le numérique et un peu le sport', /en dehors de l'école/],
       ['gaming', /Le jeu en équipe, ça compte/, /pistes qui pourraient te plaire/, /Numérique/, /Pour avancer/, /CV maintenant/],
       ['non', /Récap/, /Paris/, /Mission Locale de Paris/, /unml\.info/, /Et maintenant/],
     ]);
     const profile = (await env.contacts.get(chat.key))!.profile;
+    expect(profile.interest).toBe('digital');
     expect(profile.orientation_sectors).toEqual(expect.arrayContaining(['digital']));
     expect((profile.orientation_sectors as string[]).length).toBeGreaterThanOrEqual(2);
     expect((profile.orientation_sectors as string[]).length).toBeLessThanOrEqual(3);

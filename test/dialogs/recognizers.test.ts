@@ -125,6 +125,8 @@ describe('email, phone, postcode, names, skip words', () => {
     ["je m'appelle yanis", 'Yanis'],
     ['moi c est Zoé', 'Zoé'],
     ['jean-baptiste', 'Jean-Baptiste'],
+    ['salut moi c est Lina', 'Lina'],
+    ['salut', undefined],
     ['ines42', undefined],
     ['je sais vraiment pas quoi te dire la', undefined],
   ])('name %s', (text, expected) => {

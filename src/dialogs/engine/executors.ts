@@ -162,11 +162,22 @@ const choiceExecutor: PromptExecutor<ChoiceStep> = {
     const cands = step.options.map((o) => choiceCandidates(o, x));
     const exact = cands.findIndex((c) => c.includes(n));
     if (exact >= 0) return pick(exact);
+    // Whole words of an option inside the answer ("je cherche du taf"), or the start of a title ("modif"):
+    // when several options are mentioned ("sport et cuisine"), the first one mentioned wins.
     const words = ` ${n} `;
     const partial = cands
-      .map((c, i) => ({ i, hit: c.some((cand) => (cand.length >= 3 && words.includes(` ${cand} `)) || (n.length >= 4 && cand.startsWith(n))) }))
-      .filter((r) => r.hit);
-    return partial.length === 1 ? pick(partial[0].i) : FAIL;
+      .map((c, i) => {
+        const positions = c.flatMap((cand) => {
+          if (cand.length >= 2 && words.includes(` ${cand} `)) return [words.indexOf(` ${cand} `)];
+          if (n.length >= 4 && cand.startsWith(n)) return [0];
+          return [];
+        });
+        return { i, at: positions.length ? Math.min(...positions) : -1 };
+      })
+      .filter((r) => r.at >= 0)
+      .sort((a, b) => a.at - b.at);
+    if (!partial.length || (partial.length > 1 && partial[0].at === partial[1].at)) return FAIL;
+    return pick(partial[0].i);
   },
 };
 
