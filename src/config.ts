@@ -96,6 +96,14 @@ const schema = z.object({
   CONSOLE_LOGIN_LOCK_MINUTES: positiveInt(15),
   CONSOLE_LOGIN_ATTEMPTS_PER_IP: positiveInt(50),
   CONSOLE_HEARTBEAT_SECONDS: positiveInt(20),
+  // Follow-ups ("relances") and the purge of expired data.
+  FOLLOWUP_POLL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(50).max(600000).default(5000)),
+  FOLLOWUP_RETRY_DELAY_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(86400000).default(60000)),
+  FOLLOWUP_SEND_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1000).max(86400000).default(600000)),
+  AUTO_CHECKIN_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(365).default(7)),
+  FOLLOWUP_RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3650).default(90)),
+  TRANSCRIPT_RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(3650).default(365)),
+  PURGE_INTERVAL_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(10080).default(60)),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -38,6 +38,8 @@ import { OpeningHours } from './handoff/openingHours';
 import { BarrierGate } from './bot/barrierGate';
 import { GuardedBot } from './bot/guardedBot';
 import type { ChannelRegistry } from './channels/registry';
+import { FollowUpService } from './followups/followupService';
+import { PurgeJob } from './jobs/purge';
 
 export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
@@ -50,6 +52,9 @@ export interface RunningService {
   /** WhatsApp / Messenger adapters by channelId, for proactive sends (handoff, follow-ups). */
   channels: ChannelRegistry;
   handoff: HandoffService;
+  /** Follow-ups ("relances") and their scheduler; the console's follow-up routes call it. */
+  followups: FollowUpService;
+  purge: PurgeJob;
   conversations: ConversationStore;
   contacts: ContactStore;
   events: HandoffEvents;
@@ -171,6 +176,30 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     botAppId: config.MicrosoftAppId ?? '',
     logger,
   });
+  // Follow-ups go out through the handoff service's proactive path (the young person's own channel).
+  const followups = new FollowUpService({
+    connection: db.connection,
+    conversations,
+    contacts,
+    sender: handoff,
+    channels: channels.registry,
+    texts,
+    logger: logger.child({ component: 'followups' }),
+    pollMs: config.FOLLOWUP_POLL_MS,
+    retryDelayMs: config.FOLLOWUP_RETRY_DELAY_MS,
+    sendTimeoutMs: config.FOLLOWUP_SEND_TIMEOUT_MS,
+    autoCheckinDays: config.AUTO_CHECKIN_DAYS,
+  });
+  await followups.init();
+  const purge = new PurgeJob({
+    connection: db.connection,
+    followups,
+    transcripts,
+    logger: logger.child({ component: 'purge' }),
+    followupRetentionDays: config.FOLLOWUP_RETENTION_DAYS,
+    transcriptRetentionDays: config.TRANSCRIPT_RETENTION_DAYS,
+    intervalMs: config.PURGE_INTERVAL_MINUTES * 60000,
+  });
   const gate = new BarrierGate({ detector, handoff, conversations, contacts, events, texts, highPolicy: config.HIGH_SEVERITY_POLICY, ackEveryMs: config.HANDOFF_ACK_MINUTES * 60000, logger });
   const guarded = new GuardedBot(gate, handoff, bot);
   registerBotRoutes(server, { adapter, bot: guarded, logger });
@@ -179,6 +208,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
   logger.info({ port, embedded: Boolean(embedded) }, 'Déclic bot listening');
+  followups.start();
+  purge.start();
 
   let closed = false;
   return {
@@ -189,6 +220,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     transcripts,
     channels: channels.registry,
     handoff,
+    followups,
+    purge,
     conversations,
     contacts,
     events,
@@ -197,6 +230,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       if (closed) return;
       closed = true;
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await followups.stop();
+      await purge.stop();
       await channels.close();
       await db.close().catch(() => undefined);
       await embedded?.stop();

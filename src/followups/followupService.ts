@@ -1,0 +1,539 @@
+import { randomUUID } from 'crypto';
+import type { Activity } from 'botbuilder';
+import { Connection, Model, Schema } from 'mongoose';
+import type { Logger } from 'pino';
+import type { Contact, ContactStore } from '../contacts/contactStore';
+import type { ConversationDoc, ConversationStore, MediatorRef } from '../handoff/conversationStore';
+import type { Locale, Texts } from '../i18n';
+
+/**
+ * Follow-ups ("relances"): a message to a young person at a given time,
+ * written by a mediator or generated (automatic check-in after the
+ * diagnostic). Persisted in MongoDB and sent by a polling scheduler that
+ * survives restarts and never sends the same follow-up twice, even with
+ * several service instances or a crash in the middle of a send.
+ *
+ * Exactly-once-at-most, on FerretDB v1 (conditional updates are not atomic
+ * under concurrency, unique-_id inserts are): before sending attempt `k` of a
+ * follow-up, an instance inserts the lease `<id>:attempt:<k>`. Only one insert
+ * can succeed, so only one instance ever sends attempt `k`. The winner re-reads
+ * the follow-up (it may have been cancelled or sent meanwhile), marks it
+ * `sending`, sends, then marks it `sent` / `failed`. A crash leaves either
+ *  - the lease and a `scheduled` follow-up (crashed before `sending` was
+ *    written, so nothing went out): after `sendTimeoutMs` the next attempt
+ *    number is unlocked and the follow-up is sent normally; or
+ *  - a `sending` follow-up (the message may or may not have gone out): after
+ *    `sendTimeoutMs` it is marked `failed` with code `interrupted`, for a
+ *    mediator to check, and never resent automatically.
+ * Cancelling takes the same lease, so a follow-up cannot be both cancelled
+ * and sent.
+ */
+
+export type FollowUpKind = 'mediator' | 'auto_checkin';
+
+export type FollowUpStatus = 'scheduled' | 'sending' | 'sent' | 'failed' | 'skipped_paused' | 'cancelled';
+
+/** Statuses a follow-up never leaves. */
+export const FINAL_STATUSES: readonly FollowUpStatus[] = ['sent', 'failed', 'skipped_paused', 'cancelled'];
+
+/** Why a send failed, as mediators see it: the channel's code (131047, outside_window…) and message. */
+export interface FollowUpFailure {
+  code: string;
+  message: string;
+  /** False when the channel said retrying later may work (rate limit, outage). */
+  permanent: boolean;
+  at: Date;
+}
+
+export interface FollowUpDoc {
+  _id: string;
+  conversationKey: string;
+  channelId: string;
+  userKey: string;
+  kind: FollowUpKind;
+  /** The mediator's text; automatic check-ins take theirs from the locales at send time when empty. */
+  text?: string;
+  dueAt: Date;
+  status: FollowUpStatus;
+  createdBy: MediatorRef;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Attempts started (each one holds the lease `<id>:attempt:<n>`). */
+  attempts: number;
+  attemptAt?: Date;
+  sentAt?: Date;
+  /** When the follow-up reached a final status (the purge job counts from here). */
+  finishedAt?: Date;
+  /** The channel's message ids (wamid…, Messenger mid, Bot Framework activity id). */
+  messageIds: string[];
+  /** The last failure (kept when a retry later succeeds, for the record). */
+  error?: FollowUpFailure;
+  cancelledBy?: MediatorRef;
+  cancelledAt?: Date;
+}
+
+export interface ScheduleInput {
+  conversationKey: string;
+  dueAt: Date;
+  text?: string;
+  kind: FollowUpKind;
+  createdBy: MediatorRef;
+}
+
+/** Delivers an activity proactively into a stored conversation (HandoffService.sendToConversation). */
+export interface FollowUpSender {
+  sendToConversation(doc: ConversationDoc, build: (locale: Locale) => Partial<Activity>): Promise<string[]>;
+}
+
+/** Which channels the service reaches itself (the Meta channels' registry). */
+export interface ChannelAvailability {
+  has(channelId: string): boolean;
+}
+
+/** What the dialog engine (end of the diagnostic) or the handoff service call to plan the automatic check-in. */
+export interface AutoCheckinPort {
+  scheduleAutoCheckin(conversationKey: string, days?: number): Promise<FollowUpDoc | undefined>;
+}
+
+export interface FollowUpServiceDeps {
+  connection: Connection;
+  conversations: ConversationStore;
+  contacts: ContactStore;
+  sender: FollowUpSender;
+  channels: ChannelAvailability;
+  texts: Texts;
+  logger: Logger;
+  /** Scheduler polling interval (default 5 s). */
+  pollMs?: number;
+  /** A send still unfinished after this long was interrupted by a crash (default 10 min; longer than any send with its retries). */
+  sendTimeoutMs?: number;
+  /** Delay before retrying after a transient channel error; doubles per attempt (default 1 min). */
+  retryDelayMs?: number;
+  /** Attempts for transient errors before giving up (default 3). */
+  maxAttempts?: number;
+  /** Default delay of the automatic check-in, in days (0 disables it). */
+  autoCheckinDays?: number;
+  /** Follow-ups sent per poll at most (default 50). */
+  batchSize?: number;
+  now?: () => Date;
+}
+
+export class FollowUpError extends Error {
+  constructor(readonly code: 'not_found' | 'invalid' | 'wrong_state' | 'conflict', message: string) {
+    super(message);
+    this.name = 'FollowUpError';
+  }
+}
+
+interface LeaseDoc {
+  _id: string;
+  at: Date;
+  owner: string;
+}
+
+/** The author of automatic check-ins. */
+export const SYSTEM_AUTHOR: MediatorRef = { id: 'system', name: 'Déclic' };
+
+/** Longest follow-up text: a WhatsApp template parameter holds at most 1024 characters. */
+export const MAX_FOLLOWUP_CHARS = 1000;
+const MAX_AHEAD_MS = 366 * 24 * 3600 * 1000;
+/** Due dates slightly in the past are accepted (clock skew, "now" from a form); older ones are a mistake. */
+const MAX_PAST_MS = 5 * 60 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
+const META_CHANNELS = new Set(['whatsapp', 'messenger']);
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
+}
+
+/** The channel's error as a follow-up failure (ChannelSendError / OutsideWindowError, Bot Framework REST errors, others). */
+export function failureOf(err: unknown, at: Date): FollowUpFailure {
+  const e = (err ?? {}) as { name?: string; code?: unknown; title?: unknown; message?: unknown; permanent?: unknown; statusCode?: unknown };
+  if (e.name === 'ChannelSendError' || e.name === 'OutsideWindowError' || (typeof e.permanent === 'boolean' && e.code !== undefined)) {
+    return { code: String(e.code), message: String(e.title ?? e.message ?? '').slice(0, 300), permanent: e.permanent !== false, at };
+  }
+  if (e.name === 'HandoffError' && e.code === 'not_found') return { code: 'no_reference', message: 'No conversation reference stored for this conversation', permanent: true, at };
+  const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  return {
+    code: status ? `http_${status}` : typeof e.code === 'string' || typeof e.code === 'number' ? String(e.code) : 'send_failed',
+    message: String(e.message ?? 'send failed').slice(0, 300),
+    // Bot Framework: 429 and 5xx may pass; other answers are refusals.
+    permanent: status === undefined ? true : !(status === 429 || status >= 500),
+    at,
+  };
+}
+
+/** The first name to greet the young person with (profile names can be long or odd). */
+function firstName(contact: Contact | null): string | undefined {
+  const first = contact?.name?.trim().split(/\s+/)[0];
+  return first ? first.slice(0, 30) : undefined;
+}
+
+export interface RunReport {
+  sent: number;
+  failed: number;
+  skipped: number;
+  retrying: number;
+  /** Follow-ups another instance (or a cancel) took first. */
+  lost: number;
+  /** Interrupted sends marked failed. */
+  interrupted: number;
+}
+
+export class FollowUpService implements AutoCheckinPort {
+  readonly model: Model<FollowUpDoc>;
+  readonly leases: Model<LeaseDoc>;
+  private readonly instanceId = randomUUID();
+  private readonly pollMs: number;
+  private readonly sendTimeoutMs: number;
+  private readonly retryDelayMs: number;
+  private readonly maxAttempts: number;
+  private readonly autoCheckinDays: number;
+  private readonly batchSize: number;
+  private readonly now: () => Date;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<RunReport>;
+  private started = false;
+
+  constructor(private readonly deps: FollowUpServiceDeps) {
+    this.pollMs = deps.pollMs ?? 5000;
+    this.sendTimeoutMs = deps.sendTimeoutMs ?? 10 * 60 * 1000;
+    this.retryDelayMs = deps.retryDelayMs ?? 60 * 1000;
+    this.maxAttempts = Math.max(1, deps.maxAttempts ?? 3);
+    this.autoCheckinDays = deps.autoCheckinDays ?? 7;
+    this.batchSize = deps.batchSize ?? 50;
+    this.now = deps.now ?? (() => new Date());
+    const connection = deps.connection;
+    const actor = new Schema({ id: { type: String, required: true }, name: String }, { _id: false });
+    const schema = new Schema<FollowUpDoc>(
+      {
+        _id: { type: String, required: true },
+        conversationKey: { type: String, required: true },
+        channelId: { type: String, required: true },
+        userKey: { type: String, required: true },
+        kind: { type: String, required: true, enum: ['mediator', 'auto_checkin'] },
+        text: String,
+        dueAt: { type: Date, required: true },
+        status: { type: String, required: true },
+        createdBy: { type: actor, required: true },
+        createdAt: { type: Date, required: true },
+        updatedAt: { type: Date, required: true },
+        attempts: { type: Number, required: true, default: 0 },
+        attemptAt: Date,
+        sentAt: Date,
+        finishedAt: Date,
+        messageIds: { type: [String], default: [] },
+        error: { type: new Schema({ code: String, message: String, permanent: Boolean, at: Date }, { _id: false }), default: undefined },
+        cancelledBy: { type: actor, default: undefined },
+        cancelledAt: Date,
+      },
+      { versionKey: false, collection: 'followups' },
+    );
+    schema.index({ status: 1, dueAt: 1 });
+    schema.index({ conversationKey: 1, dueAt: 1 });
+    schema.index({ userKey: 1 });
+    schema.index({ finishedAt: 1 });
+    this.model = (connection.models.FollowUp as Model<FollowUpDoc>) ?? connection.model<FollowUpDoc>('FollowUp', schema);
+    const leaseSchema = new Schema<LeaseDoc>({ _id: { type: String, required: true }, at: { type: Date, required: true }, owner: { type: String, required: true } }, { versionKey: false, collection: 'followupleases' });
+    leaseSchema.index({ at: 1 });
+    this.leases = (connection.models.FollowUpLease as Model<LeaseDoc>) ?? connection.model<LeaseDoc>('FollowUpLease', leaseSchema);
+  }
+
+  /** Creates the collections and indexes (once at boot). */
+  async init(): Promise<void> {
+    for (const model of [this.model, this.leases] as Array<Pick<Model<unknown>, 'createCollection' | 'createIndexes'>>) {
+      await model.createCollection().catch((err: { codeName?: string; code?: number }) => {
+        if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
+      });
+      await model.createIndexes();
+    }
+  }
+
+  // ------------------------------------------------------------------ API
+
+  /** Plans a follow-up. Throws FollowUpError: not_found (no such conversation), invalid (text, date). */
+  async schedule(input: ScheduleInput): Promise<FollowUpDoc> {
+    if (input.kind !== 'mediator' && input.kind !== 'auto_checkin') throw new FollowUpError('invalid', 'kind must be mediator or auto_checkin');
+    if (!input.createdBy?.id) throw new FollowUpError('invalid', 'createdBy is required');
+    const dueAt = input.dueAt instanceof Date ? input.dueAt : new Date(input.dueAt as unknown as string);
+    if (Number.isNaN(dueAt.getTime())) throw new FollowUpError('invalid', 'dueAt is not a valid date');
+    const now = this.now();
+    if (dueAt.getTime() < now.getTime() - MAX_PAST_MS) throw new FollowUpError('invalid', 'dueAt is in the past');
+    if (dueAt.getTime() > now.getTime() + MAX_AHEAD_MS) throw new FollowUpError('invalid', 'dueAt is more than a year ahead');
+    const text = typeof input.text === 'string' ? input.text.replace(/\u0000/g, '').trim() : undefined;
+    if (input.kind === 'mediator' && !text) throw new FollowUpError('invalid', 'A mediator follow-up needs a text');
+    if (text && text.length > MAX_FOLLOWUP_CHARS) throw new FollowUpError('invalid', `The text is longer than ${MAX_FOLLOWUP_CHARS} characters`);
+    const conv = await this.deps.conversations.get(input.conversationKey);
+    if (!conv) throw new FollowUpError('not_found', 'No such conversation');
+    const doc: FollowUpDoc = {
+      _id: randomUUID(),
+      conversationKey: conv._id,
+      channelId: conv.channelId,
+      userKey: conv.userKey,
+      kind: input.kind,
+      ...(text ? { text } : {}),
+      dueAt,
+      status: 'scheduled',
+      createdBy: { id: input.createdBy.id, name: input.createdBy.name },
+      createdAt: now,
+      updatedAt: now,
+      attempts: 0,
+      messageIds: [],
+    };
+    await this.model.create(doc);
+    this.deps.logger.info({ followupId: doc._id, kind: doc.kind, channelId: doc.channelId }, 'follow-up scheduled');
+    return doc;
+  }
+
+  /** A conversation's follow-ups, by due date. */
+  async list(conversationKey: string): Promise<FollowUpDoc[]> {
+    return (await this.model.find({ conversationKey }).sort({ dueAt: 1 }).limit(500).lean().exec()) as FollowUpDoc[];
+  }
+
+  async get(id: string): Promise<FollowUpDoc | null> {
+    return (await this.model.findById(id).lean().exec()) as FollowUpDoc | null;
+  }
+
+  /**
+   * Cancels a scheduled follow-up. Throws FollowUpError not_found,
+   * wrong_state (already sent, failed, cancelled…) or conflict (it is being
+   * sent right now).
+   */
+  async cancel(id: string, by: MediatorRef): Promise<FollowUpDoc> {
+    const doc = await this.get(id);
+    if (!doc) throw new FollowUpError('not_found', 'No such follow-up');
+    if (doc.status !== 'scheduled') throw new FollowUpError('wrong_state', `The follow-up is already ${doc.status}`);
+    const attempt = doc.attempts + 1;
+    // The lease of the next attempt: once we hold it, no instance can send this follow-up.
+    if (!(await this.takeLease(id, attempt, `cancel:${by.id}`))) throw new FollowUpError('conflict', 'The follow-up is being sent right now');
+    const fresh = await this.get(id);
+    if (!fresh || fresh.status !== 'scheduled' || fresh.attempts !== doc.attempts) throw new FollowUpError('wrong_state', `The follow-up is already ${fresh?.status ?? 'gone'}`);
+    const now = this.now();
+    const changes = { status: 'cancelled' as const, cancelledBy: { id: by.id, name: by.name }, cancelledAt: now, finishedAt: now, updatedAt: now, attempts: attempt };
+    await this.model.updateOne({ _id: id }, { $set: changes }).exec();
+    this.deps.logger.info({ followupId: id }, 'follow-up cancelled');
+    return { ...fresh, ...changes };
+  }
+
+  /** Scheduled follow-ups whose time has come, oldest first. */
+  async due(now: Date = this.now()): Promise<FollowUpDoc[]> {
+    return (await this.model.find({ status: 'scheduled', dueAt: { $lte: now } }).sort({ dueAt: 1 }).limit(this.batchSize).lean().exec()) as FollowUpDoc[];
+  }
+
+  /**
+   * Plans the automatic check-in `days` after now (AUTO_CHECKIN_DAYS by
+   * default; 0 disables it). A check-in already planned for the
+   * conversation is replaced, so a diagnostic completed twice gives one.
+   */
+  async scheduleAutoCheckin(conversationKey: string, days: number = this.autoCheckinDays): Promise<FollowUpDoc | undefined> {
+    if (!Number.isFinite(days) || days <= 0) return undefined;
+    const pending = (await this.model.find({ conversationKey, kind: 'auto_checkin', status: 'scheduled' }).lean().exec()) as FollowUpDoc[];
+    for (const p of pending) {
+      await this.cancel(p._id, SYSTEM_AUTHOR).catch((err: unknown) => {
+        // Being sent or already gone: nothing to replace.
+        if (!(err instanceof FollowUpError)) throw err;
+      });
+    }
+    return this.schedule({ conversationKey, dueAt: new Date(this.now().getTime() + days * DAY_MS), kind: 'auto_checkin', createdBy: SYSTEM_AUTHOR });
+  }
+
+  /** Erases a young person's follow-ups (registered with the privacy service). */
+  async deleteForUser(userKey: string, conversationKeys: string[] = []): Promise<void> {
+    const docs = (await this.model.find({ $or: [{ userKey }, { conversationKey: { $in: conversationKeys } }] }, { _id: 1 }).lean().exec()) as Array<{ _id: string }>;
+    if (!docs.length) return;
+    const ids = docs.map((d) => d._id);
+    // Leases first: a follow-up without its document cannot be sent (the sender re-reads it), and the reverse order could leave orphans.
+    await this.leases.deleteMany({ _id: { $in: ids.flatMap((id) => Array.from({ length: this.maxAttempts + 2 }, (_, i) => `${id}:attempt:${i + 1}`)) } }).exec();
+    await this.model.deleteMany({ _id: { $in: ids } }).exec();
+  }
+
+  /** Purge: follow-ups that reached a final status before `before`, and leases older than that. */
+  async purgeFinishedBefore(before: Date): Promise<{ followups: number; leases: number }> {
+    const f = await this.model.deleteMany({ status: { $in: FINAL_STATUSES as FollowUpStatus[] }, finishedAt: { $lt: before } }).exec();
+    // A lease is only needed while its follow-up can still be sent; a sender always re-reads the follow-up after winning one.
+    const l = await this.leases.deleteMany({ at: { $lt: before } }).exec();
+    return { followups: f.deletedCount ?? 0, leases: l.deletedCount ?? 0 };
+  }
+
+  // ------------------------------------------------------------ scheduler
+
+  /** Starts polling (first run right away: follow-ups that fell due while the service was down go out now). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const loop = async () => {
+      if (!this.started) return;
+      await this.runDue().catch(() => undefined);
+      if (this.started) this.timer = setTimeout(() => void loop(), this.pollMs);
+    };
+    this.timer = setTimeout(() => void loop(), 0);
+  }
+
+  /** Stops polling and waits for the run in progress (a send is never cut in the middle). */
+  async stop(): Promise<void> {
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One scheduler pass: interrupted sends, then every due follow-up. Concurrent calls share the pass in progress. */
+  runDue(now?: Date): Promise<RunReport> {
+    if (this.running) return this.running;
+    const run = this.pass(now ?? this.now()).finally(() => {
+      this.running = undefined;
+    });
+    this.running = run;
+    return run;
+  }
+
+  private async pass(now: Date): Promise<RunReport> {
+    const report: RunReport = { sent: 0, failed: 0, skipped: 0, retrying: 0, lost: 0, interrupted: 0 };
+    try {
+      report.interrupted = await this.recoverInterrupted(now);
+      for (const doc of await this.due(now)) {
+        const outcome = await this.attempt(doc);
+        report[outcome]++;
+      }
+    } catch (err) {
+      this.deps.logger.warn({ err: { name: (err as Error)?.name, message: (err as Error)?.message?.slice(0, 200) } }, 'follow-up scheduler pass failed');
+      throw err;
+    }
+    return report;
+  }
+
+  /** `sending` for longer than sendTimeoutMs: the instance died mid-send. Delivery is uncertain, so it is never resent. */
+  private async recoverInterrupted(now: Date): Promise<number> {
+    const stale = (await this.model.find({ status: 'sending', attemptAt: { $lt: new Date(now.getTime() - this.sendTimeoutMs) } }).lean().exec()) as FollowUpDoc[];
+    for (const doc of stale) {
+      await this.model
+        .updateOne(
+          { _id: doc._id, status: 'sending', attempts: doc.attempts },
+          {
+            $set: {
+              status: 'failed',
+              finishedAt: now,
+              updatedAt: now,
+              error: { code: 'interrupted', message: 'The service stopped while sending: delivery is uncertain, check the conversation before sending again', permanent: true, at: now },
+            },
+          },
+        )
+        .exec();
+      this.deps.logger.warn({ followupId: doc._id }, 'follow-up send interrupted: marked failed');
+    }
+    return stale.length;
+  }
+
+  private async takeLease(id: string, attempt: number, owner: string): Promise<boolean> {
+    try {
+      await this.leases.create({ _id: `${id}:attempt:${attempt}`, at: this.now(), owner });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Claims and sends one due follow-up. */
+  private async attempt(doc: FollowUpDoc): Promise<'sent' | 'failed' | 'skipped' | 'retrying' | 'lost'> {
+    const attempt = doc.attempts + 1;
+    if (!(await this.takeLease(doc._id, attempt, this.instanceId))) {
+      await this.unlockAbandoned(doc, attempt);
+      return 'lost';
+    }
+    const fresh = await this.get(doc._id);
+    if (!fresh || fresh.status !== 'scheduled' || fresh.attempts !== doc.attempts) return 'lost';
+    const startedAt = this.now();
+    await this.model.updateOne({ _id: doc._id }, { $set: { status: 'sending', attempts: attempt, attemptAt: startedAt, updatedAt: startedAt } }).exec();
+    return this.deliver({ ...fresh, status: 'sending', attempts: attempt, attemptAt: startedAt });
+  }
+
+  /**
+   * The lease of `attempt` is taken but the follow-up is still `scheduled`:
+   * either its holder is about to send, or it crashed before marking the
+   * follow-up `sending` (nothing went out). Once the lease is older than any
+   * send can take, the next attempt number is unlocked.
+   */
+  private async unlockAbandoned(doc: FollowUpDoc, attempt: number): Promise<void> {
+    const lease = await this.leases.findById(`${doc._id}:attempt:${attempt}`).lean().exec();
+    if (!lease || this.now().getTime() - new Date(lease.at).getTime() < this.sendTimeoutMs) return;
+    const fresh = await this.get(doc._id);
+    if (!fresh || fresh.status !== 'scheduled' || fresh.attempts !== attempt - 1) return;
+    // Idempotent ($set, not $inc): several instances doing this at once all write the same value.
+    await this.model.updateOne({ _id: doc._id, status: 'scheduled', attempts: attempt - 1 }, { $set: { attempts: attempt, updatedAt: this.now() } }).exec();
+    this.deps.logger.warn({ followupId: doc._id, attempt }, 'abandoned follow-up attempt unlocked');
+  }
+
+  private checkinText(locale: Locale, contact: Contact | null): string {
+    const name = firstName(contact);
+    return name ? this.deps.texts.t(locale, 'followups.checkin', { name }) : this.deps.texts.t(locale, 'followups.checkin_noname');
+  }
+
+  private async deliver(doc: FollowUpDoc): Promise<'sent' | 'failed' | 'skipped' | 'retrying'> {
+    const conv = await this.deps.conversations.get(doc.conversationKey);
+    if (!conv) return this.fail(doc, { code: 'conversation_not_found', message: 'The conversation no longer exists', permanent: true, at: this.now() });
+    const contact = await this.deps.contacts.get(conv.userKey);
+    if (!contact) return this.fail(doc, { code: 'contact_not_found', message: 'The young person is no longer known (data erased?)', permanent: true, at: this.now() });
+    if (contact.paused) {
+      // "stop": no proactive message at all.
+      await this.finish(doc, { status: 'skipped_paused', finishedAt: this.now() });
+      this.deps.logger.info({ followupId: doc._id }, 'follow-up skipped: the young person said stop');
+      return 'skipped';
+    }
+    if (META_CHANNELS.has(conv.channelId) && !this.deps.channels.has(conv.channelId)) {
+      return this.fail(doc, { code: 'channel_disabled', message: `The ${conv.channelId} channel is not configured on this service`, permanent: false, at: this.now() }, false);
+    }
+
+    const build = (locale: Locale): Partial<Activity> => {
+      const channelData: Record<string, unknown> = { declicFollowup: { id: doc._id, kind: doc.kind } };
+      // A mediator's follow-up carries the mediator mark where it matters to the channel: on Messenger it
+      // is what allows the HUMAN_AGENT tag (up to 7 days). On WhatsApp the mark would select the mediator
+      // reply template outside the 24-hour window; a follow-up must use WHATSAPP_TEMPLATE_FOLLOWUP, which
+      // the adapter picks for unmarked messages.
+      if (doc.kind === 'mediator' && conv.channelId !== 'whatsapp') channelData.declicMediator = { id: doc.createdBy.id, name: doc.createdBy.name };
+      return { type: 'message', text: doc.text ?? this.checkinText(locale, contact), locale, channelData };
+    };
+
+    let ids: string[];
+    try {
+      ids = await this.deps.sender.sendToConversation(conv, build);
+    } catch (err) {
+      return this.fail(doc, failureOf(err, this.now()));
+    }
+    const now = this.now();
+    await this.finish(doc, { status: 'sent', sentAt: now, finishedAt: now, messageIds: ids.filter(Boolean) });
+    this.deps.logger.info({ followupId: doc._id, kind: doc.kind, channelId: conv.channelId, attempt: doc.attempts }, 'follow-up sent');
+    return 'sent';
+  }
+
+  /** Records a failure: retried later when the channel said it was transient, else final. */
+  private async fail(doc: FollowUpDoc, error: FollowUpFailure, retryable = true): Promise<'failed' | 'retrying'> {
+    // A timeout may hide a message that went out: never retried, so it is never sent twice.
+    const retry = retryable && !error.permanent && error.code !== 'timeout' && doc.attempts < this.maxAttempts;
+    if (retry) {
+      const dueAt = new Date(this.now().getTime() + this.retryDelayMs * 2 ** (doc.attempts - 1));
+      await this.finish(doc, { status: 'scheduled', dueAt, error });
+      this.deps.logger.warn({ followupId: doc._id, code: error.code, attempt: doc.attempts }, 'follow-up not delivered, will retry');
+      return 'retrying';
+    }
+    await this.finish(doc, { status: 'failed', finishedAt: this.now(), error });
+    this.deps.logger.warn({ followupId: doc._id, code: error.code, permanent: error.permanent }, 'follow-up failed');
+    return 'failed';
+  }
+
+  /** Writes the outcome of the attempt we hold the lease of; retried a little, since losing it would leave an "interrupted" send. */
+  private async finish(doc: FollowUpDoc, set: Partial<FollowUpDoc>): Promise<void> {
+    const update = { $set: { ...set, updatedAt: this.now() } };
+    for (let i = 0; ; i++) {
+      try {
+        await this.model.updateOne({ _id: doc._id, attempts: doc.attempts }, update).exec();
+        return;
+      } catch (err) {
+        if (i >= 4) throw err;
+        await sleep(200 * 2 ** i);
+      }
+    }
+  }
+}
