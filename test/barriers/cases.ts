@@ -164,6 +164,13 @@ export const OTHERS: Case[] = [
 
 /** Paraphrases of every label and neutral messages with trap words (all invented). */
 export const PARAPHRASES: Case[] = [
+  ["je dois parler avec un recruteur demain", [], 'none'],
+  ["il y a personne qui recrute dans ma ville", [], 'none'],
+  ["c'est un robot qui trie les CV ?", [], 'none'],
+  ["je peux demander à quelqu'un de relire ma lettre ?", [], 'none'],
+  ["I want to work with disabled people", [], 'none'],
+  ["je veux parler avec quelqu'un", ['human_request'], 'normal'],
+  ["t'es un robot ou quoi ?", ['human_request'], 'normal'],
   ["ma mère va me tuer si je rate encore mon permis", [], 'none'],
   ["je vais pas me tuer à la tâche pour un smic", [], 'none'],
   ["je veux être infirmière en psychiatrie", [], 'none'],
