@@ -164,6 +164,16 @@ export const OTHERS: Case[] = [
 
 /** Paraphrases of every label and neutral messages with trap words (all invented). */
 export const PARAPHRASES: Case[] = [
+  ["rien ne marche sur votre site", [], 'none'],
+  ["ça sert à rien d'envoyer des CV au hasard", [], 'none'],
+  ["je peux pas avancer dans mon projet", [], 'none'],
+  ["je capte rien à ce que tu dis", [], 'none'],
+  ["mon petit ami m'a conseillé de vous écrire", [], 'none'],
+  ["ma mère est au foyer", [], 'none'],
+  ["j'habite à 10 minutes de la gare", [], 'none'],
+  ["mon contrat c'est temporaire", [], 'none'],
+  ["j'habite à 50 km de mon travail", ['mobility'], 'normal'],
+  ["je suis chez ma grand-mère mais c'est temporaire", ['housing'], 'high'],
   ["je dois parler avec un recruteur demain", [], 'none'],
   ["il y a personne qui recrute dans ma ville", [], 'none'],
   ["c'est un robot qui trie les CV ?", [], 'none'],
