@@ -37,6 +37,7 @@ import { HandoffService } from './handoff/handoffService';
 import { OpeningHours } from './handoff/openingHours';
 import { BarrierGate } from './bot/barrierGate';
 import { GuardedBot } from './bot/guardedBot';
+import { ConsoleApp, setupConsole } from './console/consoleApp';
 import type { ChannelRegistry } from './channels/registry';
 import { FollowUpService } from './followups/followupService';
 import { PurgeJob } from './jobs/purge';
@@ -58,6 +59,8 @@ export interface RunningService {
   conversations: ConversationStore;
   contacts: ContactStore;
   events: HandoffEvents;
+  /** The mediators' console (accounts, sessions, audit log, notes). */
+  console: ConsoleApp;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -203,6 +206,29 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const gate = new BarrierGate({ detector, handoff, conversations, contacts, events, texts, highPolicy: config.HIGH_SEVERITY_POLICY, ackEveryMs: config.HANDOFF_ACK_MINUTES * 60000, logger });
   const guarded = new GuardedBot(gate, handoff, bot);
   registerBotRoutes(server, { adapter, bot: guarded, logger });
+  const consoleApp = await setupConsole({
+    server,
+    connection: db.connection,
+    handoff,
+    conversations,
+    contacts,
+    transcripts,
+    events,
+    followUps: followups,
+    logger,
+    settings: {
+      cookieSecure: config.COOKIE_SECURE ?? config.NODE_ENV === 'production',
+      idleMs: config.CONSOLE_SESSION_IDLE_SECONDS * 1000,
+      absoluteMs: config.CONSOLE_SESSION_MAX_SECONDS * 1000,
+      maxLoginFailures: config.CONSOLE_LOGIN_MAX_FAILURES,
+      lockMs: config.CONSOLE_LOGIN_LOCK_MINUTES * 60000,
+      loginAttemptsPerIp: config.CONSOLE_LOGIN_ATTEMPTS_PER_IP,
+      heartbeatMs: config.CONSOLE_HEARTBEAT_SECONDS * 1000,
+      trustProxy: config.TRUST_PROXY,
+      maxMessageChars: config.MAX_MESSAGE_CHARS,
+      publicDir: path.join(ROOT, 'src', 'console', 'public'),
+    },
+  });
 
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, () => resolve()));
   const port = (server.address() as AddressInfo).port;
@@ -226,9 +252,11 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     contacts,
     events,
     logger,
+    console: consoleApp,
     async close() {
       if (closed) return;
       closed = true;
+      await consoleApp.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await followups.stop();
       await purge.stop();

@@ -81,13 +81,13 @@ interface Ctx {
   session?: SessionDoc;
   token?: string;
 }
-interface AuthedCtx extends Ctx {
+export interface AuthedCtx extends Ctx {
   account: AccountDoc;
   session: SessionDoc;
   token: string;
   me: MediatorRef;
 }
-interface Reply {
+export interface Reply {
   status: number;
   body?: unknown;
 }
@@ -254,6 +254,16 @@ export class ConsoleApp {
     return [...this.registered];
   }
 
+  /** Extension point (src/admin): a route behind the console's session, CSRF, role checks and errors, with its OpenAPI paths. */
+  addRoute(method: 'get' | 'post' | 'put' | 'delete', path: string, access: 'mediator' | 'admin', handler: (ctx: AuthedCtx) => Promise<Reply | void>): void {
+    this.route(method, path, access, handler);
+  }
+  readonly openApiExtensions: Array<{ paths: Record<string, unknown>; schemas?: Record<string, unknown> }> = [];
+  private extendOpenApi(doc: Record<string, any>): Record<string, unknown> {
+    for (const x of this.openApiExtensions) (Object.assign(doc.paths, x.paths), Object.assign(doc.components.schemas, x.schemas ?? {}));
+    return doc;
+  }
+
   /** Every route registered on the HTTP server, as restify knows them (the OpenAPI test compares them with the document). */
   serverRoutes(): Array<{ method: string; path: string }> {
     const router = (this.deps.server as unknown as { router: { getDebugInfo(): Record<string, { method: string; path: string }> } }).router;
@@ -413,7 +423,7 @@ export class ConsoleApp {
 
     server.get('/api/openapi.json', async (_req: Request, res: Response) => {
       apiHeaders(res, this.deps.settings.cookieSecure);
-      res.send(200, openApiDocument());
+      res.send(200, this.extendOpenApi(openApiDocument()));
     });
 
     this.route('post', '/api/console/login', 'public', async (ctx) => {

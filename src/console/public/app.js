@@ -1,1 +1,627 @@
-// placeholder
+// The mediators' console page: login, lists (queue, mine, recent, search),
+// the conversation view with its actions, and live updates over SSE.
+// Every piece of data is inserted with textContent (never as HTML).
+
+import { api, ApiError, conversationPath, NetworkError, setCsrf } from './api.js';
+import { ago, channel, dateTime, DELIVERY, errorMessage, FOLLOWUP_STATUS, label, REASONS, SEVERITIES, STATES, time } from './format.js';
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  me: null,
+  tab: 'queue',
+  search: '',
+  currentKey: null,
+  detail: null,
+  queue: [],
+  urgentKey: null,
+  events: null,
+  audio: null,
+};
+
+// ----- small DOM helpers -----
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+function show(node, visible) {
+  node.hidden = !visible;
+}
+
+function setText(id, text) {
+  $(id).textContent = text || '';
+}
+
+// ----- network banner -----
+
+let netDown = false;
+function networkDown(message) {
+  netDown = true;
+  setText('net-text', message || 'Erreur réseau : impossible de joindre le serveur. Nouvelle tentative en cours…');
+  show($('net-banner'), true);
+}
+function networkUp() {
+  if (!netDown) return;
+  netDown = false;
+  show($('net-banner'), false);
+}
+
+/** Calls the API; network failures raise the banner, an expired session goes back to the login. */
+async function call(method, path, body) {
+  try {
+    const res = await api(method, path, body);
+    networkUp();
+    return res;
+  } catch (err) {
+    if (err instanceof NetworkError) networkDown();
+    else if (err instanceof ApiError && err.status === 401 && !path.endsWith('/login')) sessionEnded('Votre session a expiré : reconnectez-vous.');
+    throw err;
+  }
+}
+
+// ----- alert (sound and banner) -----
+
+function unlockAudio() {
+  try {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (Ctx && !state.audio) state.audio = new Ctx();
+    if (state.audio && state.audio.state === 'suspended') state.audio.resume();
+  } catch {
+    state.audio = null;
+  }
+}
+
+function beep() {
+  const ctx = state.audio;
+  if (!ctx) return;
+  const t0 = ctx.currentTime;
+  for (let i = 0; i < 3; i++) {
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.type = 'sine';
+    osc.frequency.value = i % 2 ? 660 : 880;
+    gain.gain.setValueAtTime(0.0001, t0 + i * 0.25);
+    gain.gain.exponentialRampToValueAtTime(0.3, t0 + i * 0.25 + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t0 + i * 0.25 + 0.2);
+    osc.connect(gain).connect(ctx.destination);
+    osc.start(t0 + i * 0.25);
+    osc.stop(t0 + i * 0.25 + 0.22);
+  }
+}
+
+function urgentAlert(key) {
+  state.urgentKey = key;
+  const item = state.queue.find((i) => i.key === key);
+  const who = item ? item.name || item.phone || 'un jeune' : 'un jeune';
+  setText('urgent-text', `Conversation URGENTE en attente : ${who}`);
+  show($('urgent-banner'), true);
+  document.title = '⚠ URGENT — Déclic';
+  beep();
+}
+
+function clearUrgent() {
+  show($('urgent-banner'), false);
+  document.title = 'Déclic — console des médiateurs';
+}
+
+// ----- login / logout -----
+
+function showLogin(message) {
+  show($('app-view'), false);
+  show($('login-view'), true);
+  setText('login-error', message || '');
+  $('login-email').focus();
+}
+
+function sessionEnded(message) {
+  if (state.events) state.events.close();
+  state.events = null;
+  state.me = null;
+  setCsrf('');
+  clearUrgent();
+  showLogin(message);
+}
+
+async function startApp(session) {
+  state.me = session.user;
+  setCsrf(session.csrfToken);
+  setText('me-name', `${session.user.displayName}${session.user.role === 'admin' ? ' (admin)' : ''}`);
+  show($('login-view'), false);
+  show($('app-view'), true);
+  connectEvents();
+  await refreshLists();
+  $('main').focus();
+}
+
+$('login-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  unlockAudio();
+  const email = $('login-email').value.trim();
+  const password = $('login-password').value;
+  if (!email || !password) {
+    setText('login-error', 'Saisissez votre adresse e-mail et votre mot de passe.');
+    return;
+  }
+  $('login-submit').disabled = true;
+  try {
+    const session = await call('POST', '/api/console/login', { email, password });
+    $('login-password').value = '';
+    setText('login-error', '');
+    await startApp(session);
+  } catch (err) {
+    setText('login-error', err instanceof NetworkError ? 'Erreur réseau : impossible de joindre le serveur.' : errorMessage(err));
+  } finally {
+    $('login-submit').disabled = false;
+  }
+});
+
+$('logout').addEventListener('click', async () => {
+  try {
+    await call('POST', '/api/console/logout');
+  } catch {
+    /* the session is dropped locally anyway */
+  }
+  sessionEnded('Vous êtes déconnecté·e.');
+});
+
+// Any click unlocks the sound (browsers only allow audio after a gesture).
+document.addEventListener('pointerdown', unlockAudio, { once: true });
+document.addEventListener('keydown', unlockAudio, { once: true });
+
+// ----- lists -----
+
+const TITLES = { queue: 'En attente', mine: 'Mes conversations', recent: 'Récentes', search: 'Résultats de recherche' };
+const EMPTY = {
+  queue: 'Aucune conversation en attente',
+  mine: 'Vous ne suivez aucune conversation en ce moment.',
+  recent: 'Aucune conversation récente.',
+  search: 'Aucun résultat.',
+};
+
+for (const tab of document.querySelectorAll('.tab')) {
+  tab.addEventListener('click', () => {
+    state.tab = tab.dataset.tab;
+    refreshLists();
+  });
+}
+
+$('search-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const q = $('search-q').value.trim();
+  if (!q) return;
+  state.search = q;
+  state.tab = 'search';
+  refreshLists();
+});
+
+function listPath() {
+  switch (state.tab) {
+    case 'mine':
+      return '/api/console/conversations/mine';
+    case 'recent':
+      return '/api/console/conversations/recent';
+    case 'search':
+      return `/api/console/conversations/search?q=${encodeURIComponent(state.search)}`;
+    default:
+      return '/api/console/queue';
+  }
+}
+
+let refreshing = null;
+let refreshAgain = false;
+/** Reloads the queue (count, alerts) and the current list; coalesces bursts of events. */
+async function refreshLists() {
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    do {
+      refreshAgain = false;
+      try {
+        const queue = await call('GET', '/api/console/queue');
+        state.queue = queue.items;
+        setText('queue-count', String(queue.items.length));
+        $('queue-count').classList.toggle('zero', queue.items.length === 0);
+        const items = state.tab === 'queue' ? queue.items : (await call('GET', listPath())).items;
+        renderList(items);
+        setText('list-error', '');
+      } catch (err) {
+        if (!(err instanceof NetworkError) && !(err instanceof ApiError && err.status === 401)) setText('list-error', errorMessage(err));
+      }
+    } while (refreshAgain);
+  })();
+  try {
+    await refreshing;
+  } finally {
+    refreshing = null;
+  }
+}
+
+function badge(severity) {
+  return el('span', { class: `badge sev-${severity}`, text: SEVERITIES[severity] || severity });
+}
+
+function renderList(items) {
+  for (const tab of document.querySelectorAll('.tab')) tab.setAttribute('aria-pressed', String(tab.dataset.tab === state.tab));
+  setText('list-title', state.tab === 'search' ? `${TITLES.search} pour « ${state.search} »` : TITLES[state.tab]);
+  const list = $('list');
+  list.replaceChildren(
+    ...items.map((item) => {
+      const waiting = item.state === 'waiting' && item.waitingSince ? `en attente ${ago(item.waitingSince)}` : STATES[item.state] || item.state;
+      const evidence = item.evidence.length ? item.evidence.map((e) => `${label(e.label)} : « ${e.text} »`).join(' · ') : null;
+      const button = el(
+        'button',
+        {
+          type: 'button',
+          class: `conv-item sev-${item.severity}${item.key === state.currentKey ? ' current' : ''}`,
+          'data-key': item.key,
+          'aria-current': item.key === state.currentKey ? 'true' : null,
+          onclick: () => openConversation(item.key),
+        },
+        el('span', { class: 'item-top' }, el('strong', { class: 'item-name', text: item.name || item.phone || item.userId }), item.severity !== 'none' ? badge(item.severity) : null),
+        el('span', { class: 'item-meta', text: [channel(item.channelId), waiting, item.assignee ? `suivie par ${item.assignee.name}` : null].filter(Boolean).join(' · ') }),
+        item.labels.length ? el('span', { class: 'item-labels', text: item.labels.map(label).join(', ') }) : null,
+        evidence ? el('span', { class: 'item-evidence', text: evidence }) : null,
+        item.lastMessagePreview ? el('span', { class: 'item-preview', text: item.lastMessagePreview }) : null,
+      );
+      return el('li', {}, button);
+    }),
+  );
+  const empty = $('list-empty');
+  empty.textContent = EMPTY[state.tab];
+  show(empty, items.length === 0);
+}
+
+// ----- conversation view -----
+
+$('back').addEventListener('click', () => {
+  state.currentKey = null;
+  document.body.classList.remove('show-detail');
+  show($('detail-body'), false);
+  show($('detail-empty'), true);
+  refreshLists();
+  const first = document.querySelector('.conv-item');
+  if (first) first.focus();
+});
+
+async function openConversation(key) {
+  const changed = state.currentKey !== key;
+  state.currentKey = key;
+  if (changed) {
+    setText('action-error', '');
+    setText('action-status', '');
+    $('composer-text').value = '';
+  }
+  for (const b of document.querySelectorAll('.conv-item')) {
+    const current = b.dataset.key === key;
+    b.classList.toggle('current', current);
+    if (current) b.setAttribute('aria-current', 'true');
+    else b.removeAttribute('aria-current');
+  }
+  document.body.classList.add('show-detail');
+  if (state.urgentKey === key) clearUrgent();
+  await loadDetail();
+  if (changed) $('conv-name').focus();
+}
+
+async function loadDetail() {
+  const key = state.currentKey;
+  if (!key) return;
+  try {
+    const detail = await call('GET', conversationPath(key));
+    if (state.currentKey !== key) return;
+    state.detail = detail;
+    renderDetail(detail);
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) setText('action-error', errorMessage(err));
+  }
+}
+
+function renderDetail(d) {
+  const c = d.conversation;
+  show($('detail-empty'), false);
+  show($('detail-body'), true);
+  setText('conv-name', c.name || c.phone || c.userId);
+  const meta = [channel(c.channelId), c.phone ? `+${c.phone}` : null, STATES[c.state], c.assignee ? `suivie par ${c.assignee.name}` : null, c.state === 'waiting' && c.waitingSince ? `en attente ${ago(c.waitingSince)}` : null, c.reason && (c.state === 'waiting' || c.state === 'with_mediator') ? `motif : ${REASONS[c.reason] || c.reason}` : null];
+  setText('conv-meta', meta.filter(Boolean).join(' · '));
+  $('conv-badges').replaceChildren(...(c.severity !== 'none' ? [badge(c.severity)] : []), ...c.labels.map((l) => el('span', { class: 'badge label', text: label(l) })));
+
+  const mine = c.state === 'with_mediator' && c.assignee && state.me && c.assignee.id === state.me.id;
+  show($('act-claim'), c.state === 'waiting' || c.state === 'bot');
+  show($('act-release'), mine);
+  show($('act-close'), c.state !== 'closed');
+  show($('act-reopen'), c.state === 'closed');
+
+  renderTranscript(d.transcript);
+  const composerOn = Boolean(mine);
+  $('composer-text').disabled = !composerOn;
+  $('composer-send').disabled = !composerOn;
+  setText(
+    'composer-hint',
+    composerOn ? 'Ctrl+Entrée pour envoyer.' : c.state === 'with_mediator' ? `${c.assignee ? c.assignee.name : 'Un·e collègue'} suit cette conversation.` : 'Prenez en charge la conversation pour répondre.',
+  );
+
+  setText('profile-summary', d.profile.summary || 'Pas encore de réponses au diagnostic.');
+  $('detections').replaceChildren(
+    ...(d.detections.length
+      ? d.detections.slice(0, 10).map((det) =>
+          el(
+            'li',
+            {},
+            badge(det.severity),
+            ' ',
+            el('span', { text: det.labels.map(label).join(', ') }),
+            el('span', { class: 'hint', text: ` — ${dateTime(det.at)}` }),
+            det.evidence.length ? el('span', { class: 'evidence', text: det.evidence.map((e) => `« ${e.text} »`).join(' ') }) : null,
+          ),
+        )
+      : [el('li', { class: 'hint', text: 'Aucune difficulté détectée.' })]),
+  );
+
+  const tags = (d.contact && d.contact.tags) || [];
+  $('tags').replaceChildren(
+    ...(tags.length
+      ? tags.map((t) => el('li', { class: 'tag' }, el('span', { text: t }), el('button', { type: 'button', class: 'tag-remove', 'aria-label': `Retirer l’étiquette ${t}`, text: '×', onclick: () => saveTags(tags.filter((x) => x !== t)) })))
+      : [el('li', { class: 'hint', text: 'Aucune étiquette.' })]),
+  );
+  $('tag-form').hidden = !d.contact;
+
+  $('notes').replaceChildren(
+    ...(d.notes.length
+      ? d.notes.map((n) => el('li', {}, el('p', { class: 'note-text', text: n.text }), el('p', { class: 'hint', text: `${n.author.name} — ${dateTime(n.createdAt)}` })))
+      : [el('li', { class: 'hint', text: 'Aucune note.' })]),
+  );
+
+  const followOn = Array.isArray(d.followUps);
+  show($('followups-off'), !followOn);
+  $('followup-form').hidden = !followOn;
+  $('followups').replaceChildren(
+    ...(followOn
+      ? d.followUps.length
+        ? d.followUps.map((f) =>
+            el(
+              'li',
+              {},
+              el('p', { text: `${dateTime(f.dueAt)} — ${FOLLOWUP_STATUS[f.status] || f.status}${f.kind === 'auto_checkin' ? ' (automatique)' : ''}` }),
+              f.text ? el('p', { class: 'note-text', text: f.text }) : null,
+              f.error ? el('p', { class: 'error', text: `Erreur : ${f.error.message}` }) : null,
+              f.status === 'scheduled' ? el('button', { type: 'button', text: 'Annuler la relance', onclick: () => cancelFollowUp(f.id) }) : null,
+            ),
+          )
+        : [el('li', { class: 'hint', text: 'Aucune relance programmée.' })]
+      : []),
+  );
+}
+
+const SENDERS = { user: 'Jeune', bot: 'Bot', system: 'Système' };
+let renderedIds = new Set();
+let renderedKey = null;
+
+function renderTranscript(entries) {
+  const list = $('transcript');
+  const fresh = renderedKey !== state.currentKey;
+  if (fresh) {
+    renderedIds = new Set();
+    renderedKey = state.currentKey;
+  }
+  const nodes = entries.map((e) => {
+    const who = e.sender === 'mediator' ? `${(e.mediator && e.mediator.name) || 'Médiateur'} (médiation)` : SENDERS[e.sender] || e.sender;
+    const text = e.text || (e.attachments.length ? `[pièce jointe : ${e.attachments.map((a) => a.name || a.contentType).join(', ')}]` : '[message sans texte]');
+    const status = e.status ? el('span', { class: `delivery ${e.status === 'failed' ? 'failed' : ''}`, text: `${DELIVERY[e.status] || e.status}${e.error ? ` : ${e.error}` : ''}` }) : null;
+    return el(
+      'li',
+      { class: `msg from-${e.sender}${e.status === 'failed' ? ' msg-failed' : ''}`, 'data-id': e.id },
+      el('p', { class: 'msg-head' }, el('span', { class: 'msg-who', text: who }), el('time', { datetime: e.at, text: time(e.at) })),
+      el('p', { class: 'msg-text', text }),
+      status,
+    );
+  });
+  // Only additions are announced by aria-live: replace when the list changed otherwise.
+  const ids = entries.map((e) => e.id);
+  const onlyAdditions = !fresh && ids.length >= renderedIds.size && ids.slice(0, renderedIds.size).every((id) => renderedIds.has(id));
+  if (onlyAdditions) {
+    const existing = [...list.children];
+    nodes.forEach((n, i) => {
+      if (i < existing.length) existing[i].replaceWith(n);
+      else list.append(n);
+    });
+  } else {
+    list.replaceChildren(...nodes);
+  }
+  renderedIds = new Set(ids);
+  show($('transcript-empty'), entries.length === 0);
+  const last = list.lastElementChild;
+  if (last) last.scrollIntoView({ block: 'nearest' });
+}
+
+async function act(action, success) {
+  const key = state.currentKey;
+  setText('action-error', '');
+  setText('action-status', '');
+  let ok = false;
+  try {
+    await call('POST', `${conversationPath(key)}/${action}`);
+    ok = true;
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) setText('action-error', errorMessage(err));
+  }
+  await Promise.all([loadDetail(), refreshLists()]);
+  // Announced once the view shows the new state.
+  if (ok && state.currentKey === key) setText('action-status', success);
+}
+
+$('act-claim').addEventListener('click', () => act('claim', 'Vous suivez maintenant cette conversation.').then(() => !$('composer-text').disabled && $('composer-text').focus()));
+$('act-release').addEventListener('click', () => act('release', 'La conversation est rendue au bot.'));
+$('act-close').addEventListener('click', () => act('close', 'Conversation close.'));
+$('act-reopen').addEventListener('click', () => act('reopen', 'Conversation rouverte : vous la suivez.'));
+
+$('composer').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const text = $('composer-text').value.trim();
+  if (!text) {
+    setText('action-error', 'Le message est vide.');
+    return;
+  }
+  $('composer-send').disabled = true;
+  setText('action-error', '');
+  try {
+    await call('POST', `${conversationPath(state.currentKey)}/messages`, { text });
+    $('composer-text').value = '';
+    setText('action-status', 'Message envoyé.');
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) setText('action-error', errorMessage(err));
+  } finally {
+    await loadDetail();
+    $('composer-text').focus();
+  }
+});
+
+$('composer-text').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+    e.preventDefault();
+    $('composer').requestSubmit();
+  }
+});
+
+async function saveTags(tags) {
+  setText('action-error', '');
+  try {
+    await call('PUT', `${conversationPath(state.currentKey)}/tags`, { tags });
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) setText('action-error', err.code === 'invalid_input' ? 'Étiquette invalide : lettres, chiffres, espaces, - et _ (40 caractères au plus).' : errorMessage(err));
+  }
+  await loadDetail();
+}
+
+$('tag-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const tag = $('tag-input').value.trim().toLowerCase();
+  if (!tag) return;
+  const tags = (state.detail && state.detail.contact && state.detail.contact.tags) || [];
+  await saveTags([...new Set([...tags, tag])]);
+  $('tag-input').value = '';
+  $('tag-input').focus();
+});
+
+$('note-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const text = $('note-text').value.trim();
+  if (!text) return;
+  try {
+    await call('POST', `${conversationPath(state.currentKey)}/notes`, { text });
+    $('note-text').value = '';
+    setText('action-status', 'Note enregistrée.');
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) setText('action-error', errorMessage(err));
+  }
+  await loadDetail();
+});
+
+$('followup-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const when = $('followup-date').value;
+  const text = $('followup-text').value.trim();
+  if (!when || !text) {
+    setText('action-error', 'Indiquez la date, l’heure et le message de la relance.');
+    return;
+  }
+  try {
+    await call('POST', `${conversationPath(state.currentKey)}/followups`, { dueAt: new Date(when).toISOString(), text });
+    $('followup-text').value = '';
+    setText('action-status', 'Relance programmée.');
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) setText('action-error', errorMessage(err));
+  }
+  await loadDetail();
+});
+
+async function cancelFollowUp(id) {
+  try {
+    await call('POST', `/api/console/followups/${encodeURIComponent(id)}/cancel`);
+    setText('action-status', 'Relance annulée.');
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) setText('action-error', errorMessage(err));
+  }
+  await loadDetail();
+}
+
+$('urgent-open').addEventListener('click', () => {
+  const key = state.urgentKey;
+  clearUrgent();
+  if (key) openConversation(key);
+});
+$('urgent-dismiss').addEventListener('click', clearUrgent);
+
+// ----- live events -----
+
+function connectEvents() {
+  if (state.events) state.events.close();
+  const source = new EventSource('/api/console/events');
+  state.events = source;
+  source.addEventListener('open', () => {
+    networkUp();
+    refreshLists();
+    if (state.currentKey) loadDetail();
+  });
+  source.addEventListener('error', () => {
+    if (state.events !== source) return;
+    networkDown('Connexion temps réel perdue. Nouvelle tentative en cours…');
+    if (source.readyState === EventSource.CLOSED) {
+      // Closed for good (e.g. the session expired): check the session, then retry.
+      setTimeout(async () => {
+        if (state.events !== source) return;
+        try {
+          await call('GET', '/api/console/me');
+          connectEvents();
+        } catch {
+          /* call() already showed the login or the banner */
+        }
+      }, 3000);
+    }
+  });
+  const handle = (type) =>
+    source.addEventListener(type, async (msg) => {
+      let ev = {};
+      try {
+        ev = JSON.parse(msg.data);
+      } catch {
+        return;
+      }
+      if (type === 'logout') return sessionEnded('Votre session a expiré : reconnectez-vous.');
+      await refreshLists();
+      if ((type === 'queued' || type === 'detection') && ev.severity === 'urgent') urgentAlert(ev.key);
+      if (ev.key && ev.key === state.currentKey) {
+        await loadDetail();
+        if (type === 'claimed' && state.me && ev.mediatorId !== state.me.id) setText('action-status', 'Un·e collègue vient de prendre cette conversation.');
+      }
+    });
+  for (const t of ['queued', 'message', 'claimed', 'released', 'closed', 'reopened', 'detection', 'logout']) handle(t);
+}
+
+// Relative times ("il y a 3 minutes") stay fresh.
+setInterval(() => {
+  if (state.me && !document.hidden) refreshLists();
+}, 60000);
+
+// ----- boot -----
+
+(async () => {
+  try {
+    const session = await api('GET', '/api/console/me');
+    await startApp(session);
+  } catch (err) {
+    if (err instanceof NetworkError) networkDown();
+    showLogin('');
+  }
+})();
