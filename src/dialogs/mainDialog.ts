@@ -113,6 +113,8 @@ export class MainDialog extends ComponentDialog {
   }
 
   async continueDialog(outerDC: DialogContext): Promise<DialogTurnResult> {
+    const state = outerDC.activeDialog!.state as { session?: Session };
+    state.session ??= await this.newSession(outerDC.context);
     const session = this.bind(outerDC.context, outerDC.activeDialog!);
     const result = await super.continueDialog(outerDC);
     session.lastTurnAt = this.deps.options.now().getTime();

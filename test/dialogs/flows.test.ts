@@ -212,6 +212,8 @@ describe('CV and letter', () => {
     const profile = (await env.contacts.get(chat.key))!.profile;
     expect(profile.cv_experiences).toHaveLength(2);
     expect(profile.cv_phone).toBe('06 12 34 56 78');
+    // Working answers (loop questions, menu picks) stay out of the profile.
+    for (const transient of ['exp_title', 'exp_more', 'edu_more', 'consent_answer', 'lang', 'prenom_ok']) expect(profile).not.toHaveProperty(transient);
 
     await play(chat, [
       ['ok', /On prépare ta lettre/, /quelle entreprise/],

@@ -89,10 +89,10 @@ export async function say(x: StepContext, text: string, buttonKeys: string[] = [
   await x.turn.sendActivity(activity);
 }
 
-/** Sets a variable; with consent, also saves it in the contact profile. */
-export async function assign(x: StepContext, name: string, value: unknown): Promise<void> {
+/** Sets a variable; with consent (and unless `persist` is false), also saves it in the contact profile. */
+export async function assign(x: StepContext, name: string, value: unknown, persist = true): Promise<void> {
   x.session.vars[name] = value;
-  if (x.session.vars.consent === true && !(SESSION_VARS as readonly string[]).includes(name)) {
+  if (persist && x.session.vars.consent === true && !(SESSION_VARS as readonly string[]).includes(name)) {
     await x.deps.contacts.saveProfile(x.session.contactKey, { [name]: value });
   }
 }
@@ -377,12 +377,8 @@ async function runOrientation(step: OrientationStep, x: StepContext): Promise<Ou
 async function runConsent(step: ConsentStep, x: StepContext): Promise<Outcome> {
   const consent = x.session.vars[step.from] === true;
   x.session.vars.consent = consent;
+  // Answers are saved from now on (each one as it comes); nothing personal was asked before this step.
   await x.deps.contacts.setConsent(x.session.contactKey, consent);
-  if (consent) {
-    const profile: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(x.session.vars)) if (!(SESSION_VARS as readonly string[]).includes(k)) profile[k] = v;
-    if (Object.keys(profile).length) await x.deps.contacts.saveProfile(x.session.contactKey, profile);
-  }
   return NEXT;
 }
 

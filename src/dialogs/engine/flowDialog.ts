@@ -95,7 +95,7 @@ export class FlowDialog extends Dialog<{ step?: string }> {
     }
     st.waiting = false;
     st.failures = 0;
-    await assign(x, step.var, rec.value);
+    await assign(x, step.var, rec.value, step.save !== false);
     for (const [k, v] of Object.entries(rec.extra ?? {})) await assign(x, k, v);
     st.step = rec.next ?? defaultNext(this.flow, step);
     return this.drive(dc, st);

@@ -39,6 +39,8 @@ interface PromptBase extends StepBase {
   maxAttempts?: number;
   /** Skip the question when the variable is already known (answered in an earlier conversation): resuming where one stopped. */
   skipIfSet?: boolean;
+  /** false: a working answer (menu pick, "another one?") kept for this conversation only, not in the profile. */
+  save?: boolean;
 }
 
 export interface TextStep extends PromptBase {
