@@ -398,7 +398,8 @@ export class FollowUpService implements AutoCheckinPort {
         report[outcome]++;
       }
     } catch (err) {
-      this.deps.logger.warn({ err: { name: (err as Error)?.name, message: (err as Error)?.message?.slice(0, 200) } }, 'follow-up scheduler pass failed');
+      // Name and code only: driver messages can quote document values.
+      this.deps.logger.warn({ err: { name: (err as Error)?.name, code: (err as { code?: unknown })?.code } }, 'follow-up scheduler pass failed');
       throw err;
     }
     return report;

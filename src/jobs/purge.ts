@@ -83,7 +83,7 @@ export class PurgeJob {
     const loop = async () => {
       if (!this.started) return;
       await this.runOnce().catch((err: Error) => {
-        this.opts.logger.warn({ err: { name: err?.name, message: err?.message?.slice(0, 200) } }, 'purge failed');
+        this.opts.logger.warn({ err: { name: err?.name, code: (err as { code?: unknown })?.code } }, 'purge failed');
       });
       if (this.started) this.timer = setTimeout(() => void loop(), this.intervalMs);
     };

@@ -2,6 +2,8 @@ import type { RunningService } from '../../src/index';
 import { FollowUpError } from '../../src/followups/followupService';
 import { InboxStore } from '../../src/channels/inbox';
 import { startService } from '../support/env';
+import { BotClient } from '../support/botClient';
+import { FakeConnector } from '../support/fakeConnector';
 import { FakeGraph, graphError, waitFor } from '../support/fakeGraph';
 import { postWebhook, waMessagesWebhook, waText, randomWaId } from '../support/meta';
 import fr from '../../locales/fr.json';
@@ -9,15 +11,18 @@ import en from '../../locales/en.json';
 import { FOLLOWUP_TEMPLATE, WA_SECRET, conversationAt, followupEnv, karima, settled, sleep } from './helpers';
 
 let graph: FakeGraph;
+let connector: FakeConnector;
 let svc: RunningService;
 
 beforeAll(async () => {
   graph = await new FakeGraph().start();
+  connector = await new FakeConnector().start();
   svc = await startService(followupEnv(graph.url, { AUTO_CHECKIN_DAYS: '3', FOLLOWUP_SEND_TIMEOUT_MS: '3000' }));
 });
 afterAll(async () => {
   await svc?.close();
   await graph?.stop();
+  await connector?.stop();
 });
 
 const waSent = (waId: string) => graph.messages((r) => r.body.to === waId);
@@ -167,6 +172,26 @@ describe('follow-ups on Messenger', () => {
     expect(dDone.error?.message).toMatch(/7 days/);
     expect(msSent(eightDays.userId)).toHaveLength(0);
     expect(msSent(threeDays.userId)).toHaveLength(1);
+  });
+});
+
+describe('follow-ups on a Bot Framework channel', () => {
+  it('go out through the Connector service with the mediator mark; a refusal is recorded as failed', async () => {
+    const client = new BotClient(svc.url, { serviceUrl: connector.url });
+    await client.say('salut');
+    const key = `emulator:${client.conversationId}`;
+    const f = await svc.followups.schedule({ conversationKey: key, dueAt: soon(), text: 'Coucou, ici Karima', kind: 'mediator', createdBy: karima });
+    expect((await settled(svc, f._id)).status).toBe('sent');
+    const posted = connector.activities(client.conversationId).filter((a) => a.text === 'Coucou, ici Karima');
+    expect(posted).toHaveLength(1);
+    expect(posted[0].channelData).toMatchObject({ declicMediator: { id: karima.id }, declicFollowup: { id: f._id, kind: 'mediator' } });
+
+    connector.failNext = 1;
+    const g = await svc.followups.schedule({ conversationKey: key, dueAt: soon(), text: 'Encore moi', kind: 'mediator', createdBy: karima });
+    const failed = await settled(svc, g._id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatchObject({ code: 'http_403', permanent: true });
+    expect(failed.error!.message.length).toBeGreaterThan(0);
   });
 });
 
