@@ -162,6 +162,10 @@ export const MULTI: Case[] = [
 ];
 
 export const OTHERS: Case[] = [
+  ["quand j'étais petit mon père me frappait", ['violence', 'family'], 'high'],
+  ["j'ai fait une dépression il y a 3 ans mais c'est derrière moi", [], 'none'],
+  ["j'ai eu des dettes mais c'est réglé", [], 'none'],
+  ["j'étais SDF en 2022, c'est fini", [], 'none'],
   ['je suis épuisée, mon fils de 3 ans est malade et j’ai pas de mode de garde', ['family'], 'normal'],
   ['je dois rester chez moi pour m’occuper de ma grand-mère', ['family'], 'normal'],
   ['on m’a volé mon téléphone hier', ['digital'], 'normal'],
