@@ -187,6 +187,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     sender: handoff,
     channels: channels.registry,
     texts,
+    events,
     logger: logger.child({ component: 'followups' }),
     pollMs: config.FOLLOWUP_POLL_MS,
     retryDelayMs: config.FOLLOWUP_RETRY_DELAY_MS,

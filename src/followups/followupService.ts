@@ -4,6 +4,7 @@ import { Connection, Model, Schema } from 'mongoose';
 import type { Logger } from 'pino';
 import type { Contact, ContactStore } from '../contacts/contactStore';
 import type { ConversationDoc, ConversationStore, MediatorRef } from '../handoff/conversationStore';
+import type { HandoffEvent } from '../handoff/events';
 import type { Locale, Texts } from '../i18n';
 
 /**
@@ -103,6 +104,8 @@ export interface FollowUpServiceDeps {
   channels: ChannelAvailability;
   texts: Texts;
   logger: Logger;
+  /** Live events for the console: an outbound message appeared in the conversation (sent, or failed and recorded). */
+  events?: { emit(event: HandoffEvent): void };
   /** Scheduler polling interval (default 5 s). */
   pollMs?: number;
   /** A send still unfinished after this long was interrupted by a crash (default 10 min; longer than any send with its retries). */
@@ -501,10 +504,13 @@ export class FollowUpService implements AutoCheckinPort {
     try {
       ids = await this.deps.sender.sendToConversation(conv, build);
     } catch (err) {
-      return this.fail(doc, failureOf(err, this.now()));
+      const outcome = await this.fail(doc, failureOf(err, this.now()));
+      this.deps.events?.emit({ type: 'message', key: conv._id, direction: 'outbound' });
+      return outcome;
     }
     const now = this.now();
     await this.finish(doc, { status: 'sent', sentAt: now, finishedAt: now, messageIds: ids.filter(Boolean) });
+    this.deps.events?.emit({ type: 'message', key: conv._id, direction: 'outbound' });
     this.deps.logger.info({ followupId: doc._id, kind: doc.kind, channelId: conv.channelId, attempt: doc.attempts }, 'follow-up sent');
     return 'sent';
   }

@@ -91,8 +91,15 @@ describe('follow-ups on WhatsApp', () => {
 
   it('within the window an automatic check-in is free text from the locales', async () => {
     const c = await conversationAt(svc, 'whatsapp', 2, { name: 'Inès' });
+    const seen: unknown[] = [];
+    const unsubscribe = svc.events.subscribe((e) => {
+      if ('key' in e && e.key === c.key) seen.push(e);
+    });
     const f = await svc.followups.schedule({ conversationKey: c.key, dueAt: soon(), kind: 'auto_checkin', createdBy: { id: 'system', name: 'Déclic' } });
     expect((await settled(svc, f._id)).status).toBe('sent');
+    unsubscribe();
+    // The console's live view hears about it.
+    expect(seen).toEqual([{ type: 'message', key: c.key, direction: 'outbound' }]);
     expect(waSent(c.userId).map((r) => r.body)).toEqual([expect.objectContaining({ type: 'text', text: expect.objectContaining({ body: 'Salut Inès 👋 Ça fait quelques jours ! Tu en es où dans tes démarches ?' }) })]);
   });
 
