@@ -231,13 +231,16 @@ export class HandoffService implements HandoffPort {
       this.deps.events.emit({ type: 'message', key, direction: 'outbound' });
       return { id: ids[0] };
     } catch (err) {
-      const e = err as Error & { code?: string | number; title?: string };
-      const reference = doc.reference ? (JSON.parse(doc.reference) as Partial<ConversationReference>) : {};
-      const failed = this.deps.transcripts.toDoc(
-        { ...TurnContext.applyConversationReference(MessageFactory.text(clean) as Partial<Activity>, reference), channelData: mark, timestamp: new Date() },
-        'outbound',
-      );
-      await this.deps.transcripts.insertMany([{ ...failed, status: 'failed', error: String(e.title ?? e.code ?? e.message).slice(0, 300) }]);
+      const e = err as Error & { code?: string | number; title?: string; transcriptRecorded?: boolean };
+      // Meta adapters store the failed message themselves, with Meta's error; other channels are recorded here.
+      if (!e.transcriptRecorded) {
+        const reference = doc.reference ? (JSON.parse(doc.reference) as Partial<ConversationReference>) : {};
+        const failed = this.deps.transcripts.toDoc(
+          { ...TurnContext.applyConversationReference(MessageFactory.text(clean) as Partial<Activity>, reference), channelData: mark, timestamp: new Date() },
+          'outbound',
+        );
+        await this.deps.transcripts.insertMany([{ ...failed, status: 'failed', error: String(e.title ?? e.code ?? e.message).slice(0, 300) }]);
+      }
       this.deps.events.emit({ type: 'message', key, direction: 'outbound' });
       throw new HandoffError('delivery_failed', `The message could not be delivered: ${e.title ?? e.message}`, { code: e.code });
     }

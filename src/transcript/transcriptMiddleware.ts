@@ -1,4 +1,4 @@
-import type { Activity, Middleware, ResourceResponse, TurnContext } from 'botbuilder';
+import { Activity, ActivityEventNames, Middleware, ResourceResponse, TurnContext } from 'botbuilder';
 import { MongoTranscriptStore, TranscriptDoc, nextSeq } from './transcriptStore';
 import { ERASED_TURN_KEY } from '../privacy/privacyService';
 
@@ -13,7 +13,9 @@ export class TranscriptMiddleware implements Middleware {
 
   async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
     const incoming = context.activity;
-    if (incoming.type === 'message' || incoming.type === 'event' || incoming.type === 'conversationUpdate') {
+    // Proactive turns (continueConversation) carry a synthetic event that is not from the young person: not stored.
+    const proactive = incoming.type === 'event' && incoming.name === ActivityEventNames.ContinueConversation;
+    if (!proactive && (incoming.type === 'message' || incoming.type === 'event' || incoming.type === 'conversationUpdate')) {
       await this.store.insertMany([this.store.toDoc({ ...incoming, timestamp: incoming.timestamp ?? new Date() }, 'inbound')]);
     }
     const outgoing: TranscriptDoc[] = [];
