@@ -186,6 +186,23 @@ export const OTHERS: Case[] = [
 
 /** Paraphrases of every label and neutral messages with trap words (all invented). */
 export const PARAPHRASES: Case[] = [
+  ["france travail m'a radié et je touche plus rien", ['administrative', 'financial'], 'high'],
+  ["la caf me réclame un trop-perçu de 1500 euros", ['administrative', 'financial'], 'high'],
+  ["j'ai pas fait ma déclaration d'impôts et je sais pas comment faire", ['administrative'], 'normal'],
+  ["mon dossier MDPH est bloqué depuis 8 mois", ['health', 'administrative'], 'normal'],
+  ["je suis en attente de ma carte de séjour", ['administrative'], 'high'],
+  ["j'ai pas encore l'âge de travailler sans autorisation", [], 'none'],
+  ["je n'ai pas de justificatif de domicile", ['administrative'], 'normal'],
+  ["j'ai pas d'appli france travail sur mon tel, il est trop vieux", ['digital'], 'normal'],
+  ["je suis enceinte et mes parents le savent pas", ['health'], 'normal'],
+  ["je dois m'occuper de mes frères et soeurs après l'école", ['family'], 'normal'],
+  ["mes parents sont malades tous les deux", ['family'], 'normal'],
+  ["j'ai une tendinite au poignet qui revient tout le temps", ['health'], 'normal'],
+  ["j'ai une sclérose en plaques", ['health'], 'normal'],
+  ["je prends un traitement pour l'épilepsie", ['health'], 'normal'],
+  ["hello is there a real person I can talk to", ['human_request'], 'normal'],
+  ["please can someone phone me back", ['human_request'], 'normal'],
+  ["I'd like an appointment with an advisor", ['human_request'], 'normal'],
   ["rien ne marche sur votre site", [], 'none'],
   ["ça sert à rien d'envoyer des CV au hasard", [], 'none'],
   ["je peux pas avancer dans mon projet", [], 'none'],
