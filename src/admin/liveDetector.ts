@@ -1,0 +1,30 @@
+import { BarrierDetector } from '../barriers/detector';
+import type { Detection } from '../barriers/types';
+import type { Lexicon } from '../barriers/lexicon';
+
+/**
+ * A barrier detector whose lexicon can be replaced while the service runs
+ * (a published script version with edited lexicons). Everything that holds
+ * it (the barrier gate, the rate limiter's bypass) sees the new lexicon at
+ * the next message.
+ */
+export class LiveDetector extends BarrierDetector {
+  private current: BarrierDetector;
+  private appliedHash: string | undefined;
+
+  constructor(initial: Lexicon) {
+    super(initial);
+    this.current = new BarrierDetector(initial);
+  }
+
+  detect(text: string): Detection {
+    return this.current.detect(text);
+  }
+
+  /** Swaps the lexicon (compiled first: a lexicon that fails to compile leaves the current one in place). */
+  apply(lexicon: Lexicon, hash: string): void {
+    if (hash === this.appliedHash) return;
+    this.current = new BarrierDetector(lexicon);
+    this.appliedHash = hash;
+  }
+}
