@@ -10,7 +10,7 @@ import type { HandoffEvent, HandoffEvents } from '../handoff/events';
 import { HandoffError, HandoffService } from '../handoff/handoffService';
 import { sendError } from '../http/server';
 import type { MongoTranscriptStore, TranscriptEntry } from '../transcript/transcriptStore';
-import { AccountDoc, AccountError, AccountService, publicAccount } from './accounts';
+import { AccountDoc, AccountError, AccountService, publicAccount, ROLES } from './accounts';
 import { AuditAction, AuditLog } from './audit';
 import { apiHeaders, AttemptWindow, BadInput, clientIp, jsonBody, parseCookies } from './http';
 import { NOTE_MAX_CHARS, NoteDoc, NoteStore } from './notes';
@@ -314,7 +314,7 @@ export class ConsoleApp {
               return sendError(res, 403, 'csrf', 'Missing or wrong x-csrf-token header');
             }
           }
-          if (access === 'admin' && account.role !== 'admin') {
+          if (!ROLES.includes(account.role) || (access === 'admin' && account.role !== 'admin')) {
             await this.audit.record({ action: 'access.denied', outcome: 'failure', actorId: account._id, ip: ctx.ip, detail: { route: `${method.toUpperCase()} ${path}`, reason: 'role' } });
             return sendError(res, 403, 'forbidden', 'This action is reserved to administrators');
           }

@@ -79,6 +79,10 @@ export function clientIp(req: Request, trustProxy: boolean): string {
 
 /** A JSON object body, or a 400 naming `body`. */
 export function jsonBody(req: Request): Record<string, unknown> {
+  // Only JSON: a cross-site HTML form (urlencoded, multipart, text/plain) can never post to the console.
+  if (!/^application\/json\b/i.test(String(req.headers['content-type'] ?? ''))) {
+    throw new BadInput('body', 'A JSON object body is expected (content-type: application/json)');
+  }
   const body = req.body as unknown;
   if (!body || typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) {
     throw new BadInput('body', 'A JSON object body is expected (content-type: application/json)');

@@ -86,6 +86,10 @@ describe('authentication', () => {
     const successes = await svc.console.audit.model.find({ action: 'login.success', actorEmail: 'bob@declic.test' }).lean();
     expect(successes.length).toBeGreaterThanOrEqual(1);
     expect((await c.post('/api/console/login', { email: 'alice@declic.test' }, { csrf: false })).json).toMatchObject({ error: 'invalid_input', field: 'password' });
+    // A cross-site HTML form cannot sign anyone in: JSON only.
+    const form = await fetch(`${svc.url}/api/console/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `email=alice%40declic.test&password=${encodeURIComponent(PASSWORD)}` });
+    expect(form.status).toBe(400);
+    expect(form.headers.get('set-cookie')).toBeNull();
   });
 
   it('locks the account after 5 failures (persisted), even for the right password, and unlocks after the lock period', async () => {
@@ -307,6 +311,25 @@ describe('queue, claim, messages', () => {
     expect((await bob.post(`${conv('whatsapp:whatsapp:nope')}/claim`)).status).toBe(404);
   });
 
+  it('plans, lists and cancels follow-ups through the follow-up service', async () => {
+    const dueAt = new Date(Date.now() + 3 * 86400000).toISOString();
+    const made = await alice.post(`${conv(urgentKey)}/followups`, { dueAt, text: 'Comment ça va depuis la dernière fois ?' });
+    expect(made.status).toBe(201);
+    expect(made.json.followUp).toMatchObject({ kind: 'mediator', status: 'scheduled', dueAt, text: 'Comment ça va depuis la dernière fois ?', createdBy: { id: alice.user.id, name: 'Alice' } });
+    expect((await alice.post(`${conv(urgentKey)}/followups`, { dueAt: 'demain', text: 'x' })).json).toMatchObject({ error: 'invalid_input', field: 'dueAt' });
+    expect((await alice.post(`${conv(urgentKey)}/followups`, { dueAt, text: '' })).json).toMatchObject({ error: 'invalid_input', field: 'text' });
+    expect((await alice.post(`${conv('whatsapp:whatsapp:nope')}/followups`, { dueAt, text: 'x' })).status).toBe(404);
+    const list = await bob.get(`${conv(urgentKey)}/followups`);
+    expect(list.json.items.map((f: any) => f.id)).toContain(made.json.followUp.id);
+    expect((await bob.get(conv(urgentKey))).json.followUps.map((f: any) => f.id)).toContain(made.json.followUp.id);
+    const cancelled = await bob.post(`/api/console/followups/${made.json.followUp.id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json.followUp).toMatchObject({ status: 'cancelled', cancelledBy: { name: 'Bob' } });
+    expect((await bob.post(`/api/console/followups/${made.json.followUp.id}/cancel`)).status).toBe(409);
+    expect((await bob.post('/api/console/followups/nope/cancel')).status).toBe(404);
+    expect((await bob.post(`/api/console/followups/${made.json.followUp.id}/cancel`, undefined, { csrf: false })).status).toBe(403);
+  });
+
   it('audits conversation actions; the admin reads them', async () => {
     const res = await admin.get(`/api/console/audit?target=${encodeURIComponent(urgentKey)}`);
     expect(res.status).toBe(200);
@@ -383,7 +406,7 @@ describe('OpenAPI and headers', () => {
 describe('sessions across restarts, idle expiry, user:create', () => {
   it('keeps sessions across a restart and expires them after the idle timeout', async () => {
     const uri = testMongoUri(uniqueDbName('console'));
-    const env = { MONGODB_URI: uri, CONSOLE_SESSION_IDLE_SECONDS: '2' };
+    const env = { MONGODB_URI: uri, CONSOLE_SESSION_IDLE_SECONDS: '2', CONSOLE_HEARTBEAT_SECONDS: '1' };
     const first = await startService(env);
     const c = new ConsoleClient(first.url);
     try {
@@ -397,7 +420,19 @@ describe('sessions across restarts, idle expiry, user:create', () => {
       const again = new ConsoleClient(second.url);
       again.cookie = c.cookie;
       expect((await again.get('/api/console/me')).status).toBe(200);
-      await new Promise((r) => setTimeout(r, 2300));
+      // The live stream beats every second, then says `logout` and ends once the session has been idle too long.
+      const res = await fetch(`${second.url}/api/console/events`, { headers: { cookie: again.cookie } });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      let stream = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        stream += Buffer.from(value).toString('utf8');
+      }
+      expect(stream).toMatch(/: heartbeat \d+/);
+      expect(stream).toContain('event: logout');
+      await new Promise((r) => setTimeout(r, 300));
       const expired = await again.get('/api/console/me');
       expect(expired.status).toBe(401);
       expect(await second.console.sessions.model.countDocuments({})).toBe(0);

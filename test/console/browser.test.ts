@@ -150,7 +150,10 @@ describe('the console in Chromium', () => {
     }, 10000, 'a bot reply');
     expect(botReplies.length).toBeGreaterThan(0);
     expect(JSON.stringify(botReplies)).not.toContain(reply);
-    await page.locator('#transcript .msg.from-bot').last().waitFor();
+    // The bot's answer shows up in the open conversation without any click.
+    const botText = String(botReplies[botReplies.length - 1].body.text?.body ?? botReplies[botReplies.length - 1].body.interactive?.body?.text ?? '').split('\n')[0];
+    expect(botText.length).toBeGreaterThan(0);
+    await page.locator('#transcript .msg.from-bot', { hasText: botText }).last().waitFor({ timeout: 10000 });
     expect(await page.locator('#act-claim').isVisible()).toBe(true);
   });
 

@@ -259,7 +259,7 @@ function renderList(items) {
   list.replaceChildren(
     ...items.map((item) => {
       const waiting = item.state === 'waiting' && item.waitingSince ? `en attente ${ago(item.waitingSince)}` : STATES[item.state] || item.state;
-      const evidence = item.evidence.length ? item.evidence.map((e) => `${label(e.label)} : « ${e.text} »`).join(' · ') : null;
+      const evidence = item.evidence.length ? item.evidence.map((e) => `« ${e.text} »`).join(' ') : null;
       const button = el(
         'button',
         {
@@ -565,6 +565,16 @@ $('urgent-dismiss').addEventListener('click', clearUrgent);
 
 // ----- live events -----
 
+let trailing = [];
+function followUpReloads(key) {
+  for (const t of trailing) clearTimeout(t);
+  trailing = [1500, 4000].map((ms) =>
+    setTimeout(() => {
+      if (state.currentKey === key) loadDetail();
+    }, ms),
+  );
+}
+
 function connectEvents() {
   if (state.events) state.events.close();
   const source = new EventSource('/api/console/events');
@@ -603,6 +613,8 @@ function connectEvents() {
       if ((type === 'queued' || type === 'detection') && ev.severity === 'urgent') urgentAlert(ev.key);
       if (ev.key && ev.key === state.currentKey) {
         await loadDetail();
+        // The bot's answers to an inbound message are stored a moment later (no event of their own): look again.
+        if (type === 'message' && ev.direction === 'inbound') followUpReloads(ev.key);
         if (type === 'claimed' && state.me && ev.mediatorId !== state.me.id) setText('action-status', 'Un·e collègue vient de prendre cette conversation.');
       }
     });
