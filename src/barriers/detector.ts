@@ -5,7 +5,8 @@
  * Pipeline (everything is compiled once in the constructor):
  *  1. tokenise with offsets, fold case/accents, expand SMS spelling;
  *  2. fuzzy-correct longer unknown words towards lexicon words;
- *  3. run one combined regex per label over the normalised token string;
+ *  3. at every word start, try the label's patterns that can start with that
+ *     word (see dispatch.ts); the most severe matching entry wins;
  *  4. drop matches overlapping an exclusion (idiom, job sector, someone else's
  *     problem), matches right after a negation cue ("pas de souci de ..."),
  *     entries whose "requires" context is missing, and labels whose problem is
@@ -69,7 +70,6 @@ function anyRegex(patterns: CompiledPattern[]): RegExp | null {
   return patterns.length ? new RegExp(patterns.map((p) => `(?:${p.source})`).join('|')) : null;
 }
 
-/** Only groups (not combined groups) are counted: pattern sources contain none. */
 export class BarrierDetector {
   private readonly normaliser: Normaliser;
   private readonly fuzzy: FuzzyCorrector;
@@ -109,9 +109,8 @@ export class BarrierDetector {
       }
       // At one position the first alternative wins: put the most severe first.
       items.sort((a, b) => SEVERITY_RANK[b.entry.severity] - SEVERITY_RANK[a.entry.severity]);
-      const existing = this.labels.find((l) => l.label === lab.label);
+      if (this.labels.some((l) => l.label === lab.label)) throw new Error(`duplicate lexicon for label ${lab.label}`);
       const resolutions = (lab.resolutions ?? []).map((p) => remember(compile(p), false));
-      if (existing) throw new Error(`duplicate lexicon for label ${lab.label}`);
       this.labels.push({
         label: lab.label,
         matcher: new Dispatcher(items.map((i) => i.compiled)),

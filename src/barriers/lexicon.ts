@@ -234,6 +234,7 @@ export function validateLexicon(data: unknown): ValidationResult {
   const seenIds = new Set<string>();
   const seenLabels = new Set<BarrierLabel>();
   lexicon.labels.forEach((lab, li) => {
+    if (seenLabels.has(lab.label)) errors.push(errorAt(data, ['labels', li, 'label'], `label "${lab.label}" is defined twice`));
     seenLabels.add(lab.label);
     lab.entries.forEach((entry, ei) => {
       const rule = `${lab.label}/${entry.id}`;

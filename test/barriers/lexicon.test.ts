@@ -96,6 +96,9 @@ describe('validateLexicon rejects broken data and names the file', () => {
     const lex3 = clone();
     lex3.labels = labels(lex3).filter((l) => l.label !== 'mobility');
     expect(errorsOf(lex3).join('\n')).toMatch(/no lexicon for label "mobility"/);
+    const lex4 = clone();
+    lex4.labels = [...labels(lex4), { ...labels(lex4)[0] }];
+    expect(errorsOf(lex4).join('\n')).toMatch(/is defined twice/);
   });
 
   test('unknown fields are rejected (typos in field names)', () => {
