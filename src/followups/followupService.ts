@@ -476,9 +476,16 @@ export class FollowUpService implements AutoCheckinPort {
   }
 
   private async deliver(doc: FollowUpDoc): Promise<'sent' | 'failed' | 'skipped' | 'retrying'> {
-    const conv = await this.deps.conversations.get(doc.conversationKey);
+    let conv: ConversationDoc | null;
+    let contact: Contact | null;
+    try {
+      conv = await this.deps.conversations.get(doc.conversationKey);
+      contact = conv ? await this.deps.contacts.get(conv.userKey) : null;
+    } catch (err) {
+      // Nothing was sent: a later attempt may work (bounded by maxAttempts).
+      return this.fail(doc, { code: 'internal', message: `Could not read the conversation (${(err as Error)?.name ?? 'error'})`, permanent: false, at: this.now() });
+    }
     if (!conv) return this.fail(doc, { code: 'conversation_not_found', message: 'The conversation no longer exists', permanent: true, at: this.now() });
-    const contact = await this.deps.contacts.get(conv.userKey);
     if (!contact) return this.fail(doc, { code: 'contact_not_found', message: 'The young person is no longer known (data erased?)', permanent: true, at: this.now() });
     if (contact.paused) {
       // "stop": no proactive message at all.
