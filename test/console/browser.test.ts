@@ -76,7 +76,7 @@ describe('the console in Chromium', () => {
   });
 
   it('sees an URGENT conversation arrive live after a signed WhatsApp webhook, with an alert', async () => {
-    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+    await page.evaluate(() => ((globalThis as unknown as { __noReload: boolean }).__noReload = true));
     await youngPersonSays(svc, waId, "j'ai envie de mourir, je n'en peux plus", 'Inès');
     const item = page.locator('.conv-item.sev-urgent', { hasText: 'Inès' });
     await item.waitFor({ timeout: 10000 });
@@ -86,7 +86,7 @@ describe('the console in Chromium', () => {
     await expect(item.textContent()).resolves.toContain('WhatsApp');
     await page.locator('#urgent-banner').getByText('Conversation URGENTE en attente : Inès').waitFor();
     expect(await page.locator('#queue-count').textContent()).toBe('1');
-    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
     expect(await page.locator('#list-empty').isHidden()).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'console-urgent.png') });
   });
@@ -169,7 +169,7 @@ describe('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Récentes' }).click();
     await page.locator('.conv-item', { hasText: 'Inès' }).click();
     await page.locator('#conv-name', { hasText: 'Inès' }).waitFor();
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
     expect(width).toBeLessThanOrEqual(390);
     await page.screenshot({ path: path.join(SHOTS, 'console-phone.png'), fullPage: false });
     expect(fs.statSync(path.join(SHOTS, 'console-phone.png')).size).toBeGreaterThan(10000);
