@@ -2,6 +2,7 @@ import { BarrierDetector, DEFAULT_LEXICON_DIR, loadLexiconData, validateLexicon 
 import { Normaliser, foldWord } from '../../src/barriers/normalise';
 import { editDistance, FuzzyCorrector } from '../../src/barriers/fuzzy';
 import { compilePattern } from '../../src/barriers/pattern';
+import { Dispatcher } from '../../src/barriers/dispatch';
 
 const r = validateLexicon(loadLexiconData(DEFAULT_LEXICON_DIR));
 if (!r.ok) throw new Error(r.errors.join('\n'));
@@ -74,5 +75,26 @@ describe('pattern language', () => {
     expect(re.test('j vraiment frappait un peu fin ')).toBe(true);
     expect(re.test('je frappe fin ')).toBe(true);
     expect(re.test('je tape fin ')).toBe(false);
+  });
+});
+
+describe('dispatcher', () => {
+  test('gives the same result as trying every pattern in order', () => {
+    const sources = ['[pas de] logement', 'frapp* ~2 moi', '# euros', '(a|dans) la rue', 'la rue', '[tres] seul*', 'pas (de|d) (ordi|internet)'];
+    const compiled = sources.map((s) => compilePattern(s, normaliser));
+    const dispatcher = new Dispatcher(compiled);
+    const naive = compiled.map((c) => new RegExp(c.body, 'y'));
+    for (const text of ["j'ai pas de logement et je suis à la rue", 'il frappait souvent moi', 'il me reste 12 euros', 'très seule pas d’internet']) {
+      const norm = normaliser.tokenize(text).map((t) => t.norm + ' ').join('');
+      for (let pos = 0; pos < norm.length; pos = norm.indexOf(' ', pos) + 1) {
+        const word = norm.slice(pos, norm.indexOf(' ', pos));
+        const expected = naive.findIndex((re) => {
+          re.lastIndex = pos;
+          return re.test(norm);
+        });
+        const got = dispatcher.matchAt(norm, pos, word);
+        expect(got ? got.id : -1).toBe(expected);
+      }
+    }
   });
 });
