@@ -300,7 +300,8 @@ export class ConsoleApp {
       try {
         if (access !== 'public') {
           const token = parseCookies(req.headers.cookie)[this.cookieName];
-          const session = token ? await this.sessions.validate(token, { touch: true }) : null;
+          // Automatic refreshes of the page (header x-console-background: 1) do not count as activity for the idle timeout.
+          const session = token ? await this.sessions.validate(token, { touch: req.headers['x-console-background'] !== '1' }) : null;
           if (!token || !session) return sendError(res, 401, 'unauthenticated', 'Sign in to the console first (no session, or it expired)');
           const account = await this.accounts.get(session.accountId);
           if (!account || account.disabled) {

@@ -420,6 +420,15 @@ describe('sessions across restarts, idle expiry, user:create', () => {
       const again = new ConsoleClient(second.url);
       again.cookie = c.cookie;
       expect((await again.get('/api/console/me')).status).toBe(200);
+      // Automatic refreshes of the page do not keep an idle session alive; the mediator's requests do.
+      const seen = async () => (await second.console.sessions.model.findOne({}).lean())!.lastSeenAt.getTime();
+      const t0 = await seen();
+      await new Promise((r) => setTimeout(r, 400));
+      const bg = await fetch(`${second.url}/api/console/queue`, { headers: { cookie: again.cookie, 'x-console-background': '1' } });
+      expect(bg.status).toBe(200);
+      expect(await seen()).toBe(t0);
+      expect((await again.get('/api/console/queue')).status).toBe(200);
+      expect(await seen()).toBeGreaterThan(t0);
       // The live stream beats every second, then says `logout` and ends once the session has been idle too long.
       const res = await fetch(`${second.url}/api/console/events`, { headers: { cookie: again.cookie } });
       expect(res.status).toBe(200);

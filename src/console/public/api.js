@@ -19,8 +19,10 @@ export class ApiError extends Error {
 /** Thrown when the server cannot be reached at all. */
 export class NetworkError extends Error {}
 
-export async function api(method, path, body) {
+/** `background`: an automatic refresh, not the mediator's activity (it does not keep an idle session alive). */
+export async function api(method, path, body, { background = false } = {}) {
   const headers = { accept: 'application/json' };
+  if (background) headers['x-console-background'] = '1';
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let res;

@@ -57,9 +57,9 @@ function networkUp() {
 }
 
 /** Calls the API; network failures raise the banner, an expired session goes back to the login. */
-async function call(method, path, body) {
+async function call(method, path, body, opts) {
   try {
-    const res = await api(method, path, body);
+    const res = await api(method, path, body, opts);
     networkUp();
     return res;
   } catch (err) {
@@ -191,7 +191,7 @@ const EMPTY = {
 for (const tab of document.querySelectorAll('.tab')) {
   tab.addEventListener('click', () => {
     state.tab = tab.dataset.tab;
-    refreshLists();
+    refreshLists(false);
   });
 }
 
@@ -201,7 +201,7 @@ $('search-form').addEventListener('submit', (e) => {
   if (!q) return;
   state.search = q;
   state.tab = 'search';
-  refreshLists();
+  refreshLists(false);
 });
 
 function listPath() {
@@ -220,7 +220,7 @@ function listPath() {
 let refreshing = null;
 let refreshAgain = false;
 /** Reloads the queue (count, alerts) and the current list; coalesces bursts of events. */
-async function refreshLists() {
+async function refreshLists(background = true) {
   if (refreshing) {
     refreshAgain = true;
     return refreshing;
@@ -229,11 +229,11 @@ async function refreshLists() {
     do {
       refreshAgain = false;
       try {
-        const queue = await call('GET', '/api/console/queue');
+        const queue = await call('GET', '/api/console/queue', undefined, { background });
         state.queue = queue.items;
         setText('queue-count', String(queue.items.length));
         $('queue-count').classList.toggle('zero', queue.items.length === 0);
-        const items = state.tab === 'queue' ? queue.items : (await call('GET', listPath())).items;
+        const items = state.tab === 'queue' ? queue.items : (await call('GET', listPath(), undefined, { background })).items;
         renderList(items);
         setText('list-error', '');
       } catch (err) {
@@ -311,15 +311,15 @@ async function openConversation(key) {
   }
   document.body.classList.add('show-detail');
   if (state.urgentKey === key) clearUrgent();
-  await loadDetail();
+  await loadDetail(false);
   if (changed) $('conv-name').focus();
 }
 
-async function loadDetail() {
+async function loadDetail(background = true) {
   const key = state.currentKey;
   if (!key) return;
   try {
-    const detail = await call('GET', conversationPath(key));
+    const detail = await call('GET', conversationPath(key), undefined, { background });
     if (state.currentKey !== key) return;
     state.detail = detail;
     renderDetail(detail);
