@@ -1,0 +1,479 @@
+// Script editor for administrators: browse flows, edit a step (texts per language and structure),
+// edit whole files (flows, lexicons), preview the draft in a chat, publish, roll back, export.
+// Talks to /api/console/admin (same session and CSRF token as the mediators' console).
+
+const API = '/api/console/admin';
+const $ = (id) => document.getElementById(id);
+const LOCALES = ['fr', 'en'];
+const LANG = { fr: 'Français', en: 'Anglais' };
+
+const state = { csrf: '', user: null, draft: null, files: {}, flows: [], texts: { fr: {}, en: {} }, flowId: null, stepId: null, rawFile: null, latest: null };
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+async function call(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && state.csrf) headers['x-csrf-token'] = state.csrf;
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (res.status === 401 && !path.endsWith('/login')) {
+    showLogin('Ta session a expiré : reconnecte-toi.');
+    throw new ApiError(401, json);
+  }
+  if (!res.ok) throw new ApiError(res.status, json);
+  return json;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+function show(node, visible) {
+  node.hidden = !visible;
+}
+
+function banner(message, action) {
+  const b = $('banner');
+  b.textContent = message || '';
+  if (action) b.append(' ', el('button', { type: 'button', text: action.label, onclick: action.run }));
+  show(b, Boolean(message));
+}
+
+function errorText(err) {
+  if (err instanceof ApiError) {
+    if (err.status === 403) return 'Action réservée aux administrateurs (ou jeton de sécurité manquant).';
+    if (err.status === 409) return `Conflit : ${err.body.message || 'le brouillon a changé entre-temps'}.`;
+    if (err.status === 503) return 'Base de données indisponible, réessaie dans un instant.';
+    return err.body.message || `Erreur ${err.status}`;
+  }
+  return 'Erreur réseau : impossible de joindre le serveur.';
+}
+
+function onConflict(err) {
+  if (err instanceof ApiError && err.status === 409) {
+    banner(`Un autre administrateur a modifié le brouillon (${err.body.message || ''}). Tes changements ne sont pas enregistrés.`, { label: 'Recharger le brouillon', run: () => reload().then(() => banner('')) });
+    return true;
+  }
+  return false;
+}
+
+// ----- login -----
+
+function showLogin(message) {
+  show($('app-view'), false);
+  show($('login-view'), true);
+  $('login-error').textContent = message || '';
+  $('login-email').focus();
+}
+
+async function enter(session) {
+  if (session.user.role !== 'admin') {
+    showLogin('Cet espace est réservé aux administrateurs.');
+    return;
+  }
+  state.csrf = session.csrfToken;
+  state.user = session.user;
+  show($('login-view'), false);
+  show($('app-view'), true);
+  await reload();
+  await loadVersions();
+}
+
+$('login-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const email = $('login-email').value.trim();
+  const password = $('login-password').value;
+  if (!email || !password) {
+    $('login-error').textContent = 'Saisis ton adresse e-mail et ton mot de passe.';
+    return;
+  }
+  $('login-submit').disabled = true;
+  try {
+    const session = await call('POST', '/api/console/login', { email, password });
+    $('login-password').value = '';
+    await enter(session);
+  } catch (err) {
+    $('login-error').textContent = err instanceof ApiError && err.status === 401 ? 'Adresse e-mail ou mot de passe incorrect.' : errorText(err);
+  } finally {
+    $('login-submit').disabled = false;
+  }
+});
+
+$('logout').addEventListener('click', async () => {
+  try {
+    await call('POST', '/api/console/logout');
+  } catch {
+    /* the session is gone anyway */
+  }
+  showLogin('Tu es déconnecté·e.');
+});
+
+// ----- draft -----
+
+async function reload() {
+  const data = await call('GET', `${API}/draft`);
+  state.draft = data.draft;
+  state.files = data.files;
+  state.flows = data.flows;
+  state.texts = data.texts;
+  state.latest = data.latestVersion;
+  renderStatus();
+  renderNav();
+  if (state.flowId) renderFlow(state.flowId);
+}
+
+function renderStatus() {
+  const d = state.draft;
+  const changed = [...d.summary.added, ...d.summary.changed, ...d.summary.removed];
+  $('draft-status').textContent = `Brouillon rév. ${d.revision} (basé sur la version ${d.baseVersion}, version en ligne : ${state.latest ?? '—'}) · ${changed.length ? `${changed.length} fichier(s) modifié(s)` : 'aucune modification'} · dernière modification : ${d.author.name}`;
+}
+
+function renderNav() {
+  const flows = $('flow-list');
+  flows.replaceChildren(
+    ...state.flows.map((f) =>
+      el('li', {}, el('button', { type: 'button', class: f.id === state.flowId ? 'item active' : 'item', 'data-flow': f.id || f.file, text: f.id || f.file, onclick: () => openFlow(f.id) })),
+    ),
+  );
+  const lexicons = Object.keys(state.files).filter((f) => f.startsWith('dialogs/barriers/')).sort();
+  $('lexicon-list').replaceChildren(
+    ...lexicons.map((f) => el('li', {}, el('button', { type: 'button', class: 'item', 'data-file': f, text: f.replace('dialogs/barriers/', ''), onclick: () => openRaw(f) }))),
+  );
+}
+
+function textOf(locale, key) {
+  return state.texts[locale][key] ?? '';
+}
+
+/** Text keys a step shows, with the pointer of the step property that holds each key. */
+function stepTextRefs(step) {
+  const refs = [];
+  if (typeof step.prompt === 'string') refs.push({ key: step.prompt, field: 'step.prompt', label: 'Question' });
+  if (typeof step.reprompt === 'string') refs.push({ key: step.reprompt, field: 'step.reprompt', label: 'Relance (réponse non comprise)' });
+  if (typeof step.text === 'string') refs.push({ key: step.text, field: 'step.text', label: step.type === 'handoff' ? 'Message avant la mise en relation' : 'Message' });
+  (step.options || []).forEach((o, i) => typeof o.title === 'string' && refs.push({ key: o.title, field: `step.options.${i}.title`, label: `Bouton « ${o.value} » (20 caractères max.)` }));
+  (step.buttons || []).forEach((b, i) => typeof b === 'string' && refs.push({ key: b, field: `step.buttons.${i}`, label: `Bouton ${i + 1} (20 caractères max.)` }));
+  return refs;
+}
+
+function summaryOf(step) {
+  const ref = stepTextRefs(step)[0];
+  return ref ? textOf('fr', ref.key) : step.type === 'goto' ? `→ parcours ${step.flow}` : step.type === 'branch' ? `${(step.cases || []).length} condition(s)` : '';
+}
+
+function openFlow(id) {
+  state.flowId = id;
+  state.stepId = null;
+  show($('editor-empty'), false);
+  show($('raw-form'), false);
+  show($('step-form'), false);
+  renderNav();
+  renderFlow(id);
+}
+
+function renderFlow(id) {
+  const flow = state.flows.find((f) => f.id === id);
+  if (!flow) return;
+  show($('flow-view'), true);
+  $('flow-title').textContent = `Parcours « ${flow.id} » (${flow.file})`;
+  $('step-list').replaceChildren(
+    ...flow.steps.map((s) =>
+      el(
+        'li',
+        {},
+        el(
+          'button',
+          { type: 'button', class: s.id === state.stepId ? 'step active' : 'step', 'data-step': s.id, onclick: () => openStep(s.id) },
+          el('span', { class: 'step-id', text: s.id }),
+          el('span', { class: 'step-type', text: s.type }),
+          el('span', { class: 'step-summary', text: summaryOf(s) }),
+        ),
+      ),
+    ),
+  );
+}
+
+function clearErrors(form) {
+  for (const n of form.querySelectorAll('.field-error')) n.textContent = '';
+  for (const n of form.querySelectorAll('[aria-invalid]')) n.removeAttribute('aria-invalid');
+}
+
+function openStep(stepId) {
+  const flow = state.flows.find((f) => f.id === state.flowId);
+  const step = flow && flow.steps.find((s) => s.id === stepId);
+  if (!step) return;
+  state.stepId = stepId;
+  renderFlow(state.flowId);
+  const form = $('step-form');
+  clearErrors(form);
+  $('step-errors').textContent = '';
+  $('step-title').textContent = `Étape « ${step.id} » (${step.type})`;
+  const box = $('step-texts');
+  const refs = stepTextRefs(step);
+  box.replaceChildren();
+  if (!refs.length) box.append(el('p', { class: 'hint', text: 'Cette étape n’affiche pas de texte.' }));
+  refs.forEach((ref, i) => {
+    const group = el('div', { class: 'text-group' }, el('p', { class: 'text-label', text: `${ref.label} — clé ${ref.key}` }));
+    for (const l of LOCALES) {
+      const id = `t-${i}-${l}`;
+      const fields = `texts.${l}.${ref.key} ${ref.field}`;
+      const input = el('textarea', { id, rows: ref.field.includes('title') || ref.field.includes('buttons') ? 1 : 3, 'data-key': ref.key, 'data-locale': l, 'data-field': fields, lang: l });
+      input.value = textOf(l, ref.key);
+      input.dataset.original = input.value;
+      group.append(el('label', { for: id, text: LANG[l] }), input, el('p', { class: 'field-error', 'data-error-for': fields }));
+    }
+    box.append(group);
+  });
+  $('step-json').value = JSON.stringify(step, null, 2);
+  show($('step-form'), true);
+  show($('raw-form'), false);
+}
+
+function showFieldErrors(form, errors, topId) {
+  clearErrors(form);
+  const unplaced = [];
+  for (const e of errors) {
+    const field = e.formField || e.field;
+    const targets = [...form.querySelectorAll('[data-error-for]')].filter((n) => n.dataset.errorFor.split(' ').includes(field));
+    if (targets.length) {
+      for (const t of targets) {
+        t.textContent = t.textContent ? `${t.textContent} · ${e.message}` : e.message;
+        const input = form.querySelector(`[data-field="${CSS.escape(t.dataset.errorFor)}"]`);
+        if (input) input.setAttribute('aria-invalid', 'true');
+      }
+    } else if (field && field.startsWith('step')) {
+      const t = form.querySelector('[data-error-for="step"]');
+      if (t) {
+        t.textContent = `${t.textContent ? `${t.textContent} · ` : ''}${field} : ${e.message}`;
+        $('step-json').setAttribute('aria-invalid', 'true');
+      } else unplaced.push(e);
+    } else unplaced.push(e);
+  }
+  $(topId).textContent = unplaced.map((e) => `${e.file}#${e.path} : ${e.message}`).join('\n');
+}
+
+$('step-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const form = $('step-form');
+  let step;
+  try {
+    step = JSON.parse($('step-json').value);
+  } catch (err) {
+    showFieldErrors(form, [{ formField: 'step', message: `JSON invalide : ${err.message}` }], 'step-errors');
+    return;
+  }
+  const texts = {};
+  for (const input of form.querySelectorAll('#step-texts textarea')) {
+    if (input.value !== input.dataset.original) (texts[input.dataset.locale] ||= {})[input.dataset.key] = input.value;
+  }
+  $('step-save').disabled = true;
+  try {
+    await call('PUT', `${API}/draft/flows/${encodeURIComponent(state.flowId)}/steps/${encodeURIComponent(state.stepId)}`, { revision: state.draft.revision, step, texts });
+    const newId = typeof step.id === 'string' ? step.id : state.stepId;
+    await reload();
+    openStep(newId);
+    $('step-errors').textContent = '';
+    banner('Étape enregistrée dans le brouillon. Teste-la dans l’aperçu, puis publie.');
+  } catch (err) {
+    if (onConflict(err)) return;
+    if (err instanceof ApiError && Array.isArray(err.body.errors)) showFieldErrors(form, err.body.errors, 'step-errors');
+    else if (err instanceof ApiError && err.body.field) showFieldErrors(form, [{ formField: err.body.field, field: err.body.field, file: '', path: err.body.field, message: err.body.message }], 'step-errors');
+    else $('step-errors').textContent = errorText(err);
+  } finally {
+    $('step-save').disabled = false;
+  }
+});
+
+$('step-cancel').addEventListener('click', () => {
+  show($('step-form'), false);
+  state.stepId = null;
+  renderFlow(state.flowId);
+});
+
+// ----- whole files -----
+
+function openRaw(file) {
+  state.rawFile = file;
+  show($('editor-empty'), false);
+  show($('flow-view'), false);
+  show($('step-form'), false);
+  $('raw-title').textContent = `Fichier ${file}`;
+  $('raw-text').value = state.files[file] ?? '';
+  $('raw-errors').textContent = '';
+  $('raw-error-list').replaceChildren();
+  show($('raw-form'), true);
+}
+
+$('flow-raw-open').addEventListener('click', () => {
+  const flow = state.flows.find((f) => f.id === state.flowId);
+  if (flow) openRaw(flow.file);
+});
+
+$('raw-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  $('raw-save').disabled = true;
+  try {
+    await call('PUT', `${API}/draft/files`, { revision: state.draft.revision, files: { [state.rawFile]: $('raw-text').value } });
+    await reload();
+    $('raw-errors').textContent = '';
+    $('raw-error-list').replaceChildren();
+    banner(`${state.rawFile} enregistré dans le brouillon.`);
+  } catch (err) {
+    if (onConflict(err)) return;
+    if (err instanceof ApiError && Array.isArray(err.body.errors)) {
+      $('raw-errors').textContent = err.body.error === 'invalid_syntax' ? 'Le fichier ne peut pas être lu (syntaxe) :' : 'Le brouillon ne serait plus valide :';
+      $('raw-error-list').replaceChildren(...err.body.errors.map((x) => el('li', { 'data-field': x.field, text: `${x.file}#${x.path} — ${x.message} [${x.code}]` })));
+    } else $('raw-errors').textContent = errorText(err);
+  } finally {
+    $('raw-save').disabled = false;
+  }
+});
+
+$('raw-cancel').addEventListener('click', () => {
+  show($('raw-form'), false);
+  if (state.flowId) openFlow(state.flowId);
+  else show($('editor-empty'), true);
+});
+
+// ----- publish, versions -----
+
+$('publish-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  $('publish').disabled = true;
+  try {
+    const res = await call('POST', `${API}/draft/publish`, { revision: state.draft.revision, message: $('publish-message').value.trim() || undefined });
+    $('publish-message').value = '';
+    banner(`Version ${res.version.version} publiée : les nouvelles conversations l’utilisent, celles en cours finissent sur leur version.`);
+    await reload();
+    await loadVersions();
+  } catch (err) {
+    if (onConflict(err)) return;
+    banner(err instanceof ApiError && Array.isArray(err.body.errors) ? `Publication refusée : ${err.body.message}` : errorText(err));
+  } finally {
+    $('publish').disabled = false;
+  }
+});
+
+const KIND = { seed: 'version initiale', import: 'import du dépôt', publish: 'publication', rollback: 'retour arrière' };
+const when = (iso) => new Date(iso).toLocaleString('fr-FR', { dateStyle: 'short', timeStyle: 'short' });
+
+async function loadVersions() {
+  const { items } = await call('GET', `${API}/versions`);
+  $('version-list').replaceChildren(
+    ...items.map((v) => {
+      const files = [...v.summary.added, ...v.summary.changed, ...v.summary.removed];
+      return el(
+        'li',
+        { class: v.current ? 'version current' : 'version', 'data-version': v.version },
+        el('p', { class: 'v-title', text: `v${v.version} · ${KIND[v.kind] || v.kind}${v.current ? ' · en ligne' : ''}${v.basedOn ? ` (depuis v${v.basedOn})` : ''}` }),
+        el('p', { class: 'v-meta', text: `${v.author.name}, ${when(v.createdAt)}` }),
+        v.message ? el('p', { class: 'v-msg', text: v.message }) : null,
+        el('p', { class: 'v-files', text: files.length ? `${files.length} fichier(s) : ${files.slice(0, 4).join(', ')}${files.length > 4 ? '…' : ''}` : 'aucun fichier modifié' }),
+        el(
+          'div',
+          { class: 'row' },
+          el('button', { type: 'button', text: 'Exporter', onclick: () => exportVersion(v.version) }),
+          v.current ? null : el('button', { type: 'button', text: 'Revenir à cette version', onclick: () => rollback(v.version) }),
+        ),
+      );
+    }),
+  );
+}
+
+async function exportVersion(n) {
+  try {
+    const data = await call('GET', `${API}/versions/${n}/export`);
+    const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+    const a = el('a', { href: url, download: `declic-scripts-v${n}.json` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (err) {
+    banner(errorText(err));
+  }
+}
+
+async function rollback(n) {
+  if (!window.confirm(`Publier une copie de la version ${n} comme nouvelle version ? Le brouillon sera remplacé par cette version.`)) return;
+  try {
+    const res = await call('POST', `${API}/versions/${n}/rollback`, {});
+    banner(`Version ${res.version.version} publiée (copie de la version ${n}).`);
+    await reload();
+    await loadVersions();
+  } catch (err) {
+    banner(errorText(err));
+  }
+}
+
+// ----- preview -----
+
+function chatLine(who, text, buttons = []) {
+  const li = el('li', { class: `msg ${who}` }, el('p', { text }));
+  if (buttons.length) li.append(el('div', { class: 'buttons' }, ...buttons.map((b) => el('button', { type: 'button', text: b, onclick: () => sendPreview(b) }))));
+  $('chat').append(li);
+  li.scrollIntoView({ block: 'end' });
+}
+
+async function sendPreview(text) {
+  chatLine('me', text);
+  $('chat-send').disabled = true;
+  try {
+    const turn = await call('POST', `${API}/preview/messages`, { text });
+    if (turn.restarted && $('chat').children.length > 1) chatLine('system', `Nouvelle conversation d’aperçu (brouillon rév. ${turn.revision})`);
+    for (const r of turn.replies) chatLine('bot', r.text || (r.attachments.length ? `📎 ${r.attachments.map((a) => a.name || a.contentType).join(', ')}` : ''), r.buttons);
+  } catch (err) {
+    chatLine('system', err instanceof ApiError && Array.isArray(err.body.errors) ? `Le brouillon n’est pas valide : ${err.body.message}` : errorText(err));
+  } finally {
+    $('chat-send').disabled = false;
+  }
+}
+
+$('chat-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const text = $('chat-input').value.trim();
+  if (!text) return;
+  $('chat-input').value = '';
+  void sendPreview(text);
+});
+
+$('chat-reset').addEventListener('click', async () => {
+  try {
+    await call('POST', `${API}/preview/reset`);
+    $('chat').replaceChildren();
+  } catch (err) {
+    chatLine('system', errorText(err));
+  }
+});
+
+// ----- start -----
+
+(async () => {
+  try {
+    const session = await call('GET', '/api/console/me');
+    await enter(session);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) showLogin(errorText(err));
+  }
+})();

@@ -1,0 +1,125 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BrowserContext, chromium, Page } from 'playwright-core';
+import type { RunningService } from '../../src/index';
+import { startService } from '../support/env';
+import { BotClient } from '../support/botClient';
+import { PASSWORD } from './helpers';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.join(__dirname, '..', '..', 'test-results', 'admin');
+const OLD_Q = "Tu préfères qu'on parle en français ou en anglais ?";
+const NEW_Q = 'Salut ! On se parle en français ou en anglais ? 🌍';
+
+let svc: RunningService;
+let context: BrowserContext;
+let page: Page;
+let userDataDir: string;
+const pageErrors: string[] = [];
+
+jest.setTimeout(120000);
+
+beforeAll(async () => {
+  // Never skipped: without Chromium the suite fails and says how to get it.
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium".`);
+  svc = await startService();
+  await svc.console.accounts.create({ email: 'admin@declic.test', displayName: 'Nadia', role: 'admin', password: PASSWORD });
+  await svc.console.accounts.create({ email: 'lea@declic.test', displayName: 'Léa', role: 'mediator', password: PASSWORD });
+  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'declic-admin-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1400, height: 950 },
+    locale: 'fr-FR',
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/401|403|422|Failed to load resource/.test(m.text())) pageErrors.push(m.text());
+  });
+  fs.mkdirSync(SHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await context?.close();
+  await svc?.close();
+  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+});
+
+const joined = (texts: string[]) => texts.join('\n\n');
+
+describe('script editing in Chromium', () => {
+  const before = new BotClient('http://placeholder');
+
+  it('refuses a mediator', async () => {
+    await page.goto(`${svc.url}/console/admin`);
+    await page.getByLabel('Adresse e-mail').fill('lea@declic.test');
+    await page.getByLabel('Mot de passe').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.getByText('Cet espace est réservé aux administrateurs.').waitFor();
+  });
+
+  it('edits a question, shows errors next to the field, previews, publishes; new conversations get the new text, the one in progress is not broken', async () => {
+    // A young person starts before the change.
+    const young = new BotClient(svc.url, { conversationId: before.conversationId, userId: before.userId });
+    expect(joined(await young.texts('salut'))).toContain(OLD_Q);
+
+    await page.goto(`${svc.url}/console/admin`);
+    await page.getByLabel('Adresse e-mail').fill('admin@declic.test');
+    await page.getByLabel('Mot de passe').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.locator('#flow-list [data-flow="welcome"]').click();
+    await page.locator('#step-list [data-step="lang"]').click();
+    const question = page.locator('#step-texts textarea[data-key="welcome.lang_q"][data-locale="fr"]');
+    expect(await question.inputValue()).toBe(OLD_Q);
+
+    // A button title over 20 characters: refused, the error is shown next to that field.
+    const button = page.locator('#step-texts textarea[data-key="welcome.lang_fr"][data-locale="fr"]');
+    await button.fill('Français de France métropolitaine');
+    await page.getByRole('button', { name: 'Enregistrer l’étape' }).click();
+    const buttonError = page.locator('[data-error-for="texts.fr.welcome.lang_fr step.options.0.title"]').first();
+    await buttonError.filter({ hasText: '20' }).waitFor();
+    expect(await button.getAttribute('aria-invalid')).toBe('true');
+    await button.fill('Français');
+
+    // The new question text.
+    await question.fill(NEW_Q);
+    await page.getByRole('button', { name: 'Enregistrer l’étape' }).click();
+    await page.getByText('Étape enregistrée dans le brouillon').waitFor();
+    expect(await buttonError.textContent()).toBe('');
+
+    // Preview: the draft, through the real engine.
+    await page.getByLabel('Message').fill('salut');
+    await page.getByRole('button', { name: 'Envoyer' }).click();
+    await page.locator('.chat .msg.bot', { hasText: NEW_Q }).waitFor();
+    await page.locator('.chat .msg.bot .buttons button', { hasText: 'Français' }).click();
+    await page.locator('.chat .msg.bot', { hasText: "Tu es d'accord pour que je garde tes réponses ?" }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'preview.png'), fullPage: true });
+
+    // Not published yet: the real bot still asks the old question.
+    expect(joined(await new BotClient(svc.url).texts('salut'))).toContain(OLD_Q);
+
+    await page.getByLabel('Résumé de la publication').fill('Question de langue plus directe');
+    await page.getByRole('button', { name: 'Publier le brouillon' }).click();
+    await page.getByText('Version 2 publiée').waitFor();
+    await page.locator('#version-list [data-version="2"]', { hasText: 'en ligne' }).waitFor();
+    await page.locator('#version-list [data-version="2"]', { hasText: 'Nadia' }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'published.png'), fullPage: true });
+
+    // A new conversation over /api/messages sees the new text.
+    const fresh = new BotClient(svc.url);
+    const hello = joined(await fresh.texts('salut'));
+    expect(hello).toContain(NEW_Q);
+    expect(hello).not.toContain(OLD_Q);
+
+    // The conversation started before the publication continues on its version.
+    const next = joined(await young.texts('français'));
+    expect(next).toContain("Tu es d'accord pour que je garde tes réponses ?");
+    expect(next).not.toMatch(/Oups/);
+    expect(joined(await young.texts('oui'))).toContain('Merci pour ta confiance');
+
+    expect(pageErrors).toEqual([]);
+  });
+});
