@@ -170,6 +170,12 @@ export const ENGLISH: Case[] = [
 ];
 
 export const MULTI: Case[] = [
+  ["Bonjour ! Je m'appelle Lina, j'ai 23 ans et j'ai un bac ES. J'ai travaillé comme caissière pendant 2 ans. En ce moment c'est compliqué, je suis hébergée chez une amie depuis ma séparation et j'ai des crises d'angoisse. Je voudrais me reconvertir dans le secrétariat.", ['housing', 'psychological'], 'high'],
+  ["Hey, Mehdi, 19 ans. Je cherche une alternance en mécanique. Par contre je suis sous bracelet électronique jusqu'en juin donc je peux pas bouger après 20h.", ['administrative', 'mobility'], 'normal'],
+  ["Salut, j'ai 18 ans, j'ai quitté le lycée. Mon beau-père me frappe et ma mère dit rien, je voudrais partir de chez moi et trouver un boulot vite.", ['violence', 'family'], 'urgent'],
+  ["Hi, I'm 22, I came to France last year as a refugee. I live in a CADA, I have no car, and I'd like to work in construction.", ['administrative', 'housing', 'mobility'], 'high'],
+  ["bonsoir, j'ai une petite fille de 8 mois, son père est parti, je vis chez ma mère et je cherche un mi-temps", ['family'], 'normal'],
+  ["Bonjour, j'ai 26 ans, je suis en recherche d'emploi dans la restauration, je suis disponible tout de suite, j'ai le permis et une voiture.", [], 'none'],
   [
     "Bonjour, j'ai 22 ans, je cherche un CDI dans la logistique. Depuis que j'ai perdu mon appart je dors chez des amis, j'ai plus de forfait et j'ai pas le permis donc c'est compliqué.",
     ['housing', 'digital', 'mobility'],
