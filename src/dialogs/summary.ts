@@ -55,7 +55,7 @@ export function summarizeProfile(profile: Record<string, unknown>, locale: Local
     if (value === undefined) continue;
     if (field === 'postcode' && typeof profile.departement === 'string') value = `${value} (${profile.departement})`;
     if (field === 'age') value = texts.t(locale, 'summary.age_value', { age: value });
-    lines.push(`• ${texts.t(locale, `summary.labels.${field}`)} : ${value}`);
+    lines.push(texts.t(locale, 'summary.line', { label: texts.t(locale, `summary.labels.${field}`), value }));
   }
   return lines.length ? lines.join('\n') : texts.t(locale, 'summary.empty');
 }

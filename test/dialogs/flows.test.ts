@@ -120,7 +120,7 @@ describe('diagnostic', () => {
     expect(summary).toContain('Situation : Je cherche un taf');
     expect(summary).toContain('Depuis : 23/08/2026');
     expect(summary).toContain('Code postal : 93200 (93)');
-    expect(summarizeProfile(profile, 'en', env.texts)).toContain('Main need : CV / applications');
+    expect(summarizeProfile(profile, 'en', env.texts)).toContain('Main need: CV / applications');
   });
 
   test.each<[string, Row[]]>([
@@ -181,6 +181,34 @@ describe('orientation', () => {
     expect(profile.orientation_sectors).toEqual(expect.arrayContaining(['digital']));
     expect((profile.orientation_sectors as string[]).length).toBeGreaterThanOrEqual(2);
     expect((profile.orientation_sectors as string[]).length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('closing', () => {
+  test('in English, another need, outside the listed départements: summary, national locator, general entries', async () => {
+    const chat = new Chat(env);
+    chat.locale = 'en-GB';
+    await play(chat, [
+      ['hi', /French or in English/],
+      ['english', /Do you agree/],
+      ['ok', /first name/],
+      ['my name is Sam', /Nice to meet you Sam/],
+      ['19', /What are you doing/],
+      ['odd jobs', /Since when/],
+      ['2 months ago', /diploma/],
+      ['bac', /postcode/],
+      ['69003', /help you most/],
+      ['something else', /already have a CV/],
+      ['yes, up to date', /last apply/],
+      ['last week', /what do you have/],
+      ['a computer too', /email address/],
+      ['nope', /get around/],
+      ['bike', /Thanks Sam/, /talk to a person/, /Summary of what you told me/, /Postcode: 69003 \(69\)/, /Main need: Something else/, /don't have a precise address/, /unml\.info/, /Cimade/, /What now/, /What would you like to do/],
+      ['my summary', /First name: Sam/, /something else/],
+      ['no', /Write to me whenever you want/],
+    ]);
+    const profile = (await env.contacts.get(chat.key))!.profile;
+    expect(profile).toMatchObject({ situation: 'small_jobs', situation_since: '2026-09-23', last_application: '2026-11-16', departement: '69', need: 'other', cv_status: 'ready' });
   });
 });
 
