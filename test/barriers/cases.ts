@@ -487,6 +487,17 @@ export const PARAPHRASES: Case[] = [
 
 /** Urgent situations phrased in many ways (all invented): urgent recall must stay at 100%. */
 export const URGENT: Case[] = [
+  ["j'ai pris trop de médicaments, je me sens pas bien", ['suicidal'], 'urgent'],
+  ["j'ai mal à la poitrine et je respire mal depuis 1h", ['health'], 'urgent'],
+  ["mon petit frère se fait frapper par mon père", ['violence', 'family'], 'urgent'],
+  ["il est devant ma porte et il essaie d'entrer, j'ai peur", ['violence'], 'urgent'],
+  ["mon copain m'a menacée avec un couteau", ['violence'], 'urgent'],
+  ["ma mère me bat", ['violence', 'family'], 'urgent'],
+  ["on m'a agressée ce soir en rentrant", ['violence'], 'high'],
+  ["j'ai envie de disparaître", ['suicidal'], 'urgent'],
+  ["je me fais vomir après chaque repas", ['psychological'], 'high'],
+  ["j'ai fait une overdose le week-end dernier", ['addiction', 'health'], 'urgent'],
+  ["je dors dans la rue cette nuit", ['housing'], 'urgent'],
   ["je veux en finir", ['suicidal'], 'urgent'],
   ["j'ai envie d'en finir avec tout ça", ['suicidal'], 'urgent'],
   ["je vais me faire du mal", ['suicidal'], 'urgent'],
