@@ -258,9 +258,17 @@ export class ConsoleApp {
   addRoute(method: 'get' | 'post' | 'put' | 'delete', path: string, access: 'mediator' | 'admin', handler: (ctx: AuthedCtx) => Promise<Reply | void>): void {
     this.route(method, path, access, handler);
   }
+
+  /** OpenAPI paths and schemas of the routes added with addRoute, merged into GET /api/openapi.json. */
   readonly openApiExtensions: Array<{ paths: Record<string, unknown>; schemas?: Record<string, unknown> }> = [];
-  private extendOpenApi(doc: Record<string, any>): Record<string, unknown> {
-    for (const x of this.openApiExtensions) (Object.assign(doc.paths, x.paths), Object.assign(doc.components.schemas, x.schemas ?? {}));
+
+  private extendOpenApi(doc: ReturnType<typeof openApiDocument>): Record<string, unknown> {
+    const paths = doc.paths as Record<string, unknown>;
+    const schemas = (doc.components as { schemas: Record<string, unknown> }).schemas;
+    for (const x of this.openApiExtensions) {
+      Object.assign(paths, x.paths);
+      Object.assign(schemas, x.schemas ?? {});
+    }
     return doc;
   }
 

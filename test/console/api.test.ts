@@ -339,6 +339,19 @@ describe('queue, claim, messages', () => {
   });
 });
 
+describe('erasure', () => {
+  it('erases the private notes with the young person’s other data', async () => {
+    const waId = randomWaId();
+    const key = waConversationKey(waId);
+    await youngPersonSays(svc, waId, 'je voudrais parler à un conseiller', 'Lou');
+    expect((await alice.post(`${conv(key)}/notes`, { text: 'Note sur Lou' })).status).toBe(201);
+    expect(await svc.console.notes.model.countDocuments({ userKey: `whatsapp:${waId}` })).toBe(1);
+    await svc.privacy.erase('whatsapp', waId);
+    expect(await svc.console.notes.model.countDocuments({ userKey: `whatsapp:${waId}` })).toBe(0);
+    expect((await alice.get(conv(key))).status).toBe(404);
+  });
+});
+
 describe('live events (SSE)', () => {
   it('streams queued and claimed events to signed-in mediators', async () => {
     const ctrl = new AbortController();
