@@ -122,6 +122,18 @@ export const SMS: Case[] = [
 ];
 
 export const ENGLISH: Case[] = [
+  ["i wanna die", ['suicidal'], 'urgent'],
+  ["idk what to do, i'm homeless rn", ['housing'], 'high'],
+  ["u there? i need to talk to someone", ['human_request'], 'normal'],
+  ["my mum kicked me out lol", ['housing', 'family'], 'high'],
+  ["im so depressed", ['psychological'], 'high'],
+  ["cant afford rent this month", ['housing', 'financial'], 'high'],
+  ["no money no food", ['financial'], 'high'],
+  ["i got no papers", ['administrative'], 'high'],
+  ["i cant read very well", [], 'none'],
+  ["my english is bad", [], 'none'],
+  ["i work in a hospital kitchen", [], 'none'],
+  ["i'm a social work student", [], 'none'],
   ["I've been couch surfing for two months", ['housing'], 'high'],
   ["my landlord is kicking me out next week", ['housing'], 'high'],
   ["I live in a shelter", ['housing'], 'high'],
