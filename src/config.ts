@@ -96,6 +96,9 @@ const schema = z.object({
   CONSOLE_LOGIN_LOCK_MINUTES: positiveInt(15),
   CONSOLE_LOGIN_ATTEMPTS_PER_IP: positiveInt(50),
   CONSOLE_HEARTBEAT_SECONDS: positiveInt(20),
+  // Dialog scripts edited by admins (/console/admin): publish the checkout's files as a new version when a deploy changed them.
+  SCRIPTS_IMPORT_ON_BOOT: bool(true),
+
   // Follow-ups ("relances") and the purge of expired data.
   FOLLOWUP_POLL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(50).max(600000).default(5000)),
   FOLLOWUP_RETRY_DELAY_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(86400000).default(60000)),

@@ -28,7 +28,6 @@ import { DeclicCloudAdapter } from './bot/cloudAdapter';
 import { createHttpServer } from './http/server';
 import { registerBotRoutes, registerHealthRoutes } from './http/botRoutes';
 import { setupChannels } from './channels/setup';
-import { BarrierDetector } from './barriers/detector';
 import { ContactStore } from './contacts/contactStore';
 import { CasLocks } from './db/casLocks';
 import { ConversationStore } from './handoff/conversationStore';
@@ -41,6 +40,7 @@ import { ConsoleApp, setupConsole } from './console/consoleApp';
 import type { ChannelRegistry } from './channels/registry';
 import { FollowUpService } from './followups/followupService';
 import { PurgeJob } from './jobs/purge';
+import { loadLiveDetector, ScriptAdmin, setupScriptAdmin } from './admin/setup';
 
 export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
@@ -113,7 +113,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const contacts = new ContactStore(db.connection);
   const conversations = new ConversationStore(db.connection, locks);
   const events = new HandoffEvents();
-  const detector = BarrierDetector.loadFromDir(path.join(ROOT, 'dialogs', 'barriers'));
+  // The lexicon of the published script version replaces the checkout's (admins edit lexicons without a deploy).
+  const detector = loadLiveDetector(path.join(ROOT, 'dialogs', 'barriers'));
   // Dialog scripts are validated here: a broken script stops the start-up with the file and path of each error.
   const flows = FlowRegistry.load(ROOT, texts);
   const structures = StructureDirectory.load(path.join(ROOT, 'dialogs', 'data', 'missions-locales.json'));
@@ -148,19 +149,36 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       logger.info({ channelId: a.channelId }, 'young person erased their data');
     },
   };
-  const mainDialog = new MainDialog({
-    flows,
-    texts,
-    contacts,
-    documents,
-    // The handoff service is built below; the port only calls it during a turn.
-    handoff: { requestHuman: (context, reason) => handoff.requestHuman(context, reason) },
-    privacy,
+  // One MainDialog per published script version (src/admin): same dependencies, the version's flows and texts.
+  const makeMainDialog = (flows: FlowRegistry, texts: Texts) =>
+    new MainDialog({
+      flows,
+      texts,
+      contacts,
+      documents,
+      // The handoff service is built below; the port only calls it during a turn.
+      handoff: { requestHuman: (context, reason) => handoff.requestHuman(context, reason) },
+      privacy,
+      structures,
+      sectors,
+      logger,
+    });
+  const mainDialog = makeMainDialog(flows, texts);
+  // Conversations are pinned to the script version they started with; publishing never breaks one in progress.
+  const scripts: ScriptAdmin = await setupScriptAdmin({
+    connection: db.connection,
+    root: ROOT,
+    conversationState,
+    factory: makeMainDialog,
+    fallback: mainDialog,
+    detector,
     structures,
     sectors,
+    filesSecret: config.FILES_SECRET!,
+    importChanged: config.SCRIPTS_IMPORT_ON_BOOT,
     logger,
   });
-  const bot = new DeclicBot(conversationState, userState, mainDialog);
+  const bot = new DeclicBot(conversationState, userState, scripts.runner);
 
   const server = createHttpServer({ logger, maxBodyBytes: config.MAX_BODY_BYTES });
   registerHealthRoutes(server, { ping: () => db.ping(config.DB_TIMEOUT_MS) });
@@ -230,6 +248,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       publicDir: path.join(ROOT, 'src', 'console', 'public'),
     },
   });
+  scripts.registerRoutes(consoleApp, server, { hsts: config.COOKIE_SECURE ?? config.NODE_ENV === 'production' });
 
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, () => resolve()));
   const port = (server.address() as AddressInfo).port;
@@ -258,6 +277,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       if (closed) return;
       closed = true;
       await consoleApp.close();
+      scripts.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await followups.stop();
       await purge.stop();
