@@ -245,7 +245,7 @@ export class ConsoleApp {
   async init(): Promise<this> {
     await Promise.all([this.accounts.init(), this.sessions.init(), this.audit.init(), this.notes.init()]);
     this.registerApi();
-    registerStaticRoutes(this.deps.server, { publicDir: this.deps.settings.publicDir, hsts: this.deps.settings.cookieSecure });
+    registerStaticRoutes(this.deps.server, { publicDir: this.deps.settings.publicDir, hsts: this.deps.settings.cookieSecure, logger: this.log });
     return this;
   }
 

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import type { Logger } from 'pino';
 import type { Request, Response, Server } from 'restify';
 import { pageHeaders } from './http';
 import { sendError } from '../http/server';
@@ -18,9 +19,13 @@ const TYPES: Record<string, string> = {
  * The console page at /console: plain files from `publicDir`, served from a
  * whitelist built at boot (no path from the request ever reaches the file system).
  */
-export function registerStaticRoutes(server: Server, opts: { publicDir: string; hsts: boolean }): void {
+export function registerStaticRoutes(server: Server, opts: { publicDir: string; hsts: boolean; logger?: Logger }): void {
   const files = new Map<string, { type: string; file: string }>();
-  for (const name of fs.readdirSync(opts.publicDir)) {
+  if (!fs.existsSync(opts.publicDir)) {
+    // The API keeps working; the page answers 404 until the files are deployed next to the service.
+    opts.logger?.error({ publicDir: opts.publicDir }, 'console page files not found: /console answers 404 (deploy src/console/public with the service)');
+  }
+  for (const name of fs.existsSync(opts.publicDir) ? fs.readdirSync(opts.publicDir) : []) {
     const type = TYPES[path.extname(name)];
     if (type && /^[a-z0-9_-]+\.[a-z]+$/i.test(name)) files.set(name, { type, file: path.join(opts.publicDir, name) });
   }

@@ -14,6 +14,7 @@ const state = {
   currentKey: null,
   detail: null,
   queue: [],
+  listedKeys: new Set(),
   urgentKey: null,
   events: null,
   audio: null,
@@ -253,6 +254,7 @@ function badge(severity) {
 }
 
 function renderList(items) {
+  state.listedKeys = new Set([...items.map((i) => i.key), ...state.queue.map((i) => i.key)]);
   for (const tab of document.querySelectorAll('.tab')) tab.setAttribute('aria-pressed', String(tab.dataset.tab === state.tab));
   setText('list-title', state.tab === 'search' ? `${TITLES.search} pour « ${state.search} »` : TITLES[state.tab]);
   const list = $('list');
@@ -609,7 +611,9 @@ function connectEvents() {
         return;
       }
       if (type === 'logout') return sessionEnded('Votre session a expiré : reconnectez-vous.');
-      await refreshLists();
+      // A message in a conversation nobody here is looking at (the bot chatting away) changes nothing on screen.
+      const visible = state.tab === 'recent' || ev.key === state.currentKey || state.listedKeys.has(ev.key);
+      if (type !== 'message' || visible) await refreshLists();
       if ((type === 'queued' || type === 'detection') && ev.severity === 'urgent') urgentAlert(ev.key);
       if (ev.key && ev.key === state.currentKey) {
         await loadDetail();
