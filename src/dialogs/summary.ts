@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { Locale, Texts } from '../i18n';
+import { REPO_ROOT } from './paths';
 
 /** Profile fields shown to mediators, in order (script variable names). */
 export const SUMMARY_FIELDS = [
@@ -22,8 +23,7 @@ export const SUMMARY_FIELDS = [
 let defaultTexts: Texts | undefined;
 function repoTexts(): Texts {
   if (!defaultTexts) {
-    const root = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
-    defaultTexts = Texts.loadFromDir(path.join(root, 'locales'));
+    defaultTexts = Texts.loadFromDir(path.join(REPO_ROOT, 'locales'));
   }
   return defaultTexts;
 }

@@ -1,6 +1,8 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { LOCALES, Texts } from '../../i18n';
-import flowSchema from '../../../dialogs/schema/flow.schema.json';
+import { REPO_ROOT } from '../paths';
 import { Condition, Flow, PROMPT_TYPES, ScriptError, ScriptFile, SESSION_VARS, Step, assertNever, isPrompt } from './types';
 
 /** Button titles longer than this are cut by WhatsApp / Messenger. */
@@ -9,9 +11,14 @@ export const MAX_BUTTON_CHARS = 20;
 /** Engine texts used as buttons by confirm prompts. */
 export const CONFIRM_BUTTON_KEYS = ['engine.yes', 'engine.no'] as const;
 
+/** The JSON Schema of flows, kept in the repository (read once; the runtime image ships dialogs/). */
+export const FLOW_SCHEMA_PATH = path.join(REPO_ROOT, 'dialogs', 'schema', 'flow.schema.json');
+
+let flowSchema: Record<string, unknown> | undefined;
 let compiled: ValidateFunction | undefined;
 function schemaValidator(): ValidateFunction {
   if (!compiled) {
+    flowSchema = JSON.parse(fs.readFileSync(FLOW_SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
     const ajv = new Ajv({ allErrors: true, discriminator: true, strict: false });
     compiled = ajv.compile(flowSchema);
   }
@@ -64,6 +71,7 @@ function schemaErrors(file: string, errors: ErrorObject[]): ScriptError[] {
 }
 
 function allStepTypes(): string[] {
+  schemaValidator();
   const defs = (flowSchema as unknown as { $defs: { step: { oneOf: Array<{ properties: { type: { const: string } } }> } } }).$defs;
   return defs.step.oneOf.map((s) => s.properties.type.const);
 }
