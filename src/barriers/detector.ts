@@ -181,10 +181,13 @@ export class BarrierDetector {
     // Every word start (a corrected token may hold two words: "d angoisse").
     const starts: number[] = [];
     const words: string[] = [];
-    for (let p = 0; p < norm.length; ) {
+    const startToken: number[] = [];
+    for (let p = 0, t = 0; p < norm.length; ) {
       const sp = norm.indexOf(' ', p);
+      while (t + 1 < offsets.length && offsets[t + 1] <= p) t++;
       starts.push(p);
       words.push(norm.slice(p, sp));
+      startToken.push(t);
       p = sp + 1;
     }
     const spanOf = (pos: number, m: DispatchMatch): { start: number; end: number } => ({
@@ -209,7 +212,7 @@ export class BarrierDetector {
       let coveredUntil = 0;
       for (let i = 0; i < starts.length; i++) {
         const pos = starts[i];
-        if (tokenAt(pos) < coveredUntil) continue;
+        if (startToken[i] < coveredUntil) continue;
         const m = lab.matcher.matchAt(norm, pos, words[i]);
         if (!m) continue;
         const entry = lab.entries[m.id];

@@ -52,22 +52,21 @@ export class Dispatcher {
   /** First pattern (lowest index) matching at `pos`, where the word `word` starts. */
   matchAt(norm: string, pos: number, word: string): DispatchMatch | null {
     let best: DispatchMatch | null = null;
-    const tryBucket = (b: Bucket | null | undefined): void => {
-      if (!b || (best && b.ids[0] > best.id)) return;
-      b.regex.lastIndex = pos;
-      const m = b.regex.exec(norm);
-      if (!m) return;
-      for (let g = 1; g <= b.ids.length; g++) {
-        if (m[g] !== undefined) {
-          if (!best || b.ids[g - 1] < best.id) best = { id: b.ids[g - 1], length: m[0].length };
-          return;
-        }
-      }
-    };
-    tryBucket(this.exact.get(word));
-    for (const s of this.stems.get(word.slice(0, 2)) ?? []) if (word.startsWith(s.stem)) tryBucket(s.bucket);
-    for (const s of this.shortStems) if (word.startsWith(s.stem)) tryBucket(s.bucket);
-    tryBucket(this.any);
+    best = this.tryBucket(this.exact.get(word), norm, pos, best);
+    const stems = this.stems.get(word.slice(0, 2));
+    if (stems) for (const s of stems) if (word.startsWith(s.stem)) best = this.tryBucket(s.bucket, norm, pos, best);
+    for (const s of this.shortStems) if (word.startsWith(s.stem)) best = this.tryBucket(s.bucket, norm, pos, best);
+    return this.tryBucket(this.any, norm, pos, best);
+  }
+
+  private tryBucket(b: Bucket | null | undefined, norm: string, pos: number, best: DispatchMatch | null): DispatchMatch | null {
+    if (!b || (best && b.ids[0] > best.id)) return best;
+    b.regex.lastIndex = pos;
+    const m = b.regex.exec(norm);
+    if (!m) return best;
+    for (let g = 1; g <= b.ids.length; g++) {
+      if (m[g] !== undefined) return !best || b.ids[g - 1] < best.id ? { id: b.ids[g - 1], length: m[0].length } : best;
+    }
     return best;
   }
 }
