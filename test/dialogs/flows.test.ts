@@ -269,6 +269,10 @@ describe('CV and letter', () => {
   test('"modifier mon CV": pick a section, answer it again, new PDF, nothing else asked again', async () => {
     const chat = new Chat(env);
     await play(chat, [...CONSENT_ROWS, ...DIAG_TO_CV_ROWS, ...CV_ROWS, ['non', /Récap/, /Et maintenant/, /Qu'est-ce que tu veux faire/]]);
+    // Back in a new conversation: greeted with what was done last time.
+    const again = new Chat(env, { userId: chat.userId });
+    again.conversationId = `${chat.conversationId}-2`;
+    await play(again, [['slt', /Re-salut Inès/, /ton CV pour « vendeuse en boulangerie »/, /Qu'est-ce que tu veux faire/]]);
     await play(chat, [
       ['modifier mon cv', /Quelle partie/],
       ['job visé', /quel job/],
