@@ -17,6 +17,7 @@ import { TranscriptMiddleware } from './transcript/transcriptMiddleware';
 import { Texts } from './i18n';
 import { DeclicBot } from './bot/declicBot';
 import { MainDialog } from './dialogs/mainDialog';
+import { warmUpRecognizers } from './dialogs/recognizers';
 import { FlowRegistry } from './dialogs/scripts/loader';
 import { SectorCatalog, StructureDirectory } from './dialogs/data';
 import type { PrivacyPort } from './dialogs/ports';
@@ -250,6 +251,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   });
   scripts.registerRoutes(consoleApp, server, { hsts: config.COOKIE_SECURE ?? config.NODE_ENV === 'production' });
 
+  // The number/date recognizers take seconds to build: in production, before accepting traffic (lazily elsewhere).
+  if (config.NODE_ENV === 'production') warmUpRecognizers();
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, () => resolve()));
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
