@@ -6,7 +6,7 @@ import type { AuthedCtx, ConsoleApp, Reply } from '../console/consoleApp';
 import { BadInput, jsonBody } from '../console/http';
 import { Bundle, flatten, LOCALES, Locale } from '../i18n';
 import { PreviewInvalidError, PreviewService } from './preview';
-import { AdminScriptError, fileKind, ScriptSet, validateScriptSet } from './scriptFiles';
+import { AdminScriptError, fileKind, hashScriptSet, ScriptSet, validateScriptSet } from './scriptFiles';
 import { adminOpenApi } from './openapi';
 import type { ScriptRuntime } from './versionedRunner';
 import { Author, Draft, ScriptConflictError, ScriptVersionStore, VersionInfo } from './scriptVersions';
@@ -252,6 +252,9 @@ export function registerAdminApi(deps: AdminApiDeps): void {
     const draft = await current(body.revision);
     const { errors } = validateScriptSet(draft.files, baseBundles);
     if (errors.length) return errorsReply(errors);
+    const latest = await store.latestVersion();
+    const online = latest === undefined ? null : await store.get(latest);
+    if (online && online.hash === hashScriptSet(draft.files)) return { status: 422, body: { error: 'unchanged', message: `the draft is identical to version ${online.version}, which is already online` } };
     const version = await store.publish(draft.files, author(ctx), { kind: 'publish', message: body.message, basedOn: draft.baseVersion });
     // The draft now starts from the new version (a concurrent save simply keeps its own base).
     const rebased = await store.saveDraft(draft.revision, draft.files, author(ctx), { baseVersion: version.version, message: `publication v${version.version}` }).catch((err) => {

@@ -103,7 +103,7 @@ export function adminOpenApi(base: string): { paths: Json; schemas: Json } {
         }),
       },
       [`${base}/draft/publish`]: {
-        post: op('Publishes the draft as a new version: new conversations get it, conversations in progress finish on theirs', { '201': json({ type: 'object', properties: { version: ref('ScriptVersion'), draft: ref('DraftInfo') } }), ...draftErrors }, {
+        post: op('Publishes the draft as a new version: new conversations get it, conversations in progress finish on theirs', { '201': json({ type: 'object', properties: { version: ref('ScriptVersion'), draft: ref('DraftInfo') } }), ...draftErrors, '422': json(ref('ScriptErrors'), '`invalid_script`, or `unchanged`: the draft is the version already online') }, {
           parameters: [csrf],
           requestBody: body({ type: 'object', required: ['revision'], properties: { revision: { type: 'integer' }, message: { type: 'string' } } }),
         }),

@@ -1,6 +1,7 @@
 import type { RunningService } from '../../src/index';
 import { startService } from '../support/env';
 import { ConsoleClient } from '../console/helpers';
+import { BotClient } from '../support/botClient';
 import { A, editTexts, getDraft, publish, signedIn, step } from './helpers';
 
 let svc: RunningService;
@@ -225,5 +226,32 @@ describe('drafts, versions and rollback', () => {
     expect(audit.some((e) => (e.action as string) === 'script.publish' && e.target === `v${v.version}`)).toBe(true);
     expect(audit.some((e) => (e.action as string) === 'script.rollback' && (e.detail as any)?.from === 1)).toBe(true);
     expect(audit.some((e) => (e.action as string) === 'script.draft')).toBe(true);
+  });
+});
+
+describe('publishing', () => {
+  it('refuses to publish a draft identical to the version online (422 unchanged)', async () => {
+    const d = await getDraft(admin);
+    const res = await admin.post(`${A}/draft/publish`, { revision: d.draft.revision });
+    expect(res.status).toBe(422);
+    expect(res.json.error).toBe('unchanged');
+  });
+
+  it('applies a published lexicon to the barrier detector at once (no restart)', async () => {
+    const young = new BotClient(svc.url);
+    await young.texts('salut');
+    await young.texts('zorglub');
+    const key = `emulator:${young.conversationId}`;
+    expect((await svc.conversations.get(key))?.state ?? 'bot').toBe('bot');
+
+    const d = await getDraft(admin);
+    const lex = JSON.parse(d.files['dialogs/barriers/labels/human_request.json']);
+    lex.entries.push({ id: 'test-zorglub', patterns: ['zorglub'] });
+    const save = await admin.put(`${A}/draft/files`, { revision: d.draft.revision, files: { 'dialogs/barriers/labels/human_request.json': `${JSON.stringify(lex, null, 1)}\n` } });
+    expect(save.status).toBe(200);
+    expect((await publish(admin, 'nouveau motif')).status).toBe(201);
+
+    await young.texts('zorglub');
+    expect((await svc.conversations.get(key))?.state).toBe('waiting');
   });
 });
