@@ -237,6 +237,17 @@ describe('publishing', () => {
     expect(res.json.error).toBe('unchanged');
   });
 
+  it('two admins publishing the same draft at once: exactly one new version', async () => {
+    expect((await editTexts(admin, 'menu', 'menu_q', { fr: { 'menu.question': 'Course à la publication ? 👇' } })).status).toBe(200);
+    const before = (await admin.get(`${A}/versions`)).json.items.length;
+    const d = await getDraft(admin);
+    const [r1, r2] = await Promise.all([admin.post(`${A}/draft/publish`, { revision: d.draft.revision }), admin2.post(`${A}/draft/publish`, { revision: d.draft.revision })]);
+    const statuses = [r1.status, r2.status].sort();
+    expect(statuses[0]).toBe(201);
+    expect([409, 422]).toContain(statuses[1]);
+    expect((await admin.get(`${A}/versions`)).json.items.length).toBe(before + 1);
+  });
+
   it('applies a published lexicon to the barrier detector at once (no restart)', async () => {
     const young = new BotClient(svc.url);
     await young.texts('salut');
