@@ -63,6 +63,8 @@ interface Span {
 
 /** Messages longer than this are only analysed on their first MAX_CHARS characters. */
 const MAX_CHARS = 20000;
+/** Upper bound on the evidence returned per label (long messages may repeat a phrase). */
+const MAX_EVIDENCE_PER_LABEL = 10;
 /** How much normalised text before a match is searched for a negation cue. */
 const NEGATION_LOOKBACK = 80;
 
@@ -226,10 +228,12 @@ export class BarrierDetector {
       if (!kept.length) continue;
       if (lab.resolution && lab.resolution.test(norm)) continue;
       let severity: ActiveSeverity = 'normal';
-      for (const k of kept) {
-        severity = maxSeverity(severity, k.entry.severity) as ActiveSeverity;
-        evidence.push(toEvidence(input, tokens, lab.label, k.entry.rule, k.start, k.end));
-      }
+      for (const k of kept) severity = maxSeverity(severity, k.entry.severity) as ActiveSeverity;
+      // Evidence is for humans: keep the most severe pieces, at most MAX_EVIDENCE_PER_LABEL.
+      const shown = kept.length > MAX_EVIDENCE_PER_LABEL
+        ? [...kept].sort((a, b) => SEVERITY_RANK[b.entry.severity] - SEVERITY_RANK[a.entry.severity] || a.start - b.start).slice(0, MAX_EVIDENCE_PER_LABEL)
+        : kept;
+      for (const k of shown) evidence.push(toEvidence(input, tokens, lab.label, k.entry.rule, k.start, k.end));
       found.set(lab.label, severity);
     }
 
