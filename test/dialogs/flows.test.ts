@@ -175,6 +175,17 @@ describe('orientation', () => {
       ['grave le numérique et un peu le sport', /en dehors de l'école/],
       ['gaming', /Le jeu en équipe, ça compte/, /pistes qui pourraient te plaire/, /Numérique/, /Pour avancer/, /CV maintenant/],
       ['non', /Récap/, /Paris/, /Mission Locale de Paris/, /unml\.info/, /Et maintenant/],
+      // Later, in the CV: the gaming experience comes back as a tip before the skills question.
+      ['menu', /Qu'est-ce que tu veux faire/],
+      ['faire mon cv', /On fait ton CV/, /le prénom Lina/],
+      ['oui', /nom de famille/],
+      ['Haddad', /adresse mail/],
+      ['passer', /téléphone/],
+      ['07 11 22 33 44', /ville/],
+      ['Paris', /quel job/],
+      ['développeuse web', /déjà travaillé/],
+      ['non', /Pas grave/, /formation/],
+      ['passer', /Le jeu en équipe, ça compte/, /qualités et compétences/],
     ]);
     const profile = (await env.contacts.get(chat.key))!.profile;
     expect(profile.interest).toBe('digital');
