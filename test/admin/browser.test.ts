@@ -122,4 +122,32 @@ describe('script editing in Chromium', () => {
 
     expect(pageErrors).toEqual([]);
   });
+
+  it('adds an answer option in the settings: a missing translation is shown next to its field, then the preview shows the new button', async () => {
+    await page.locator('#flow-list [data-flow="welcome"]').click();
+    await page.locator('#step-list [data-step="lang"]').click();
+    await page.getByRole('button', { name: 'Ajouter une option' }).click();
+    await page.getByLabel('Option 3 — valeur').fill('es');
+    await page.getByLabel('Option 3 — valeur').press('Tab');
+    expect(JSON.parse(await page.locator('#step-json').inputValue()).options[2]).toEqual({ value: 'es', title: 'welcome.lang_option_3' });
+    await page.locator('#step-texts textarea[data-key="welcome.lang_option_3"][data-locale="fr"]').fill('Español');
+    await page.getByRole('button', { name: 'Enregistrer l’étape' }).click();
+    const enError = page.locator('[data-error-for="texts.en.welcome.lang_option_3 step.options.2.title"]').first();
+    await enError.filter({ hasText: 'locales/en.json' }).waitFor();
+    expect(await page.locator('#step-texts textarea[data-key="welcome.lang_option_3"][data-locale="en"]').getAttribute('aria-invalid')).toBe('true');
+
+    await page.locator('#step-texts textarea[data-key="welcome.lang_option_3"][data-locale="en"]').fill('Spanish');
+    await page.getByRole('button', { name: 'Enregistrer l’étape' }).click();
+    await page.getByText('Étape enregistrée dans le brouillon').waitFor();
+
+    await page.getByRole('button', { name: 'Recommencer l’aperçu' }).click();
+    await page.getByLabel('Message').fill('salut');
+    await page.getByRole('button', { name: 'Envoyer' }).click();
+    await page.locator('.chat .msg.bot .buttons button', { hasText: 'Español' }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'option.png'), fullPage: true });
+    // Not published: the real bot does not offer it.
+    const real = await new BotClient(svc.url).say('salut');
+    expect(real.flatMap((a) => a.suggestedActions?.actions ?? []).map((x) => x.title)).not.toContain('Español');
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -224,13 +224,24 @@ function openStep(stepId) {
   const step = flow && flow.steps.find((s) => s.id === stepId);
   if (!step) return;
   state.stepId = stepId;
+  state.work = JSON.parse(JSON.stringify(step));
+  state.textEdits = {};
   renderFlow(state.flowId);
   const form = $('step-form');
   clearErrors(form);
   $('step-errors').textContent = '';
   $('step-title').textContent = `Étape « ${step.id} » (${step.type})`;
+  renderTexts();
+  renderSettings();
+  syncJson();
+  show($('step-form'), true);
+  show($('raw-form'), false);
+}
+
+/** The text fields of the working step: one per language and text key (typed values survive re-renders). */
+function renderTexts() {
   const box = $('step-texts');
-  const refs = stepTextRefs(step);
+  const refs = stepTextRefs(state.work);
   box.replaceChildren();
   if (!refs.length) box.append(el('p', { class: 'hint', text: 'Cette étape n’affiche pas de texte.' }));
   refs.forEach((ref, i) => {
@@ -238,16 +249,150 @@ function openStep(stepId) {
     for (const l of LOCALES) {
       const id = `t-${i}-${l}`;
       const fields = `texts.${l}.${ref.key} ${ref.field}`;
-      const input = el('textarea', { id, rows: ref.field.includes('title') || ref.field.includes('buttons') ? 1 : 3, 'data-key': ref.key, 'data-locale': l, 'data-field': fields, lang: l });
-      input.value = textOf(l, ref.key);
-      input.dataset.original = input.value;
+      const short = ref.field.includes('title') || ref.field.includes('buttons');
+      const input = el('textarea', { id, rows: short ? 1 : 3, 'data-key': ref.key, 'data-locale': l, 'data-field': fields, lang: l });
+      const editKey = `${l}|${ref.key}`;
+      input.value = editKey in state.textEdits ? state.textEdits[editKey] : textOf(l, ref.key);
+      input.addEventListener('input', () => {
+        state.textEdits[editKey] = input.value;
+      });
       group.append(el('label', { for: id, text: LANG[l] }), input, el('p', { class: 'field-error', 'data-error-for': fields }));
     }
     box.append(group);
   });
-  $('step-json').value = JSON.stringify(step, null, 2);
-  show($('step-form'), true);
-  show($('raw-form'), false);
+}
+
+function syncJson() {
+  $('step-json').value = JSON.stringify(state.work, null, 2);
+}
+
+/** Sets (or removes, for '' / undefined) a property of the working step, then refreshes the JSON. */
+function setProp(obj, key, value) {
+  if (value === '' || value === undefined || value === null || (Array.isArray(value) && !value.length)) delete obj[key];
+  else obj[key] = value;
+  syncJson();
+}
+
+let fieldSeq = 0;
+function field(label, pointer, input) {
+  const id = `f-${++fieldSeq}`;
+  input.id = id;
+  input.setAttribute('data-field', pointer);
+  return el('div', { class: 'setting' }, el('label', { for: id, text: label }), input, el('p', { class: 'field-error', 'data-error-for': pointer }));
+}
+
+function textInput(value, onChange, attrs = {}) {
+  const input = el('input', attrs);
+  input.value = value === undefined || value === null ? '' : String(value);
+  input.addEventListener('change', () => onChange(input.value.trim()));
+  return input;
+}
+
+function numberInput(value, onChange) {
+  return textInput(value, (v) => onChange(v === '' ? undefined : Number(v)), { type: 'number', step: 'any' });
+}
+
+function checkbox(checked, onChange) {
+  const input = el('input', { type: 'checkbox' });
+  input.checked = Boolean(checked);
+  input.addEventListener('change', () => onChange(input.checked || undefined));
+  return input;
+}
+
+function select(value, choices, onChange) {
+  const input = el('select', {}, ...choices.map(([v, label]) => el('option', { value: v, text: label })));
+  input.value = value === undefined || value === null ? '' : String(value);
+  input.addEventListener('change', () => onChange(input.value));
+  return input;
+}
+
+/** Step ids of the open flow, as choices of a target ("" = the following step). */
+function targets(emptyLabel = '(étape suivante)') {
+  const flow = state.flows.find((f) => f.id === state.flowId);
+  return [['', emptyLabel], ...flow.steps.map((s) => [s.id, s.id])];
+}
+
+const PROMPTS = ['text', 'choice', 'confirm', 'number', 'date', 'email', 'phone'];
+
+/** Settings of the working step by type: target, variable, validation, options, branches, handoff. */
+function renderSettings() {
+  const w = state.work;
+  const box = $('step-settings');
+  box.replaceChildren();
+  const add = (...nodes) => box.append(...nodes);
+  if (w.type !== 'end') add(field('Étape suivante', 'step.next', select(w.next, targets(), (v) => setProp(w, 'next', v))));
+  if (PROMPTS.includes(w.type)) {
+    add(field('Variable qui reçoit la réponse', 'step.var', textInput(w.var, (v) => setProp(w, 'var', v))));
+    add(field('Réponse facultative (« passer »)', 'step.optional', checkbox(w.optional, (v) => setProp(w, 'optional', v))));
+    add(field('Essais avant de proposer une personne', 'step.maxAttempts', numberInput(w.maxAttempts, (v) => setProp(w, 'maxAttempts', v))));
+    add(field('Ne pas reposer si déjà répondu', 'step.skipIfSet', checkbox(w.skipIfSet, (v) => setProp(w, 'skipIfSet', v))));
+  }
+  if (w.type === 'text') {
+    add(field('Longueur minimale', 'step.minLength', numberInput(w.minLength, (v) => setProp(w, 'minLength', v))));
+    add(field('Longueur maximale', 'step.maxLength', numberInput(w.maxLength, (v) => setProp(w, 'maxLength', v))));
+    add(field('Format', 'step.format', select(w.format, [['', 'libre'], ['name', 'prénom / nom'], ['postcode', 'code postal']], (v) => setProp(w, 'format', v))));
+  }
+  if (w.type === 'number') {
+    add(field('Minimum', 'step.min', numberInput(w.min, (v) => setProp(w, 'min', v))));
+    add(field('Maximum', 'step.max', numberInput(w.max, (v) => setProp(w, 'max', v))));
+    add(field('Nombre entier', 'step.integer', checkbox(w.integer, (v) => setProp(w, 'integer', v))));
+  }
+  if (w.type === 'date') {
+    add(field('Dates acceptées', 'step.range', select(w.range, [['', 'passées (par défaut)'], ['future', 'à venir'], ['any', 'toutes']], (v) => setProp(w, 'range', v))));
+  }
+  if (w.type === 'confirm') {
+    add(field('Si oui', 'step.yes', select(w.yes, targets(), (v) => setProp(w, 'yes', v))));
+    add(field('Si non', 'step.no', select(w.no, targets(), (v) => setProp(w, 'no', v))));
+  }
+  if (w.type === 'goto') {
+    add(field('Parcours lancé', 'step.flow', select(w.flow, state.flows.filter((f) => f.id).map((f) => [f.id, f.id]), (v) => setProp(w, 'flow', v))));
+  }
+  if (w.type === 'branch') {
+    add(el('p', { class: 'hint', text: `${(w.cases || []).length} condition(s) : modifie-les dans le JSON ci-dessous ({ var, eq | ne | in | lt | gte | exists }, all, any, not).` }));
+    add(field('Sinon', 'step.else', select(w.else, targets(), (v) => setProp(w, 'else', v))));
+  }
+  if (w.type === 'handoff') add(el('p', { class: 'hint', text: 'Mise en relation avec un·e médiateur·rice : le message ci-dessus est envoyé avant.' }));
+  if (w.type === 'choice') {
+    const list = el('div', { class: 'options' }, el('p', { class: 'text-label', text: 'Options de réponse (titres dans les textes ci-dessus)' }));
+    (w.options || []).forEach((o, i) => {
+      const row = el(
+        'div',
+        { class: 'option', 'data-option': i },
+        field(`Option ${i + 1} — valeur`, `step.options.${i}.value`, textInput(o.value, (v) => setProp(o, 'value', v))),
+        field('Mots reconnus (séparés par des virgules)', `step.options.${i}.match`, textInput((o.match || []).join(', '), (v) => setProp(o, 'match', v.split(',').map((x) => x.trim()).filter(Boolean)))),
+        field('Étape suivante', `step.options.${i}.next`, select(o.next, targets('(suite de l’étape)'), (v) => setProp(o, 'next', v))),
+        el('button', {
+          type: 'button',
+          text: 'Retirer cette option',
+          onclick: () => {
+            w.options.splice(i, 1);
+            syncJson();
+            renderTexts();
+            renderSettings();
+          },
+        }),
+      );
+      list.append(row);
+    });
+    list.append(
+      el('button', {
+        type: 'button',
+        id: 'option-add',
+        text: 'Ajouter une option',
+        onclick: () => {
+          const n = (w.options || []).length + 1;
+          const base = typeof w.prompt === 'string' && w.prompt.includes('.') ? w.prompt.slice(0, w.prompt.lastIndexOf('.')) : state.flowId;
+          let key = `${base}.${w.id}_option_${n}`;
+          while (textOf('fr', key) || textOf('en', key)) key += '_';
+          (w.options ||= []).push({ value: `option_${n}`, title: key });
+          syncJson();
+          renderTexts();
+          renderSettings();
+        },
+      }),
+    );
+    add(list);
+  }
 }
 
 function showFieldErrors(form, errors, topId) {
@@ -273,6 +418,17 @@ function showFieldErrors(form, errors, topId) {
   $(topId).textContent = unplaced.map((e) => `${e.file}#${e.path} : ${e.message}`).join('\n');
 }
 
+$('step-json').addEventListener('change', () => {
+  try {
+    state.work = JSON.parse($('step-json').value);
+  } catch (err) {
+    showFieldErrors($('step-form'), [{ formField: 'step', message: `JSON invalide : ${err.message}` }], 'step-errors');
+    return;
+  }
+  renderTexts();
+  renderSettings();
+});
+
 $('step-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const form = $('step-form');
@@ -285,7 +441,9 @@ $('step-form').addEventListener('submit', async (e) => {
   }
   const texts = {};
   for (const input of form.querySelectorAll('#step-texts textarea')) {
-    if (input.value !== input.dataset.original) (texts[input.dataset.locale] ||= {})[input.dataset.key] = input.value;
+    // Changed texts, and new keys (new options) once something is typed; an empty new text stays missing (and is reported).
+    const original = state.texts[input.dataset.locale][input.dataset.key];
+    if (original === undefined ? input.value !== '' : input.value !== original) (texts[input.dataset.locale] ||= {})[input.dataset.key] = input.value;
   }
   $('step-save').disabled = true;
   try {
