@@ -37,6 +37,16 @@ beforeAll(async () => {
     viewport: { width: 1280, height: 900 },
     locale: 'fr-FR',
   });
+  // Counts the tones the page plays (the urgent alert is a WebAudio beep).
+  await context.addInitScript(() => {
+    const g = globalThis as unknown as { __beeps: number; OscillatorNode: { prototype: { start: (...a: unknown[]) => void } } };
+    g.__beeps = 0;
+    const start = g.OscillatorNode.prototype.start;
+    g.OscillatorNode.prototype.start = function (this: unknown, ...args: unknown[]) {
+      g.__beeps++;
+      return start.apply(this, args);
+    };
+  });
   page = context.pages()[0] ?? (await context.newPage());
   fs.mkdirSync(SHOTS, { recursive: true });
 });
@@ -85,6 +95,8 @@ describe('the console in Chromium', () => {
     await expect(item.textContent()).resolves.toContain('« envie de mourir »');
     await expect(item.textContent()).resolves.toContain('WhatsApp');
     await page.locator('#urgent-banner').getByText('Conversation URGENTE en attente : Inès').waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as { __beeps: number }).__beeps)).toBe(3);
+    expect(await page.title()).toContain('URGENT');
     expect(await page.locator('#queue-count').textContent()).toBe('1');
     expect(await page.evaluate(() => (globalThis as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
     expect(await page.locator('#list-empty').isHidden()).toBe(true);

@@ -100,6 +100,7 @@ function beep() {
   }
 }
 
+const lastBeep = new Map();
 function urgentAlert(key) {
   state.urgentKey = key;
   const item = state.queue.find((i) => i.key === key);
@@ -107,6 +108,10 @@ function urgentAlert(key) {
   setText('urgent-text', `Conversation URGENTE en attente : ${who}`);
   show($('urgent-banner'), true);
   document.title = '⚠ URGENT — Déclic';
+  // One sound per conversation and burst (a detection and its queueing arrive together).
+  const now = Date.now();
+  if (now - (lastBeep.get(key) || 0) < 10000) return;
+  lastBeep.set(key, now);
   beep();
 }
 
