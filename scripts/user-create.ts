@@ -14,13 +14,12 @@
  * the occasion otherwise).
  */
 import 'dotenv/config';
-import * as net from 'net';
 import * as path from 'path';
 import { AccountError, AccountService, ROLES, Role } from '../src/console/accounts';
 import { passwordProblem } from '../src/console/password';
 import { ConfigError, loadConfig } from '../src/config';
 import { Database } from '../src/db/database';
-import { EmbeddedFerretDB, defaultFerretBin } from '../src/db/embedded';
+import { EmbeddedFerretDB, canConnect, defaultFerretBin } from '../src/db/embedded';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -103,16 +102,6 @@ async function readPassword(): Promise<string> {
   return first;
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ port, host: '127.0.0.1' });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
-}
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
