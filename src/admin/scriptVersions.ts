@@ -137,9 +137,10 @@ export class ScriptVersionStore {
 
   /**
    * First boot: the files of the checkout become version 1 (and the draft).
-   * Later boots: when the checkout's files differ from what was last
-   * imported from disk (a deploy changed them), they are published as a new
-   * version, so a deploy is never silently ignored. Returns the current version.
+   * Later boots: when the checkout's files differ from every known version
+   * (a deploy changed them), they are published as a new version, so a
+   * deploy is never silently ignored; files exported from a version and
+   * deployed are recognised. Returns the current version.
    */
   async seed(disk: ScriptSet, opts: { importChanged: boolean }): Promise<{ current: number; imported?: number }> {
     const hash = hashScriptSet(disk);
@@ -153,12 +154,15 @@ export class ScriptVersionStore {
       await this.ensureDraft();
       return { current: (await this.latestVersion()) ?? 1, imported: 1 };
     }
-    if (opts.importChanged) {
-      const lastImport = (await this.versions.find({ kind: { $in: ['seed', 'import'] } }).sort({ _id: -1 }).limit(1).lean().exec())[0] as VersionDoc | undefined;
-      if (lastImport && lastImport.hash !== hash && latest.hash !== hash) {
+    // Files equal to any known version (the seed, or a version exported into the repository) are not new.
+    if (opts.importChanged && !(await this.versions.exists({ hash }))) {
+      try {
         const created = await this.publish(disk, SYSTEM, { kind: 'import', message: 'Fichiers du dépôt modifiés par un déploiement' });
         await this.ensureDraft();
         return { current: created.version, imported: created.version };
+      } catch (err) {
+        // Another instance booting the same deploy imported them first.
+        if (!(err instanceof ScriptConflictError)) throw err;
       }
     }
     await this.ensureDraft();

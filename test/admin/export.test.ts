@@ -58,6 +58,9 @@ describe('export', () => {
     const seeded = await store.seed(deployed, { importChanged: true });
     expect(seeded).toEqual({ current: 3, imported: 3 });
     expect((await store.list())[0]).toMatchObject({ version: 3, kind: 'import', summary: { changed: ['locales/en.json', 'locales/fr.json'] } }); // compared with version 2
+    // Deploying the files exported from a known version (here version 2) imports nothing.
+    expect(await store.seed(edited, { importChanged: true })).toEqual({ current: 3 });
+    expect(await store.seed(deployed, { importChanged: false })).toEqual({ current: 3 });
   });
 
   it('npm run scripts:export -- --from <export.json> writes the files; a file outside the scripts is refused', async () => {
