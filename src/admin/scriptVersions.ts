@@ -84,6 +84,9 @@ function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
 
+/** Draft states kept (each one is a full copy of the scripts). */
+export const DRAFT_HISTORY = 100;
+
 const SYSTEM: Author = { id: 'system', name: 'déploiement' };
 
 const info = (d: VersionDoc): VersionInfo => ({ version: d._id, kind: d.kind, author: d.author, createdAt: d.createdAt, message: d.message, basedOn: d.basedOn, summary: d.summary, hash: d.hash });
@@ -269,6 +272,9 @@ export class ScriptVersionStore {
       }
       throw err;
     }
+    // Older draft states are history only: keep the last DRAFT_HISTORY (best effort). A stale writer is
+    // refused by the revision check above before it could reuse a pruned number.
+    await this.drafts.deleteMany({ _id: { $lt: doc._id - DRAFT_HISTORY } }).exec().catch(() => undefined);
     return { revision: doc._id, baseVersion: base, files, author: doc.author, updatedAt: doc.createdAt, summary: doc.summary };
   }
 }
