@@ -5,7 +5,8 @@ import { BrowserContext, chromium, Page } from 'playwright-core';
 import type { RunningService } from '../../src/index';
 import { startService } from '../support/env';
 import { BotClient } from '../support/botClient';
-import { PASSWORD } from './helpers';
+import { ConsoleClient } from '../console/helpers';
+import { A, PASSWORD, editTexts } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(__dirname, '..', '..', 'test-results', 'admin');
@@ -148,6 +149,24 @@ describe('script editing in Chromium', () => {
     // Not published: the real bot does not offer it.
     const real = await new BotClient(svc.url).say('salut');
     expect(real.flatMap((a) => a.suggestedActions?.actions ?? []).map((x) => x.title)).not.toContain('Español');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('tells the admin when a colleague changed the draft in the meantime (409), and reloads it', async () => {
+    await svc.console.accounts.create({ email: 'karim@declic.test', displayName: 'Karim', role: 'admin', password: PASSWORD });
+    const karim = new ConsoleClient(svc.url);
+    expect((await karim.login('karim@declic.test', PASSWORD)).status).toBe(200);
+    await page.locator('#flow-list [data-flow="welcome"]').click();
+    await page.locator('#step-list [data-step="data_info"]').click();
+    // Karim saves first, from his own session.
+    expect((await editTexts(karim, 'welcome', 'hello', { fr: { 'welcome.hello': 'Salut, c’est Karim qui a changé ce texte.' } })).status).toBe(200);
+    await page.locator('#step-texts textarea[data-key="welcome.data_info"][data-locale="fr"]').fill('Mon texte, écrit sur une ancienne révision.');
+    await page.getByRole('button', { name: 'Enregistrer l’étape' }).click();
+    await page.getByText('Un autre administrateur a modifié le brouillon').waitFor();
+    const draft = await karim.get(`${A}/draft`);
+    expect(draft.json.texts.fr['welcome.data_info']).not.toBe('Mon texte, écrit sur une ancienne révision.');
+    await page.getByRole('button', { name: 'Recharger le brouillon' }).click();
+    await page.locator('#step-list [data-step="hello"]', { hasText: 'Karim' }).waitFor();
     expect(pageErrors).toEqual([]);
   });
 });
