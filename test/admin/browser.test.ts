@@ -115,7 +115,11 @@ describe('script editing in Chromium', () => {
     expect(hello).toContain(NEW_Q);
     expect(hello).not.toContain(OLD_Q);
 
-    // The conversation started before the publication continues on its version.
+    // The conversation started before the publication continues on its version: asked again, its
+    // pending question is still the old text.
+    const help = joined(await young.texts('aide'));
+    expect(help).toContain(OLD_Q);
+    expect(help).not.toContain(NEW_Q);
     const next = joined(await young.texts('français'));
     expect(next).toContain("Tu es d'accord pour que je garde tes réponses ?");
     expect(next).not.toMatch(/Oups/);
