@@ -66,16 +66,20 @@ export class ScriptRuntime {
       return await entry;
     } catch (err) {
       this.cache.delete(version);
-      this.deps.logger.error({ version, err: { name: (err as Error).name, message: (err as Error).message.slice(0, 500) } }, 'script version cannot be built: using the deployed scripts');
+      this.deps.logger.warn({ version, err: { name: (err as Error).name } }, 'script version unavailable (database): using the deployed scripts for this turn');
       return this.deps.fallback;
     }
   }
 
+  /** Throws only on database errors (retried at the next turn); a missing or invalid version is answered by the fallback, once. */
   private async build(version: number): Promise<DialogRunner> {
     const doc = await this.deps.store.get(version);
-    if (!doc) throw new Error(`script version ${version} does not exist`);
-    const { errors, built } = validateScriptSet(doc.files, this.deps.baseBundles);
-    if (!built) throw new Error(`script version ${version} is invalid: ${errors.slice(0, 5).map((e) => `${e.file}#${e.path} ${e.message}`).join('; ')}`);
+    const { errors, built } = doc ? validateScriptSet(doc.files, this.deps.baseBundles) : { errors: [], built: undefined };
+    if (!built) {
+      const detail = doc ? errors.slice(0, 5).map((e) => `${e.file}#${e.path} ${e.message}`).join('; ') : 'no such version';
+      this.deps.logger.error({ version, detail: detail.slice(0, 1000) }, 'script version cannot be built: its conversations use the deployed scripts');
+      return this.deps.fallback;
+    }
     return this.deps.factory(built.flows, built.texts);
   }
 
