@@ -21,7 +21,8 @@ import { ConfigError, loadConfig } from '../src/config';
 import { Database } from '../src/db/database';
 import { EmbeddedFerretDB, canConnect, defaultFerretBin } from '../src/db/embedded';
 
-const ROOT = path.resolve(__dirname, '..');
+// Run with tsx (scripts/) or compiled (dist/scripts/, e.g. in the Docker image: node dist/scripts/user-create.js ...).
+const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
 function usage(message?: string): never {
   if (message) process.stderr.write(`${message}\n`);
