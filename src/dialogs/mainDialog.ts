@@ -9,7 +9,7 @@ import type { SectorCatalog, StructureDirectory } from './data';
 import { DEFAULT_ENGINE_OPTIONS, EngineDeps, EngineOptions } from './engine/deps';
 import { FlowDialog, flowDialogId } from './engine/flowDialog';
 import { getSession, Session, sessionLocale, setSession } from './engine/session';
-import type { HandoffPort, PrivacyPort } from './ports';
+import type { CheckinPort, HandoffPort, PrivacyPort } from './ports';
 import type { FlowRegistry } from './scripts/loader';
 
 export interface MainDialogDeps {
@@ -19,6 +19,7 @@ export interface MainDialogDeps {
   documents: DocumentService;
   handoff: HandoffPort;
   privacy: PrivacyPort;
+  checkins?: CheckinPort;
   structures: StructureDirectory;
   sectors: SectorCatalog;
   logger: Logger;

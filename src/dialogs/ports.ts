@@ -9,3 +9,8 @@ export interface HandoffPort {
 export interface PrivacyPort {
   eraseUser(context: TurnContext): Promise<void>;
 }
+
+/** Schedules the automatic check-in some days after a diagnostic (implemented by the follow-up service). */
+export interface CheckinPort {
+  scheduleAutoCheckin(conversationKey: string): Promise<unknown>;
+}

@@ -332,6 +332,9 @@ export class FollowUpService implements AutoCheckinPort {
    */
   async scheduleAutoCheckin(conversationKey: string, days: number = this.autoCheckinDays): Promise<FollowUpDoc | undefined> {
     if (!Number.isFinite(days) || days <= 0) return undefined;
+    // Messenger allows a bot message only within 24 hours of the young person's last one (no template):
+    // a check-in days later would always fail there, so none is planned.
+    if (conversationKey.startsWith('messenger:') && days >= 1) return undefined;
     const pending = (await this.model.find({ conversationKey, kind: 'auto_checkin', status: 'scheduled' }).lean().exec()) as FollowUpDoc[];
     for (const p of pending) {
       await this.cancel(p._id, SYSTEM_AUTHOR).catch((err: unknown) => {

@@ -3,7 +3,7 @@ import type { ContactStore } from '../../contacts/contactStore';
 import type { DocumentService } from '../../documents/documentService';
 import type { Texts } from '../../i18n';
 import type { SectorCatalog, StructureDirectory } from '../data';
-import type { HandoffPort, PrivacyPort } from '../ports';
+import type { CheckinPort, HandoffPort, PrivacyPort } from '../ports';
 import type { FlowRegistry } from '../scripts/loader';
 
 export interface EngineOptions {
@@ -32,6 +32,8 @@ export interface EngineDeps {
   documents: DocumentService;
   handoff: HandoffPort;
   privacy: PrivacyPort;
+  /** Optional: without it no automatic check-in is scheduled. */
+  checkins?: CheckinPort;
   structures: StructureDirectory;
   sectors: SectorCatalog;
   logger: Logger;

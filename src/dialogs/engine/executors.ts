@@ -393,6 +393,13 @@ async function runLocale(step: LocaleStep, x: StepContext): Promise<Outcome> {
 
 async function runSummary(_step: SummaryStep, x: StepContext): Promise<Outcome> {
   await say(x, `${render(x, 'closing.summary_intro')}\n${summarizeProfile(x.session.vars, localeOf(x), x.deps.texts)}`);
+  // The diagnostic is done: with consent, a check-in is scheduled some days later. A failure never breaks the conversation.
+  if (x.session.vars.consent === true && x.deps.checkins) {
+    const a = x.turn.activity;
+    await x.deps.checkins.scheduleAutoCheckin(`${a.channelId}:${a.conversation?.id}`).catch((err: Error) => {
+      x.deps.logger.warn({ err: { name: err.name, message: err.message } }, 'could not schedule the automatic check-in');
+    });
+  }
   return NEXT;
 }
 
