@@ -26,6 +26,8 @@ COPY --from=ferretdb /out/ferretdb ./bin/ferretdb
 COPY package.json ./
 COPY dialogs ./dialogs
 COPY locales ./locales
+COPY src/console/public ./src/console/public
+COPY src/admin/public ./src/admin/public
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
 EXPOSE 3978
