@@ -247,7 +247,8 @@ describe('queue, claim, messages', () => {
   it('shows the conversation: transcript, profile summary, detections, notes; writes an audit entry', async () => {
     const res = await bob.get(conv(urgentKey));
     expect(res.status).toBe(200);
-    expect(res.json.conversation).toMatchObject({ key: urgentKey, state: 'with_mediator', severity: 'urgent' });
+    // (Its severity depends on who won the claim race above: a close and reopen end the urgent episode.)
+    expect(res.json.conversation).toMatchObject({ key: urgentKey, state: 'with_mediator', labels: ['suicidal'] });
     expect(res.json.contact).toMatchObject({ name: 'Yanis', phone: urgentWa, tags: [] });
     expect(typeof res.json.profile.summary).toBe('string');
     expect(res.json.detections[0]).toMatchObject({ severity: 'urgent', labels: ['suicidal'] });
