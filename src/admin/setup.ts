@@ -1,15 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { registerStaticRoutes } from '../console/static';
 import type { BotState } from 'botbuilder';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
-import type { Request, Response, Server } from 'restify';
+import type { Server } from 'restify';
 import { loadLexiconData, validateLexicon } from '../barriers/detector';
 import type { DialogRunner } from '../bot/declicBot';
 import type { ConsoleApp } from '../console/consoleApp';
-import { pageHeaders } from '../console/http';
 import type { SectorCatalog, StructureDirectory } from '../dialogs/data';
-import { sendError } from '../http/server';
 import { Bundle, LOCALES, Locale } from '../i18n';
 import { registerAdminApi } from './adminApi';
 import { LiveDetector } from './liveDetector';
@@ -77,7 +76,7 @@ export async function setupScriptAdmin(deps: ScriptAdminDeps): Promise<ScriptAdm
     preview,
     registerRoutes(consoleApp, server, opts) {
       registerAdminApi({ console: consoleApp, server, store, runtime, preview, baseBundles });
-      registerAdminPage(server, { publicDir: path.join(deps.root, 'src', 'admin', 'public'), hsts: opts.hsts });
+      registerStaticRoutes(server, { publicDir: path.join(deps.root, 'src', 'admin', 'public'), hsts: opts.hsts, mount: '/console/admin', logger: log });
     },
     close() {
       preview.close();
@@ -85,25 +84,3 @@ export async function setupScriptAdmin(deps: ScriptAdminDeps): Promise<ScriptAdm
   };
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
-
-/** The script editor page at /console/admin (files from a whitelist built at boot, same headers as the console page). */
-function registerAdminPage(server: Server, opts: { publicDir: string; hsts: boolean }): void {
-  const files = new Map<string, { type: string; file: string }>();
-  if (fs.existsSync(opts.publicDir)) {
-    for (const name of fs.readdirSync(opts.publicDir)) {
-      const type = TYPES[path.extname(name)];
-      if (type && /^[a-z0-9_-]+\.[a-z]+$/i.test(name)) files.set(name, { type, file: path.join(opts.publicDir, name) });
-    }
-  }
-  const send = async (res: Response, name: string) => {
-    pageHeaders(res, opts.hsts);
-    const entry = files.get(name);
-    if (!entry) return sendError(res, 404, 'not_found', 'No such file');
-    const content = await fs.promises.readFile(entry.file);
-    res.writeHead(200, { 'content-type': entry.type, 'content-length': content.length });
-    res.end(content);
-  };
-  server.get('/console/admin', async (_req: Request, res: Response) => send(res, 'index.html'));
-  server.get('/console/admin/:file', async (req: Request, res: Response) => send(res, String(req.params.file ?? '')));
-}

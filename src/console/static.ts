@@ -16,14 +16,15 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * The console page at /console: plain files from `publicDir`, served from a
- * whitelist built at boot (no path from the request ever reaches the file system).
+ * A page of plain files from `publicDir` under `mount` (the console at /console, the script editor at
+ * /console/admin), served from a whitelist built at boot (no path from the request ever reaches the file system).
  */
-export function registerStaticRoutes(server: Server, opts: { publicDir: string; hsts: boolean; logger?: Logger }): void {
+export function registerStaticRoutes(server: Server, opts: { publicDir: string; hsts: boolean; logger?: Logger; mount?: string }): void {
+  const mount = opts.mount ?? '/console';
   const files = new Map<string, { type: string; file: string }>();
   if (!fs.existsSync(opts.publicDir)) {
     // The API keeps working; the page answers 404 until the files are deployed next to the service.
-    opts.logger?.error({ publicDir: opts.publicDir }, 'console page files not found: /console answers 404 (deploy src/console/public with the service)');
+    opts.logger?.error({ publicDir: opts.publicDir, mount }, 'page files not found: the page answers 404 (deploy its public folder with the service)');
   }
   for (const name of fs.existsSync(opts.publicDir) ? fs.readdirSync(opts.publicDir) : []) {
     const type = TYPES[path.extname(name)];
@@ -37,6 +38,6 @@ export function registerStaticRoutes(server: Server, opts: { publicDir: string; 
     res.writeHead(200, { 'content-type': entry.type, 'content-length': body.length });
     res.end(body);
   };
-  server.get('/console', async (_req: Request, res: Response) => send(res, 'index.html'));
-  server.get('/console/:file', async (req: Request, res: Response) => send(res, String(req.params.file ?? '')));
+  server.get(mount, async (_req: Request, res: Response) => send(res, 'index.html'));
+  server.get(`${mount}/:file`, async (req: Request, res: Response) => send(res, String(req.params.file ?? '')));
 }
