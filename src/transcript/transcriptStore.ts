@@ -20,6 +20,12 @@ export interface TranscriptDoc {
   data: string;
 }
 
+export interface StatusChange {
+  channelId: string;
+  conversationId: string;
+  status: string;
+}
+
 export interface TranscriptEntry extends Omit<TranscriptDoc, 'data'> {
   id: string;
   activity: Partial<Activity>;
@@ -99,10 +105,19 @@ export class MongoTranscriptStore implements TranscriptStore {
     await this.model.create(this.toDoc(activity, direction));
   }
 
+  private readonly statusListeners: Array<(change: StatusChange) => void> = [];
+
+  /** Called after a delivery status changed (the console refreshes the conversation live). */
+  onStatus(listener: (change: StatusChange) => void): void {
+    this.statusListeners.push(listener);
+  }
+
   /** Sets the delivery status of an outbound entry found by its channel message id. */
   async setStatus(activityId: string, status: string, error?: string): Promise<boolean> {
-    const res = await this.model.updateOne({ activityId }, { $set: { status, ...(error ? { error } : {}) } }).exec();
-    return res.matchedCount > 0;
+    const doc = await this.model.findOneAndUpdate({ activityId }, { $set: { status, ...(error ? { error } : {}) } }, { new: true, lean: true }).exec();
+    if (!doc) return false;
+    for (const listener of this.statusListeners) listener({ channelId: doc.channelId, conversationId: doc.conversationId, status });
+    return true;
   }
 
   async entries(channelId: string, conversationId: string, opts: { afterSeq?: number; limit?: number } = {}): Promise<TranscriptEntry[]> {

@@ -1,7 +1,8 @@
 import type { RunningService } from '../../src/index';
 import { startService } from '../support/env';
 import { FakeGraph, graphError, waitFor } from '../support/fakeGraph';
-import { PHONE_NUMBER_ID, postWebhook, randomWaId, waMessagesWebhook, waText } from '../support/meta';
+import { PHONE_NUMBER_ID, postWebhook, randomWaId, waMessagesWebhook, waStatus, waStatusesWebhook, waText } from '../support/meta';
+import type { HandoffEvent } from '../../src/handoff/events';
 import fr from '../../locales/fr.json';
 
 const SECRET = 'wa-secret-handoff-tests';
@@ -57,6 +58,27 @@ describe('handoff over WhatsApp', () => {
 
     await svc.handoff.release(key, awa);
     await waitFor(() => texts(waId).includes(fr.handoff.resumed), 5000, 'resume notice');
+  });
+
+  test('a delivery status from WhatsApp updates the transcript and reaches the console live', async () => {
+    const waId = randomWaId();
+    const key = `whatsapp:whatsapp:${waId}`;
+    await send(waId, 'je veux parler à un conseiller');
+    await waitFor(async () => (await svc.conversations.get(key))?.state === 'waiting', 10000, 'waiting');
+    await svc.handoff.claim(key, awa);
+    const sent = await svc.handoff.sendMediatorMessage(key, awa, 'Coucou, c’est Awa');
+    expect(sent.id).toBeTruthy();
+    const seen: HandoffEvent[] = [];
+    const unsubscribe = svc.events.subscribe((e) => seen.push(e));
+    try {
+      const res = await postWebhook(`${svc.url}/webhooks/whatsapp`, waStatusesWebhook([waStatus(sent.id!, waId, 'delivered')]), { secret: SECRET });
+      expect(res.status).toBe(200);
+      await waitFor(() => seen.find((e) => e.type === 'message' && e.key === key), 5000, 'live status event');
+      const entry = (await svc.transcripts.entries('whatsapp', `whatsapp:${waId}`)).find((e) => e.activityId === sent.id);
+      expect(entry?.status).toBe('delivered');
+    } finally {
+      unsubscribe();
+    }
   });
 
   test('a permanent channel error is reported to the mediator and recorded once as failed', async () => {
