@@ -67,6 +67,8 @@ const schema = z.object({
   HIGH_SEVERITY_POLICY: z.preprocess(emptyToUndefined, z.enum(['offer', 'handoff']).default('offer')),
   HANDOFF_ACK_MINUTES: positiveInt(30),
   MAX_BODY_BYTES: positiveInt(262144),
+  /** Messages per minute per conversation (burst of the same size); 0 disables the limit. */
+  RATE_LIMIT_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(100000).default(60)),
   TRUST_PROXY: bool(false),
 
   // Meta channels (WhatsApp Cloud API, Messenger). A channel missing one of its variables is disabled.
@@ -96,6 +98,7 @@ const schema = z.object({
   CONSOLE_LOGIN_LOCK_MINUTES: positiveInt(15),
   CONSOLE_LOGIN_ATTEMPTS_PER_IP: positiveInt(50),
   CONSOLE_HEARTBEAT_SECONDS: positiveInt(20),
+
   // Dialog scripts edited by admins (/console/admin): publish the checkout's files as a new version when a deploy changed them.
   SCRIPTS_IMPORT_ON_BOOT: bool(true),
 

@@ -28,6 +28,7 @@ import { createTurnErrorHandler } from './bot/turnError';
 import { DeclicCloudAdapter } from './bot/cloudAdapter';
 import { createHttpServer } from './http/server';
 import { registerBotRoutes, registerHealthRoutes } from './http/botRoutes';
+import { RateLimiter, TurnThrottle } from './http/rateLimit';
 import { setupChannels } from './channels/setup';
 import { ContactStore } from './contacts/contactStore';
 import { CasLocks } from './db/casLocks';
@@ -185,7 +186,12 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   registerHealthRoutes(server, { ping: () => db.ping(config.DB_TIMEOUT_MS) });
   registerFileRoutes(server, { documents, logger });
   // The channels run the guarded bot, built right below (it needs the channel registry to reach young people).
-  const channels = await setupChannels({ config, logger, connection: db.connection, server, transcripts, texts, logic: (ctx) => guarded.run(ctx), middleware, onTurnError: adapter.onTurnError });
+  // Per-conversation rate limit: /api/messages answers 429 over it; webhook turns are delayed, never dropped. Urgent messages are never limited.
+  const limiter = config.RATE_LIMIT_PER_MINUTE > 0 ? new RateLimiter({ perMinute: config.RATE_LIMIT_PER_MINUTE }) : undefined;
+  const bypassLimit = (text: string) => detector.detect(text).severity === 'urgent';
+  const throttle = limiter ? new TurnThrottle({ limiter, bypass: bypassLimit }) : undefined;
+  const limiterSweep = limiter ? setInterval(() => limiter.sweep(), 60000).unref() : undefined;
+  const channels = await setupChannels({ config, logger, connection: db.connection, server, transcripts, texts, logic: (ctx) => (throttle ? throttle.run(ctx.activity, () => guarded.run(ctx)) : guarded.run(ctx)), middleware, onTurnError: adapter.onTurnError });
   const handoff = new HandoffService({
     conversations,
     contacts,
@@ -225,7 +231,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   });
   const gate = new BarrierGate({ detector, handoff, conversations, contacts, events, texts, highPolicy: config.HIGH_SEVERITY_POLICY, ackEveryMs: config.HANDOFF_ACK_MINUTES * 60000, logger });
   const guarded = new GuardedBot(gate, handoff, bot);
-  registerBotRoutes(server, { adapter, bot: guarded, logger });
+  registerBotRoutes(server, { adapter, bot: guarded, logger, limiter, bypassLimit });
   const consoleApp = await setupConsole({
     server,
     connection: db.connection,
@@ -284,6 +290,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await followups.stop();
       await purge.stop();
+      if (limiterSweep) clearInterval(limiterSweep);
+      throttle?.close();
       await channels.close();
       await db.close().catch(() => undefined);
       await embedded?.stop();

@@ -12,8 +12,12 @@ const UNAVAILABLE = new Set([
 /** True when `err` means the database cannot be reached right now (as opposed to a bad query). */
 export function isDbUnavailable(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
-  const e = err as { name?: string; message?: string; cause?: unknown };
+  const e = err as { name?: string; message?: string; cause?: unknown; code?: unknown; error?: unknown };
   if (e.name && UNAVAILABLE.has(e.name)) return true;
-  if (typeof e.message === 'string' && /buffering timed out|Client must be connected|connection .* closed|ECONNREFUSED|Topology is closed/i.test(e.message)) return true;
+  if (e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ECONNREFUSED') return true;
+  // A connection reset or broken pipe mid-command (the engine died) can surface wrapped, e.g. as MongoBulkWriteError "read ECONNRESET".
+  if (typeof e.message === 'string' && /buffering timed out|Client must be connected|connection .* closed|ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|socket has been ended|Topology is closed/i.test(e.message)) return true;
+  // botbuilder-dialogs wraps errors in DialogContextError, keeping the original as `error`.
+  if (e.error && e.error !== err && isDbUnavailable(e.error)) return true;
   return e.cause ? isDbUnavailable(e.cause) : false;
 }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Request, Response, Server } from 'restify';
 import { isDbUnavailable } from '../db/errors';
 import { sendError } from './server';
+import { RateLimiter, senderKey } from './rateLimit';
 
 export interface TurnRunner {
   run(context: TurnContext): Promise<void>;
@@ -25,13 +26,31 @@ export function activityBodyProblem(body: unknown): string | undefined {
 }
 
 /** POST /api/messages: the Bot Framework endpoint (Emulator, Azure Bot Service channels, tests with expectReplies). */
-export function registerBotRoutes(server: Server, deps: { adapter: DeclicCloudAdapter; bot: TurnRunner; logger: Logger }): void {
+export function registerBotRoutes(
+  server: Server,
+  deps: {
+    adapter: DeclicCloudAdapter;
+    bot: TurnRunner;
+    logger: Logger;
+    /** Per-conversation message rate limit (429 over it). */
+    limiter?: RateLimiter;
+    /** Messages that are never refused by the limiter (urgent barriers: the safety answer must go out). */
+    bypassLimit?: (text: string) => boolean;
+  },
+): void {
   server.post('/api/messages', async (req: Request, res: Response) => {
     const problem = activityBodyProblem(req.body);
     if (problem) return sendError(res, 400, 'invalid_activity', problem);
     const activity = req.body as Activity;
     activity.channelId ??= 'emulator';
     activity.from ??= { id: 'anonymous', name: '' };
+    if (deps.limiter && activity.type === 'message' && !(typeof activity.text === 'string' && activity.text && deps.bypassLimit?.(activity.text))) {
+      const decision = deps.limiter.take(senderKey(activity));
+      if (!decision.allowed) {
+        res.header('retry-after', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
+        return sendError(res, 429, 'rate_limited', `Too many messages in this conversation (limit ${deps.limiter.limitPerMinute} per minute), retry later`);
+      }
+    }
     const auth = String(req.headers.authorization ?? '');
     try {
       const invoke = await deps.adapter.handle(auth, activity, (ctx) => deps.bot.run(ctx));

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'async_hooks';
 import { randomUUID } from 'crypto';
 import type { Storage, StoreItems } from 'botbuilder';
 import { Connection, Model, Schema } from 'mongoose';
@@ -13,6 +14,21 @@ interface StateDoc {
   etag: string;
   data: string;
   updatedAt: Date;
+  /** The turn (TurnReceipts key) that wrote this state last: saved atomically with it. */
+  turn?: string;
+}
+
+/**
+ * The turn being run (its TurnReceipts key), set by the transcript middleware
+ * around the turn. State written during it carries the key, so that a retried
+ * turn can tell whether its state was already saved (then it must not run again).
+ */
+export const currentTurn = new AsyncLocalStorage<string>();
+
+/** True when the state item `key` was last written by the turn `turn` (see currentTurn). */
+export async function stateWrittenByTurn(connection: Connection, key: string, turn: string, collection = 'botstate'): Promise<boolean> {
+  const doc = await connection.collection(collection).findOne({ _id: key as never }, { projection: { turn: 1 } });
+  return doc?.turn === turn;
 }
 
 export class StorageConflictError extends Error {
@@ -39,7 +55,7 @@ export class MongoStorage implements Storage {
   constructor(connection: Connection, collection = 'botstate') {
     this.locks = new CasLocks(connection);
     const schema = new Schema<StateDoc>(
-      { _id: { type: String, required: true }, etag: { type: String, required: true }, data: { type: String, required: true }, updatedAt: Date },
+      { _id: { type: String, required: true }, etag: { type: String, required: true }, data: { type: String, required: true }, updatedAt: Date, turn: String },
       { versionKey: false, collection },
     );
     this.model = (connection.models[`State_${collection}`] as Model<StateDoc>) ?? connection.model<StateDoc>(`State_${collection}`, schema);
@@ -63,7 +79,8 @@ export class MongoStorage implements Storage {
 
   private async writeOne(key: string, item: Record<string, unknown>): Promise<void> {
     const { eTag, ...rest } = item ?? {};
-    const next = { etag: randomUUID(), data: JSON.stringify(rest), updatedAt: new Date() };
+    const turn = currentTurn.getStore();
+    const next = { etag: randomUUID(), data: JSON.stringify(rest), updatedAt: new Date(), ...(turn ? { turn } : {}) };
     if (!eTag || eTag === '*') {
       await this.model.updateOne({ _id: key }, { $set: next }, { upsert: true }).exec();
       return;
