@@ -20,11 +20,12 @@ import { MainDialog } from './dialogs/mainDialog';
 import { warmUpRecognizers } from './dialogs/recognizers';
 import { FlowRegistry } from './dialogs/scripts/loader';
 import { SectorCatalog, StructureDirectory } from './dialogs/data';
-import type { PrivacyPort } from './dialogs/ports';
+import { PrivacyService } from './privacy/privacyService';
 import { DocumentService } from './documents/documentService';
 import { registerFileRoutes } from './documents/fileRoutes';
 import { contactKey } from './contacts/contactStore';
 import { createTurnErrorHandler } from './bot/turnError';
+import { TurnLogMiddleware } from './bot/turnLogger';
 import { DeclicCloudAdapter } from './bot/cloudAdapter';
 import { createHttpServer } from './http/server';
 import { registerBotRoutes, registerHealthRoutes } from './http/botRoutes';
@@ -63,6 +64,7 @@ export interface RunningService {
   events: HandoffEvents;
   /** The mediators' console (accounts, sessions, audit log, notes). */
   console: ConsoleApp;
+  privacy: PrivacyService;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -115,6 +117,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const contacts = new ContactStore(db.connection);
   const conversations = new ConversationStore(db.connection, locks);
   const events = new HandoffEvents();
+  // Delivery statuses (sent, delivered, read, failed) reach the console live.
+  transcripts.onStatus((c) => events.emit({ type: 'message', key: `${c.channelId}:${c.conversationId}`, direction: 'outbound' }));
   // The lexicon of the published script version replaces the checkout's (admins edit lexicons without a deploy).
   const detector = loadLiveDetector(path.join(ROOT, 'dialogs', 'barriers'));
   // Dialog scripts are validated here: a broken script stops the start-up with the file and path of each error.
@@ -136,21 +140,13 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   });
   const adapter = new DeclicCloudAdapter(auth);
   // Every middleware goes in this list: the WhatsApp and Messenger adapters use the same.
-  const middleware = [new TranscriptMiddleware(transcripts)];
+  const middleware = [new TurnLogMiddleware(logger), new TranscriptMiddleware(transcripts)];
   adapter.use(...middleware);
   adapter.onTurnError = createTurnErrorHandler(logger, texts);
 
-  // replaced by the privacy service: erases the contact, its documents and this conversation's transcript.
-  const privacy: PrivacyPort = {
-    async eraseUser(context) {
-      const a = context.activity;
-      const key = contactKey(a.channelId ?? 'unknown', a.from?.id ?? 'unknown');
-      await documents.deleteForContact(key);
-      await transcripts.deleteTranscript(a.channelId ?? 'unknown', a.conversation?.id ?? 'unknown');
-      await contacts.erase(key);
-      logger.info({ channelId: a.channelId }, 'young person erased their data');
-    },
-  };
+  const privacy = new PrivacyService({ contacts, conversations, transcripts, storage, logger }).register('documents', async (subject) => {
+    await documents.deleteForContact(subject.userKey);
+  });
   // One MainDialog per published script version (src/admin): same dependencies, the version's flows and texts.
   const makeMainDialog = (flows: FlowRegistry, texts: Texts) =>
     new MainDialog({
@@ -161,6 +157,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       // The handoff service is built below; the port only calls it during a turn.
       handoff: { requestHuman: (context, reason) => handoff.requestHuman(context, reason) },
       privacy,
+      // Built below too; only called during a turn.
+      checkins: { scheduleAutoCheckin: (key) => followups.scheduleAutoCheckin(key) },
       structures,
       sectors,
       logger,
@@ -220,6 +218,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     autoCheckinDays: config.AUTO_CHECKIN_DAYS,
   });
   await followups.init();
+  privacy.register('followups', (subject) => followups.deleteForUser(subject.userKey));
   const purge = new PurgeJob({
     connection: db.connection,
     followups,
@@ -255,6 +254,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       publicDir: path.join(ROOT, 'src', 'console', 'public'),
     },
   });
+  privacy.register('console-notes', (subject) => consoleApp.notes.deleteForUser(subject.userKey));
   scripts.registerRoutes(consoleApp, server, { hsts: config.COOKIE_SECURE ?? config.NODE_ENV === 'production' });
 
   // The number/date recognizers take seconds to build: in production, before accepting traffic (lazily elsewhere).
@@ -280,6 +280,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     conversations,
     contacts,
     events,
+    privacy,
     logger,
     console: consoleApp,
     async close() {
