@@ -48,9 +48,12 @@ export function recognizeYesNo(text: string, locale: Locale): boolean | undefine
     if (['oui', 'ouais', 'ouai', 'yes', 'yep', 'grave', 'carrement', 'ok', 'dac', 'yeah'].includes(first)) return true;
     if (['non', 'nan', 'no', 'nope', 'nah'].includes(first)) return false;
   }
+  // The recognizer finds "pas"/"no" anywhere: in a longer sentence ("j'ai pas d'idée de métier") that is not an answer,
+  // so beyond a few words only a yes/no that opens the message counts.
+  const short = n.split(' ').length <= 4;
   for (const l of [locale, otherLocale(locale)]) {
     const res = Recognizers.recognizeBoolean(n, cultureOf(l));
-    if (res.length) return Boolean((res[0].resolution as { value: boolean }).value);
+    if (res.length && (short || res[0].start === 0)) return Boolean((res[0].resolution as { value: boolean }).value);
   }
   return undefined;
 }

@@ -71,6 +71,11 @@ describe('yes / no, slang included', () => {
     ['no', false],
     ['peut-être', undefined],
     ['banane', undefined],
+    // A sentence that merely contains "pas" is not an answer.
+    ["j'ai pas d'idée de métier", undefined],
+    ['je sais pas trop quoi faire de ma vie', undefined],
+    ['oui je veux bien que tu gardes tout', true],
+    ['non je préfère que tu gardes rien', false],
   ])('%s → %s', (text, expected) => {
     expect(recognizeYesNo(text, 'fr')).toBe(expected);
   });
