@@ -96,7 +96,9 @@ export class BarrierGate {
     }
 
     if (detection.severity === 'urgent') {
-      await handoff.sendSafetyMessage(context, detection.labels);
+      // Into the mediators' queue while the crisis numbers are being sent (not after: a channel send can take
+      // hundreds of ms), then the handoff itself (already waiting: it keeps the waiting time and the top priority).
+      await Promise.all([handoff.sendSafetyMessage(context, detection.labels), handoff.enqueue(key, 'urgent', 'urgent')]);
       await handoff.handOff(context, 'urgent', 'urgent', detection.labels);
       return true;
     }

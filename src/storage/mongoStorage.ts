@@ -64,10 +64,12 @@ export class MongoStorage implements Storage {
   async read(keys: string[]): Promise<StoreItems> {
     if (!keys) throw new ReferenceError('Keys are required when reading.');
     if (keys.length === 0) return {};
-    const docs = await this.model.find({ _id: { $in: keys } }).lean().exec();
+    // One equality lookup per key rather than `_id: {$in: keys}`: FerretDB v1 (SQLite) only pushes a filter that is a
+    // single `_id` equality down to SQL; `$in` scans the whole collection (measured: 285 ms vs 22 ms at 6,000 items).
+    const docs = await Promise.all([...new Set(keys)].map((key) => this.model.findOne({ _id: key }).lean().exec()));
     const items: StoreItems = {};
     for (const doc of docs) {
-      items[doc._id] = { ...JSON.parse(doc.data), eTag: doc.etag };
+      if (doc) items[doc._id] = { ...JSON.parse(doc.data), eTag: doc.etag };
     }
     return items;
   }
