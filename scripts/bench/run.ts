@@ -21,8 +21,8 @@
  * conversation writes every THINK_MS on average, like people typing — the
  * latency a young person sees, and the figure the p99 target is held to).
  * Options (--name=value, or env BENCH_NAME): CONVERSATIONS (100), DURATION_S (8),
- * WARMUP_S (2), PACED_DURATION_S (10), THINK_MS (10000), WEBHOOK_DURATION_S (10),
- * GRAPH_LATENCY_MS (50), HANDOFF_TRIALS (20), MEMORY_CONVERSATIONS (100).
+ * WARMUP_S (2), PACED_DURATION_S (8), THINK_MS (10000), WEBHOOK_DURATION_S (8),
+ * GRAPH_LATENCY_MS (50), HANDOFF_TRIALS (15), MEMORY_CONVERSATIONS (100).
  */
 import { ChildProcess, fork, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -45,11 +45,11 @@ function option(name: string, def: number): number {
 const CONVERSATIONS = option('CONVERSATIONS', 100);
 const DURATION_S = option('DURATION_S', 8);
 const WARMUP_S = option('WARMUP_S', 2);
-const PACED_DURATION_S = option('PACED_DURATION_S', 10);
+const PACED_DURATION_S = option('PACED_DURATION_S', 8);
 const THINK_MS = option('THINK_MS', 10000);
-const WEBHOOK_DURATION_S = option('WEBHOOK_DURATION_S', 10);
+const WEBHOOK_DURATION_S = option('WEBHOOK_DURATION_S', 8);
 const GRAPH_LATENCY_MS = option('GRAPH_LATENCY_MS', 50);
-const HANDOFF_TRIALS = option('HANDOFF_TRIALS', 20);
+const HANDOFF_TRIALS = option('HANDOFF_TRIALS', 15);
 const MEMORY_CONVERSATIONS = option('MEMORY_CONVERSATIONS', 100);
 
 const TARGETS = {
@@ -437,7 +437,7 @@ async function main(): Promise<void> {
   log(`service, paced: ${CONVERSATIONS} WhatsApp conversations through signed webhooks (a message every ${THINK_MS / 1000} s on average each), fake Graph latency ${GRAPH_LATENCY_MS} ms, ${WEBHOOK_DURATION_S} s`);
   const webhooks = await loadWebhooks(service.url, graph, { conversations: CONVERSATIONS, durationS: WEBHOOK_DURATION_S, thinkMs: THINK_MS });
   // Let the last turns finish (no send to the fake Graph API for a second), so the handoff figure is not measured behind a backlog.
-  for (let quiet = 0, seen = graph.sends.length, t = 0; quiet < 4 && t < 120; t++) {
+  for (let quiet = 0, seen = graph.sends.length, t = 0; quiet < 4 && t < 100; t++) {
     await sleep(250);
     quiet = graph.sends.length === seen ? quiet + 1 : 0;
     seen = graph.sends.length;

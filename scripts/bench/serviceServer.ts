@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       const deadline = Date.now() + 10000;
       while (Date.now() < deadline) {
         if ((await service.handoff.queue()).some((c) => c._id === key)) return true;
-        await new Promise((r) => setTimeout(r, 2));
+        await new Promise((r) => setTimeout(r, 10));
       }
       return false;
     },
