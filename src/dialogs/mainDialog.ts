@@ -1,30 +1,14 @@
 import { Activity, NullTelemetryClient, StatePropertyAccessor, TurnContext } from 'botbuilder';
 import { ComponentDialog, Dialog, DialogContext, DialogEvent, DialogEvents, DialogInstance, DialogSet, DialogState, DialogTurnResult, DialogTurnStatus } from 'botbuilder-dialogs';
-import type { Logger } from 'pino';
-import { ContactStore, contactKey } from '../contacts/contactStore';
-import type { DocumentService } from '../documents/documentService';
-import { pickLocale, Texts } from '../i18n';
+import { contactKey } from '../contacts/contactStore';
+import { pickLocale } from '../i18n';
 import { Command, detectCommand } from './commands';
-import type { SectorCatalog, StructureDirectory } from './data';
 import { DEFAULT_ENGINE_OPTIONS, EngineDeps, EngineOptions } from './engine/deps';
 import { FlowDialog, flowDialogId } from './engine/flowDialog';
 import { getSession, Session, sessionLocale, setSession } from './engine/session';
-import type { CheckinPort, HandoffPort, PrivacyPort } from './ports';
-import type { FlowRegistry } from './scripts/loader';
 
-export interface MainDialogDeps {
-  flows: FlowRegistry;
-  texts: Texts;
-  contacts: ContactStore;
-  documents: DocumentService;
-  handoff: HandoffPort;
-  privacy: PrivacyPort;
-  checkins?: CheckinPort;
-  structures: StructureDirectory;
-  sectors: SectorCatalog;
-  logger: Logger;
-  options?: Partial<EngineOptions>;
-}
+/** The engine's collaborators; engine options may be partial (defaults fill the rest). */
+export type MainDialogDeps = Omit<EngineDeps, 'options'> & { options?: Partial<EngineOptions> };
 
 /** Flows the main dialog starts itself (they must exist in dialogs/flows). */
 export const ENTRY_FLOWS = { main: 'main', menu: 'menu', erase: 'erase' } as const;
