@@ -23,7 +23,6 @@ import { SectorCatalog, StructureDirectory } from './dialogs/data';
 import { PrivacyService } from './privacy/privacyService';
 import { DocumentService } from './documents/documentService';
 import { registerFileRoutes } from './documents/fileRoutes';
-import { contactKey } from './contacts/contactStore';
 import { createTurnErrorHandler } from './bot/turnError';
 import { TurnLogMiddleware } from './bot/turnLogger';
 import { DeclicCloudAdapter } from './bot/cloudAdapter';

@@ -1,6 +1,5 @@
 import * as path from 'path';
 import { Activity, ConversationState, TestAdapter, TurnContext, UserState } from 'botbuilder';
-import type { DialogState } from 'botbuilder-dialogs';
 import pino from 'pino';
 import { DeclicBot } from '../../src/bot/declicBot';
 import { ContactStore, contactKey } from '../../src/contacts/contactStore';
