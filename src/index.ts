@@ -185,10 +185,10 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   // The channels run the guarded bot, built right below (it needs the channel registry to reach young people).
   // Per-conversation rate limit: /api/messages answers 429 over it; webhook turns are delayed, never dropped. Urgent messages are never limited.
   const limiter = config.RATE_LIMIT_PER_MINUTE > 0 ? new RateLimiter({ perMinute: config.RATE_LIMIT_PER_MINUTE }) : undefined;
-  const bypassLimit = (text: string) => detector.detect(text).severity === 'urgent';
-  const throttle = limiter ? new TurnThrottle({ limiter, bypass: bypassLimit }) : undefined;
+  const isUrgentText = (text: string) => detector.detect(text).severity === 'urgent';
+  const throttle = limiter ? new TurnThrottle({ limiter, bypass: isUrgentText }) : undefined;
   const limiterSweep = limiter ? setInterval(() => limiter.sweep(), 60000).unref() : undefined;
-  const channels = await setupChannels({ config, logger, connection: db.connection, server, transcripts, texts, logic: (ctx) => (throttle ? throttle.run(ctx.activity, () => guarded.run(ctx)) : guarded.run(ctx)), middleware, onTurnError: adapter.onTurnError });
+  const channels = await setupChannels({ config, logger, connection: db.connection, server, transcripts, texts, logic: (ctx) => (throttle ? throttle.run(ctx.activity, () => guarded.run(ctx)) : guarded.run(ctx)), middleware, onTurnError: adapter.onTurnError, isUrgent: isUrgentText });
   const handoff = new HandoffService({
     conversations,
     contacts,
@@ -229,7 +229,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   });
   const gate = new BarrierGate({ detector, handoff, conversations, contacts, events, texts, highPolicy: config.HIGH_SEVERITY_POLICY, ackEveryMs: config.HANDOFF_ACK_MINUTES * 60000, logger });
   const guarded = new GuardedBot(gate, handoff, bot);
-  registerBotRoutes(server, { adapter, bot: guarded, logger, limiter, bypassLimit });
+  registerBotRoutes(server, { adapter, bot: guarded, logger, limiter, bypassLimit: isUrgentText });
   const consoleApp = await setupConsole({
     server,
     connection: db.connection,

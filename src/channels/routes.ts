@@ -19,6 +19,8 @@ export interface WebhookDeps {
   inbox: InboxStore;
   processor: InboxProcessor;
   logger: Logger;
+  /** True for a message that signals danger to life (the barrier detector): processed without the reordering delay. */
+  isUrgent?: (text: string) => boolean;
 }
 
 function queryOf(req: Request): URLSearchParams {
@@ -81,6 +83,12 @@ export function registerWebhook<T>(server: Server, channel: WebhookChannel<T>, d
     }
     const events = channel.toEvents(parsed.data);
     const lanes = new Set<string>();
+    // Danger to life does not wait for the reordering delay: its conversation is processed at once.
+    const urgentLanes = new Set<string>();
+    for (const event of events) {
+      const text = event.kind === 'message' ? (event.data as { activity?: { text?: unknown } })?.activity?.text : undefined;
+      if (typeof text === 'string' && deps.isUrgent?.(text)) urgentLanes.add(event.lane);
+    }
     let duplicates = 0;
     try {
       for (const event of events) {
@@ -98,6 +106,6 @@ export function registerWebhook<T>(server: Server, channel: WebhookChannel<T>, d
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     res.end('EVENT_RECEIVED');
     log.debug({ events: events.length, duplicates }, 'webhook recorded');
-    for (const lane of lanes) deps.processor.schedule(lane);
+    for (const lane of lanes) deps.processor.schedule(lane, urgentLanes.has(lane) ? 0 : undefined);
   });
 }

@@ -36,6 +36,8 @@ export interface ChannelsDeps {
   onTurnError: (context: TurnContext, error: Error) => Promise<void>;
   /** Delays between attempts of a failing inbox event (tests shorten them). */
   inboxRetryDelaysMs?: number[];
+  /** Danger to life: such messages skip the reordering delay. */
+  isUrgent?: (text: string) => boolean;
 }
 
 export interface Channels {
@@ -162,7 +164,7 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
       await parts.purge(before);
     },
   });
-  const webhookDeps = { inbox, processor, logger: log };
+  const webhookDeps = { inbox, processor, logger: log, isUrgent: deps.isUrgent };
   registerWebhook(
     deps.server,
     {

@@ -60,6 +60,32 @@ describe('handoff over WhatsApp', () => {
     await waitFor(() => texts(waId).includes(fr.handoff.resumed), 5000, 'resume notice');
   });
 
+  test('an urgent message skips the reordering delay: queued before the delay would even have ended', async () => {
+    const slow = await startService({
+      WHATSAPP_APP_SECRET: SECRET,
+      WHATSAPP_VERIFY_TOKEN: 'v',
+      WHATSAPP_ACCESS_TOKEN: 't',
+      WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID,
+      META_GRAPH_URL: graph.url,
+      CHANNEL_REORDER_MS: '10000',
+      MEDIATOR_HOURS: 'mon-sun 00:00-24:00',
+    });
+    try {
+      const waId = randomWaId();
+      const post = (text: string) => postWebhook(`${slow.url}/webhooks/whatsapp`, waMessagesWebhook([waText(waId, text)], [{ wa_id: waId }]), { secret: SECRET });
+      expect((await post('je vais me suicider ce soir')).status).toBe(200);
+      const queued = await waitFor(async () => (await slow.handoff.queue()).find((d) => d._id === `whatsapp:whatsapp:${waId}`), 5000, 'urgent queued');
+      expect(queued.severity).toBe('urgent');
+      // An ordinary message waits for the (here very long) reordering delay.
+      const calm = randomWaId();
+      await postWebhook(`${slow.url}/webhooks/whatsapp`, waMessagesWebhook([waText(calm, 'salut')], [{ wa_id: calm }]), { secret: SECRET });
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(graph.messages((r) => r.body.to === calm)).toHaveLength(0);
+    } finally {
+      await slow.close();
+    }
+  });
+
   test('a delivery status from WhatsApp updates the transcript and reaches the console live', async () => {
     const waId = randomWaId();
     const key = `whatsapp:whatsapp:${waId}`;
