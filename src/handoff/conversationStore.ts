@@ -158,7 +158,8 @@ export class ConversationStore {
         return res.matchedCount === 1;
       });
       if (won) return { ok: true, doc: { ...doc, ...changes } as ConversationDoc };
-      if (to === 'with_mediator') return { ok: false, reason: 'conflict', doc };
+      // Lost the race: re-read and re-check the state. A competing claim has moved the conversation out of
+      // `from` (wrong_state next time); a concurrent bookkeeping write (severity, flags) has not, so retry.
       await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
     }
     return { ok: false, reason: 'conflict' };
