@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { BarrierDetector } from '../barriers/detector';
 import type { Detection } from '../barriers/types';
 import type { ContactStore } from '../contacts/contactStore';
-import { contactKey } from '../contacts/contactStore';
+import { CONTACT_TURN_KEY, contactKey } from '../contacts/contactStore';
 import { pickLocale, Texts } from '../i18n';
 import type { ConversationStore } from '../handoff/conversationStore';
 import type { HandoffEvents } from '../handoff/events';
@@ -59,14 +59,18 @@ export class BarrierGate {
     const userKey = contactKey(activity.channelId, activity.from?.id ?? 'anonymous');
     const text = typeof activity.text === 'string' ? activity.text : '';
     const now = new Date();
+    // When the young person wrote (the channel's timestamp; never in the future): the messaging windows count from it.
+    const sentAt = activity.timestamp ? new Date(activity.timestamp) : undefined;
+    const at = sentAt && !Number.isNaN(sentAt.getTime()) && sentAt < now ? sentAt : now;
 
     const detection: Detection = text ? detector.detect(text) : { labels: [], severity: 'none', evidence: [] };
     context.turnState.set(DETECTION_TURN_KEY, detection);
 
     // Two independent single-document upserts: run together (one database round trip of latency instead of two).
+    // The channel adapter may have recorded the contact for this turn already (WhatsApp, Messenger): not written twice.
     const [, touched] = await Promise.all([
-      contacts.touchInbound(ref, { name: activity.from?.name || undefined, at: now }),
-      conversations.touch(ref, { userKey, name: activity.from?.name || undefined, preview: text || `[${activity.attachments?.[0]?.contentType ?? activity.type}]`, at: now }),
+      context.turnState.get(CONTACT_TURN_KEY) ?? contacts.touchInbound(ref, { name: activity.from?.name || undefined, at }),
+      conversations.touch(ref, { userKey, name: activity.from?.name || undefined, preview: text || `[${activity.attachments?.[0]?.contentType ?? activity.type}]`, at }),
     ]);
     let conv = touched;
     if (detection.labels.length) {

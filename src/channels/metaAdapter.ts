@@ -9,7 +9,7 @@ import {
   TurnContext,
 } from 'botbuilder';
 import type { Logger } from 'pino';
-import { ContactStore, contactKey } from '../contacts/contactStore';
+import { CONTACT_TURN_KEY, ContactStore, contactKey } from '../contacts/contactStore';
 import type { MediatorMark } from '../transcript/transcriptStore';
 import { MongoTranscriptStore, TranscriptDoc, nextSeq } from '../transcript/transcriptStore';
 import { ChannelSendError } from './errors';
@@ -203,13 +203,12 @@ export abstract class MetaAdapter extends BotAdapter {
     const activity = { ...message.activity } as Activity;
     activity.timestamp = new Date(activity.timestamp ?? this.now());
     const fromUser = activity.type === ActivityTypes.Message || activity.type === ActivityTypes.ConversationUpdate;
-    if (fromUser) {
-      const contact = await this.contacts.touchInbound(TurnContext.getConversationReference(activity), { name: message.name, at: activity.timestamp });
-      if (contact?.locale) activity.locale = contact.locale;
-    }
+    const contact = fromUser ? await this.contacts.touchInbound(TurnContext.getConversationReference(activity), { name: message.name, at: activity.timestamp }) : undefined;
+    if (contact?.locale) activity.locale = contact.locale;
     activity.locale ??= 'fr-FR';
     const context = new TurnContext(this, activity);
     if (fromUser) context.turnState.set(INBOUND_AT_KEY, activity.timestamp);
+    if (contact) context.turnState.set(CONTACT_TURN_KEY, contact);
     await this.runMiddleware(context, logic);
   }
 

@@ -27,6 +27,12 @@ export interface Contact {
   tags: string[];
 }
 
+/**
+ * Turn-state key of the contact already recorded for this turn's inbound message (a channel adapter records
+ * it before the turn, to read the young person's locale): later steps of the same turn reuse it.
+ */
+export const CONTACT_TURN_KEY = Symbol('declic.contact');
+
 export function contactKey(channelId: string, userId: string): string {
   return `${channelId}:${userId}`;
 }
