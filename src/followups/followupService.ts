@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Contact, ContactStore } from '../contacts/contactStore';
 import type { ConversationDoc, ConversationStore, MediatorRef } from '../handoff/conversationStore';
 import type { HandoffEvent } from '../handoff/events';
+import { PeriodicJob } from '../jobs/periodic';
 import type { Locale, Texts } from '../i18n';
 
 /**
@@ -196,9 +197,7 @@ export class FollowUpService implements AutoCheckinPort {
   private readonly autoCheckinDays: number;
   private readonly batchSize: number;
   private readonly now: () => Date;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<RunReport>;
-  private started = false;
+  private readonly job: PeriodicJob<Date, RunReport>;
 
   constructor(private readonly deps: FollowUpServiceDeps) {
     this.pollMs = deps.pollMs ?? 5000;
@@ -208,6 +207,8 @@ export class FollowUpService implements AutoCheckinPort {
     this.autoCheckinDays = deps.autoCheckinDays ?? 7;
     this.batchSize = deps.batchSize ?? 50;
     this.now = deps.now ?? (() => new Date());
+    // A failed pass is logged inside `pass`; the loop just goes on.
+    this.job = new PeriodicJob((now?: Date) => this.pass(now ?? this.now()), this.pollMs);
     const connection = deps.connection;
     const actor = new Schema({ id: { type: String, required: true }, name: String }, { _id: false });
     const schema = new Schema<FollowUpDoc>(
@@ -367,32 +368,17 @@ export class FollowUpService implements AutoCheckinPort {
 
   /** Starts polling (first run right away: follow-ups that fell due while the service was down go out now). */
   start(): void {
-    if (this.started) return;
-    this.started = true;
-    const loop = async () => {
-      if (!this.started) return;
-      await this.runDue().catch(() => undefined);
-      if (this.started) this.timer = setTimeout(() => void loop(), this.pollMs);
-    };
-    this.timer = setTimeout(() => void loop(), 0);
+    this.job.start();
   }
 
   /** Stops polling and waits for the run in progress (a send is never cut in the middle). */
   async stop(): Promise<void> {
-    this.started = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+    await this.job.stop();
   }
 
   /** One scheduler pass: interrupted sends, then every due follow-up. Concurrent calls share the pass in progress. */
   runDue(now?: Date): Promise<RunReport> {
-    if (this.running) return this.running;
-    const run = this.pass(now ?? this.now()).finally(() => {
-      this.running = undefined;
-    });
-    this.running = run;
-    return run;
+    return this.job.run(now);
   }
 
   private async pass(now: Date): Promise<RunReport> {

@@ -2,6 +2,7 @@ import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { FollowUpService } from '../followups/followupService';
 import type { MongoTranscriptStore } from '../transcript/transcriptStore';
+import { PeriodicJob } from './periodic';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -39,9 +40,7 @@ export class PurgeJob {
   private readonly lockMaxAgeMs: number;
   private readonly intervalMs: number;
   private readonly now: () => Date;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<PurgeReport>;
-  private started = false;
+  private readonly job: PeriodicJob<Date, PurgeReport>;
 
   constructor(private readonly opts: PurgeOptions) {
     this.followupRetentionDays = opts.followupRetentionDays ?? 90;
@@ -49,16 +48,14 @@ export class PurgeJob {
     this.lockMaxAgeMs = opts.lockMaxAgeMs ?? 3600 * 1000;
     this.intervalMs = opts.intervalMs ?? 3600 * 1000;
     this.now = opts.now ?? (() => new Date());
+    this.job = new PeriodicJob((now?: Date) => this.purge(now ?? this.now()), this.intervalMs, (err) => {
+      this.opts.logger.warn({ err: { name: err?.name, code: (err as { code?: unknown })?.code } }, 'purge failed');
+    });
   }
 
   /** One purge. Concurrent calls share the run in progress. */
   runOnce(now: Date = this.now()): Promise<PurgeReport> {
-    if (this.running) return this.running;
-    const run = this.purge(now).finally(() => {
-      this.running = undefined;
-    });
-    this.running = run;
-    return run;
+    return this.job.run(now);
   }
 
   private async purge(now: Date): Promise<PurgeReport> {
@@ -78,22 +75,10 @@ export class PurgeJob {
 
   /** Runs the purge now, then every intervalMs. */
   start(): void {
-    if (this.started) return;
-    this.started = true;
-    const loop = async () => {
-      if (!this.started) return;
-      await this.runOnce().catch((err: Error) => {
-        this.opts.logger.warn({ err: { name: err?.name, code: (err as { code?: unknown })?.code } }, 'purge failed');
-      });
-      if (this.started) this.timer = setTimeout(() => void loop(), this.intervalMs);
-    };
-    this.timer = setTimeout(() => void loop(), 0);
+    this.job.start();
   }
 
   async stop(): Promise<void> {
-    this.started = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+    await this.job.stop();
   }
 }
