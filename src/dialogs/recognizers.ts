@@ -1,4 +1,9 @@
-import * as Recognizers from '@microsoft/recognizers-text-suite';
+// The suite's own packages (same versions, installed with @microsoft/recognizers-text-suite): the suite itself
+// exports only the top-level helpers (recognizeNumber, recognizeBoolean, recognizeDateTime...), not the recognizers.
+import type { IModel, ModelResult } from '@microsoft/recognizers-text';
+import { ChoiceRecognizer } from '@microsoft/recognizers-text-choice';
+import { DateTimeRecognizer } from '@microsoft/recognizers-text-date-time';
+import { Culture, NumberRecognizer } from '@microsoft/recognizers-text-number';
 import type { Locale } from '../i18n';
 
 /**
@@ -9,8 +14,39 @@ import type { Locale } from '../i18n';
 /** Inputs longer than this are cut before recognition (the recognizers are slow on huge texts). */
 export const MAX_RECOGNITION_CHARS = 300;
 
-const cultureOf = (locale: Locale): string => (locale === 'en' ? Recognizers.Culture.English : Recognizers.Culture.French);
+const cultureOf = (locale: Locale): string => (locale === 'en' ? Culture.English : Culture.French);
 const otherLocale = (locale: Locale): Locale => (locale === 'en' ? 'fr' : 'en');
+
+/**
+ * One model per culture, built on first use and kept for the life of the process. The suite's helpers
+ * (recognizeNumber(text, culture)...) construct a recognizer on every call: its constructor registers a
+ * model factory for every supported culture, then looks each model of the culture up again by JSON-encoded
+ * key, tens of µs per call (the library does keep the models themselves in a static cache). Lazy
+ * initialisation builds only the model asked for (the number helper also builds the ordinal and percentage
+ * models). Same options as the helpers: None, falling back to English.
+ */
+function perCulture<M>(build: (culture: string) => M): (culture: string) => M {
+  const models = new Map<string, M>();
+  return (culture) => {
+    let model = models.get(culture);
+    if (!model) {
+      model = build(culture);
+      models.set(culture, model);
+    }
+    return model;
+  };
+}
+const numberModel = perCulture((culture): IModel => new NumberRecognizer(culture, undefined, true).getNumberModel(culture, true));
+const booleanModel = perCulture((culture): IModel => new ChoiceRecognizer(culture, undefined, true).getBooleanModel(culture, true));
+const dateTimeModel = perCulture((culture) => new DateTimeRecognizer(culture, undefined, true).getDateTimeModel(culture, true));
+
+/**
+ * What the suite's `recognizeBoolean(text, culture)` returns for the locale's culture, from the cached model
+ * (the text as given: no normalisation, no cut).
+ */
+export function recognizeBooleanRaw(text: string, locale: Locale): ModelResult[] {
+  return booleanModel(cultureOf(locale)).parse(text);
+}
 
 /** Lower case, no accents, no punctuation, single spaces, repeated letters collapsed ("ouaiiis" → "ouais"). */
 export function normalize(text: string): string {
@@ -52,7 +88,7 @@ export function recognizeYesNo(text: string, locale: Locale): boolean | undefine
   // so beyond a few words only a yes/no that opens the message counts.
   const short = n.split(' ').length <= 4;
   for (const l of [locale, otherLocale(locale)]) {
-    const res = Recognizers.recognizeBoolean(n, cultureOf(l));
+    const res = booleanModel(cultureOf(l)).parse(n);
     if (res.length && (short || res[0].start === 0)) return Boolean((res[0].resolution as { value: boolean }).value);
   }
   return undefined;
@@ -65,7 +101,7 @@ export function recognizeNumber(text: string, locale: Locale): number | undefine
   const digits = t.match(/^\s*(\d{1,9}(?:[.,]\d+)?)\s*(ans?|years?( old)?)?\s*$/i);
   if (digits) return Number(digits[1].replace(',', '.'));
   for (const l of [locale, otherLocale(locale)]) {
-    const res = Recognizers.recognizeNumber(t, cultureOf(l));
+    const res = numberModel(cultureOf(l)).parse(t);
     const value = res.map((r) => Number((r.resolution as { value?: string }).value)).find((v) => Number.isFinite(v));
     if (value !== undefined) return value;
   }
@@ -114,7 +150,7 @@ export function recognizeDate(text: string, locale: Locale, opts: { now?: Date; 
   const today = isoDate(now);
   const fits = (date: string) => range === 'any' || (range === 'past' ? date.slice(0, 10) <= today : date.slice(0, 10) >= today);
   for (const l of [locale, otherLocale(locale)]) {
-    const results = Recognizers.recognizeDateTime(t, cultureOf(l), undefined, now);
+    const results = dateTimeModel(cultureOf(l)).parse(t, now);
     for (const r of results) {
       const values = ((r.resolution as { values?: DateValue[] }).values ?? []).filter(Boolean);
       const candidates: string[] = [];
