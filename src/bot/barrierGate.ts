@@ -1,5 +1,4 @@
 import { MessageFactory, TurnContext } from 'botbuilder';
-import { recognizeBoolean, Culture } from '@microsoft/recognizers-text-suite';
 import type { Logger } from 'pino';
 import type { BarrierDetector } from '../barriers/detector';
 import type { Detection } from '../barriers/types';
@@ -9,6 +8,7 @@ import { pickLocale, Texts } from '../i18n';
 import type { ConversationStore } from '../handoff/conversationStore';
 import type { HandoffEvents } from '../handoff/events';
 import { HandoffService, referenceKey } from '../handoff/handoffService';
+import { recognizeBooleanRaw } from '../dialogs/recognizers';
 
 export type HighSeverityPolicy = 'offer' | 'handoff';
 
@@ -31,7 +31,7 @@ export interface BarrierGateDeps {
 }
 
 function yesNo(text: string, locale: 'fr' | 'en'): boolean | undefined {
-  const res = recognizeBoolean(text, locale === 'fr' ? Culture.French : Culture.English);
+  const res = recognizeBooleanRaw(text, locale);
   const value = res[0]?.resolution?.value;
   if (typeof value === 'boolean') return value;
   const t = text.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').trim();

@@ -5,8 +5,9 @@ import { currentTurn, stateWrittenByTurn } from '../storage/mongoStorage';
 import { ERASED_TURN_KEY } from '../privacy/privacyService';
 
 /**
- * Stores the inbound activity before the bot runs (so it is kept even if the
- * turn fails) and every outbound activity after it was sent, in order.
+ * Stores the inbound activity and every outbound activity of a turn, in
+ * order, in one write at the end of the turn (also when it fails: the
+ * inbound message is kept).
  * Unlike botbuilder's TranscriptLoggerMiddleware, write errors are not
  * swallowed: they fail the turn, so the channel can retry.
  *
@@ -16,6 +17,11 @@ import { ERASED_TURN_KEY } from '../privacy/privacyService';
  */
 export class TranscriptMiddleware implements Middleware {
   private readonly receipts: TurnReceipts;
+  /**
+   * Turns of this process still running, by receipt: a second delivery of a message whose turn is under way here
+   * (a channel retrying a POST it thinks was lost) waits for it, then finds it answered, instead of running it again.
+   */
+  private readonly running = new Map<string, Promise<void>>();
 
   constructor(private readonly store: MongoTranscriptStore, receipts?: TurnReceipts) {
     this.receipts = receipts ?? new TurnReceipts(store.model.db);
@@ -24,25 +30,38 @@ export class TranscriptMiddleware implements Middleware {
   async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
     const incoming = context.activity;
     const receipt = incoming.type === 'message' && incoming.id ? TurnReceipts.key(incoming.channelId ?? 'unknown', incoming.conversation?.id ?? 'unknown', incoming.id) : undefined;
+    if (!receipt) return this.turn(context, next, undefined);
+    for (let other = this.running.get(receipt); other; other = this.running.get(receipt)) await other.catch(() => undefined);
+    const run = this.turn(context, next, receipt);
+    this.running.set(receipt, run);
+    try {
+      await run;
+    } finally {
+      if (this.running.get(receipt) === run) this.running.delete(receipt);
+    }
+  }
+
+  private async turn(context: TurnContext, next: () => Promise<void>, receipt: string | undefined): Promise<void> {
+    const incoming = context.activity;
     let inbound: TranscriptDoc | undefined;
     // Proactive turns (continueConversation) carry a synthetic event that is not from the young person: not stored.
     const proactive = incoming.type === 'event' && incoming.name === ActivityEventNames.ContinueConversation;
     if (!proactive && (incoming.type === 'message' || incoming.type === 'event' || incoming.type === 'conversationUpdate')) {
       inbound = this.store.toDoc({ ...incoming, timestamp: incoming.timestamp ?? new Date() }, 'inbound');
     }
-    // Both writes at once: one round trip of latency.
-    let [, begun] = await Promise.all([inbound ? this.store.insertMany([inbound]) : undefined, receipt ? this.receipts.begin(receipt) : ({ state: 'new' } as ReceiptState)]);
-    if (begun.state === 'retry' && receipt && (await stateWrittenByTurn(this.store.model.db, `${incoming.channelId}/conversations/${incoming.conversation?.id}/`, receipt))) {
-      // The failed attempt saved the conversation's state (so it had sent all its replies) and failed just after:
-      // running the turn again would read this message as the answer to the next question.
-      await this.receipts.finish(receipt);
-      begun = { state: 'done' };
+    let begun: ReceiptState = receipt ? await this.receipts.begin(receipt) : { state: 'new' };
+    if (begun.state === 'retry' && receipt) {
+      if (await this.store.turnCompleted(receipt)) {
+        begun = { state: 'done' };
+      } else if (await stateWrittenByTurn(this.store.model.db, `${incoming.channelId}/conversations/${incoming.conversation?.id}/`, receipt)) {
+        // The failed attempt saved the conversation's state (so it had sent all its replies) and failed just after:
+        // running the turn again would read this message as the answer to the next question. Recorded as completed.
+        await this.record([], inbound, receipt);
+        begun = { state: 'done' };
+      }
     }
-    if (begun.state === 'done') {
-      // Already answered: drop the entry just written again and do not run the turn a second time.
-      if (inbound) await this.store.model.deleteOne({ channelId: inbound.channelId, conversationId: inbound.conversationId, seq: inbound.seq }).exec();
-      return;
-    }
+    // Already answered: not run a second time.
+    if (begun.state === 'done') return;
     // Replies really sent to a channel (not buffered for an expectReplies response) are counted on the receipt as they go
     // out, so that a retry of a turn that failed half-way (database gone after the first replies) does not send them again.
     const track = receipt !== undefined && incoming.deliveryMode !== 'expectReplies';
@@ -81,10 +100,28 @@ export class TranscriptMiddleware implements Middleware {
       else await next();
       completed = true;
     } finally {
-      // After an erasure on request, the replies of that turn are not kept either.
-      if (!context.turnState.get(ERASED_TURN_KEY)) await this.store.insertMany(outgoing);
+      // After an erasure on request, neither the message nor the replies of that turn are kept.
+      if (!context.turnState.get(ERASED_TURN_KEY)) await this.record(outgoing, inbound, completed ? receipt : undefined);
     }
-    // Bot state was saved inside the turn and the replies are recorded: from now on this message is answered.
-    if (completed && receipt) await this.receipts.finish(receipt);
+    // Erased: no transcript entry can carry the completion mark; the receipt does.
+    if (completed && receipt && context.turnState.get(ERASED_TURN_KEY)) await this.receipts.finish(receipt);
+  }
+
+  /**
+   * Writes the turn's entries in one ordered insert: the replies, then the inbound message. When the turn completed,
+   * the inbound entry carries the turn marker id (see MongoTranscriptStore.turnMarkerId): written last, it exists only
+   * if everything before it was written, and from then on the message counts as answered. A marker already there
+   * (a concurrent delivery of the same message completed first) is not an error.
+   */
+  private async record(outgoing: TranscriptDoc[], inbound: TranscriptDoc | undefined, completedReceipt: string | undefined): Promise<void> {
+    const docs = [...outgoing];
+    if (inbound) docs.push(completedReceipt ? { ...inbound, _id: MongoTranscriptStore.turnMarkerId(completedReceipt) } : inbound);
+    try {
+      await this.store.insertMany(docs);
+    } catch (err) {
+      const e = err as { code?: number; writeErrors?: Array<{ index: number }>; index?: number };
+      const failedAt = e.writeErrors?.[0]?.index ?? e.index;
+      if (!(completedReceipt && e.code === 11000 && failedAt === docs.length - 1)) throw err;
+    }
   }
 }

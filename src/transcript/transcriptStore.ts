@@ -5,6 +5,8 @@ export type Sender = 'user' | 'bot' | 'mediator' | 'system';
 
 /** One stored activity. The full activity is serialised (it may hold `$`/dotted keys in channelData). */
 export interface TranscriptDoc {
+  /** Normally generated (ObjectId). The inbound entry of a completed turn has a fixed id: see turnMarkerId. */
+  _id?: string;
   conversationId: string;
   channelId: string;
   seq: number;
@@ -96,8 +98,22 @@ export class MongoTranscriptStore implements TranscriptStore {
     };
   }
 
+  /**
+   * Id of the inbound entry of a completed turn (TurnReceipts key): written with the turn's replies in one ordered
+   * insert, after them, it is also the mark that the turn completed (one command instead of a separate receipt update).
+   */
+  static turnMarkerId(receipt: string): string {
+    return `turn:${receipt}`;
+  }
+
+  /** True when the turn of `receipt` completed (its inbound entry was written with the turn marker id). */
+  async turnCompleted(receipt: string): Promise<boolean> {
+    return (await this.model.collection.findOne({ _id: MongoTranscriptStore.turnMarkerId(receipt) as never }, { projection: { _id: 1 } })) !== null;
+  }
+
+  /** Appends entries in the given order (the native driver: documents are built by toDoc, no casting needed). */
   async insertMany(docs: TranscriptDoc[]): Promise<void> {
-    if (docs.length) await this.model.insertMany(docs, { ordered: true });
+    if (docs.length) await this.model.collection.insertMany(docs as never[], { ordered: true });
   }
 
   async logActivity(activity: Activity): Promise<void> {

@@ -27,8 +27,11 @@ const PURGE_EVERY_MS = 60 * 60 * 1000;
  *
  * One document per inbound message, keyed by a hash of channel,
  * conversation and activity id (no personal data is stored): inserted when
- * its turn starts (a unique-_id insert, atomic on FerretDB v1 too), marked
- * done when the turn completed. Old receipts are purged hourly.
+ * its turn starts (a unique-_id insert, atomic on FerretDB v1 too). That a
+ * turn completed is recorded with its transcript (the inbound entry written
+ * last, under MongoTranscriptStore.turnMarkerId: no extra command per turn);
+ * `finish` marks the receipt itself done where no transcript is kept (an
+ * erasure turn). Old receipts are purged hourly.
  */
 export class TurnReceipts {
   readonly model: Model<ReceiptDoc>;
