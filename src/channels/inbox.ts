@@ -152,6 +152,8 @@ interface LaneState {
   /** Consecutive drains that failed (database down): the retry backs off. */
   failures: number;
   timer?: NodeJS.Timeout;
+  /** When `timer` fires (Date.now() clock). */
+  dueAt?: number;
   current?: Promise<void>;
 }
 
@@ -204,7 +206,14 @@ export class InboxProcessor {
     }
   }
 
-  schedule(lane: string, delayMs = this.opts.reorderMs): void {
+  /**
+   * Drains `lane` after `delayMs` (the reordering wait by default); a lane
+   * with a pending timer keeps it. Except for `urgent` (danger to life): its
+   * shorter delay replaces the pending timer (the reordering wait an earlier
+   * message of the conversation started: both are drained now, in timestamp
+   * order), and the lane goes ahead of those waiting for a free slot.
+   */
+  schedule(lane: string, delayMs = this.opts.reorderMs, urgent = false): void {
     if (this.closing) return;
     let st = this.lanes.get(lane);
     if (!st) {
@@ -215,19 +224,39 @@ export class InboxProcessor {
       st.again = true;
       return;
     }
-    if (st.timer || st.queued) return;
+    if (st.queued) {
+      if (urgent) this.promote(lane);
+      return;
+    }
+    const dueAt = Date.now() + delayMs;
+    if (st.timer) {
+      if (!urgent || (st.dueAt !== undefined && st.dueAt <= dueAt)) return;
+      clearTimeout(st.timer);
+    }
     const state = st;
+    state.dueAt = dueAt;
     state.timer = setTimeout(() => {
       state.timer = undefined;
-      this.launch(lane, state);
+      state.dueAt = undefined;
+      this.launch(lane, state, urgent);
     }, delayMs);
   }
 
-  private launch(lane: string, st: LaneState): void {
+  /** Moves a lane waiting for a free slot to the front. */
+  private promote(lane: string): void {
+    const i = this.waiting.indexOf(lane);
+    if (i > 0) {
+      this.waiting.splice(i, 1);
+      this.waiting.unshift(lane);
+    }
+  }
+
+  private launch(lane: string, st: LaneState, urgent = false): void {
     if (this.closing) return;
     if (this.active >= (this.opts.maxConcurrent ?? 8)) {
       st.queued = true;
-      this.waiting.push(lane);
+      if (urgent) this.waiting.unshift(lane);
+      else this.waiting.push(lane);
       return;
     }
     st.queued = false;

@@ -106,6 +106,9 @@ export function registerWebhook<T>(server: Server, channel: WebhookChannel<T>, d
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     res.end('EVENT_RECEIVED');
     log.debug({ events: events.length, duplicates }, 'webhook recorded');
-    for (const lane of lanes) deps.processor.schedule(lane, urgentLanes.has(lane) ? 0 : undefined);
+    for (const lane of lanes) {
+      if (urgentLanes.has(lane)) deps.processor.schedule(lane, 0, true);
+      else deps.processor.schedule(lane);
+    }
   });
 }

@@ -50,6 +50,34 @@ export interface ConversationDoc {
   updatedAt: Date;
 }
 
+/**
+ * One entry of the mediators' queue index (collection handoff_queue): the
+ * conversation `key` entered (or was re-confirmed in) the waiting state at
+ * revision `rev`. The index only ever holds a handful of documents, so the
+ * queue is read without scanning every conversation (FerretDB v1 pushes no
+ * filter but a lone _id down to SQLite: `find({ state: 'waiting' })` reads
+ * and decodes the whole conversations collection). The conversation document
+ * stays the one source of truth: an entry only says where to look.
+ * The _id (`key#rev`) is unique per revision, so an entry is never rewritten:
+ * removing the entries of a finished waiting period (rev <= its last
+ * revision) cannot remove the entry of a newer one.
+ */
+interface QueueEntryDoc {
+  _id: string;
+  key: string;
+  rev: number;
+  at: Date;
+}
+
+/** How often the queue index is checked against the conversations (full scan, in the background). */
+const QUEUE_RESYNC_MS = 10 * 60 * 1000;
+/** How long queue() reuses a queued conversation's document that this process has not written since. */
+const QUEUE_DOC_TTL_MS = 2000;
+
+function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
+}
+
 export function conversationKey(channelId: string, conversationId: string): string {
   return `${channelId}:${conversationId}`;
 }
@@ -66,6 +94,19 @@ export type TransitionResult = { ok: true; doc: ConversationDoc } | { ok: false;
  */
 export class ConversationStore {
   readonly model: Model<ConversationDoc>;
+  /** The queue index (see QueueEntryDoc). */
+  readonly queueModel: Model<QueueEntryDoc>;
+  private queueSync?: Promise<void>;
+  private queueSyncedAt = 0;
+  /**
+   * Documents of queued conversations as queue() last read them. Every write
+   * through this store drops its conversation's copy (and spoils a read in
+   * flight), so a queue read after a write sees it; the copies also expire
+   * (QUEUE_DOC_TTL_MS), for a write made by another process. Which
+   * conversations are queued is read from the index at every call.
+   */
+  private readonly queueDocs = new Map<string, { doc: ConversationDoc | null; at: number }>();
+  private readonly queueReads = new Map<string, { read: Promise<ConversationDoc | null>; spoilt: boolean }>();
 
   constructor(connection: Connection, private readonly locks: CasLocks) {
     const schema = new Schema<ConversationDoc>(
@@ -102,6 +143,11 @@ export class ConversationStore {
     schema.index({ state: 1, priority: -1, waitingSince: 1 });
     schema.index({ userKey: 1 });
     this.model = (connection.models.Conversation as Model<ConversationDoc>) ?? connection.model<ConversationDoc>('Conversation', schema);
+    const queueSchema = new Schema<QueueEntryDoc>(
+      { _id: { type: String, required: true }, key: { type: String, required: true }, rev: { type: Number, required: true }, at: { type: Date, required: true } },
+      { versionKey: false, collection: 'handoff_queue' },
+    );
+    this.queueModel = (connection.models.HandoffQueueEntry as Model<QueueEntryDoc>) ?? connection.model<QueueEntryDoc>('HandoffQueueEntry', queueSchema);
   }
 
   async get(key: string): Promise<ConversationDoc | null> {
@@ -116,16 +162,19 @@ export class ConversationStore {
     const set: Record<string, unknown> = { lastInboundAt: at, updatedAt: at, reference: JSON.stringify(reference) };
     if (opts.name) set.name = opts.name.slice(0, 100);
     if (opts.preview !== undefined) set.lastMessagePreview = opts.preview.slice(0, 280);
-    const doc = await this.model
-      .findOneAndUpdate(
-        { _id: conversationKey(channelId, conversationId) },
-        {
-          $set: set,
-          $setOnInsert: { channelId, conversationId, userKey: opts.userKey, state: 'bot', rev: 0, severity: 'none', priority: 0, labels: [], detections: [], createdAt: at },
-        },
-        { upsert: true, new: true, lean: true },
-      )
-      .exec();
+    const key = conversationKey(channelId, conversationId);
+    const doc = await this.written(key, () =>
+      this.model
+        .findOneAndUpdate(
+          { _id: key },
+          {
+            $set: set,
+            $setOnInsert: { channelId, conversationId, userKey: opts.userKey, state: 'bot', rev: 0, severity: 'none', priority: 0, labels: [], detections: [], createdAt: at },
+          },
+          { upsert: true, new: true, lean: true },
+        )
+        .exec(),
+    );
     return doc as ConversationDoc;
   }
 
@@ -137,7 +186,7 @@ export class ConversationStore {
       severity: detection.severity,
       evidence: detection.evidence.slice(0, 10).map((e) => ({ label: e.label, text: e.text.slice(0, 200), rule: e.rule })),
     };
-    await this.model.updateOne({ _id: key }, { $push: { detections: { $each: [stored], $slice: -MAX_DETECTIONS } }, $addToSet: { labels: { $each: detection.labels } } }).exec();
+    await this.written(key, () => this.model.updateOne({ _id: key }, { $push: { detections: { $each: [stored], $slice: -MAX_DETECTIONS } }, $addToSet: { labels: { $each: detection.labels } } }).exec());
   }
 
   /**
@@ -151,13 +200,28 @@ export class ConversationStore {
       if (!doc) return { ok: false, reason: 'not_found' };
       if (!from.includes(doc.state)) return { ok: false, reason: 'wrong_state', doc };
       const changes = { ...set(doc), state: to, rev: doc.rev + 1, updatedAt: new Date() };
+      // Into the queue index while the swap runs (not after it: no extra round trip before mediators see the
+      // conversation). An entry for a swap that loses is harmless: queue() checks the conversation's state.
+      const indexed = to === 'waiting' ? this.addQueueEntry(key, changes.rev) : undefined;
+      indexed?.catch(() => undefined);
       const won = await this.locks.guard(`conversations/${key}`, String(doc.rev), async () => {
-        const res = await this.model
-          .updateOne({ _id: key, rev: doc.rev }, { $set: changes, ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) })
-          .exec();
+        // Holding the lock for this revision, no other transition can move the document away from it; one
+        // that already did has changed `rev`. Read it again by _id rather than updating with { _id, rev }:
+        // FerretDB v1 only pushes a lone _id filter down to SQLite, any other filter scans the whole collection.
+        const current = (await this.model.findById(key, { rev: 1 }).lean().exec()) as Pick<ConversationDoc, 'rev'> | null;
+        if (!current || current.rev !== doc.rev) return false;
+        const res = await this.written(key, () =>
+          this.model.updateOne({ _id: key }, { $set: changes, ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) }).exec(),
+        );
         return res.matchedCount === 1;
       });
-      if (won) return { ok: true, doc: { ...doc, ...changes } as ConversationDoc };
+      if (won) {
+        // A waiting conversation always has its entry: should writing it have failed, the transition fails
+        // (the caller retries: the inbox replays the turn, a mediator retries the action).
+        if (indexed) await indexed.catch(() => this.addQueueEntry(key, changes.rev));
+        else if (doc.state === 'waiting') await this.removeQueueEntries(key, doc.rev).catch(() => undefined);
+        return { ok: true, doc: { ...doc, ...changes } as ConversationDoc };
+      }
       // Lost the race: re-read and re-check the state. A competing claim has moved the conversation out of
       // `from` (wrong_state next time); a concurrent bookkeeping write (severity, flags) has not, so retry.
       await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
@@ -167,13 +231,105 @@ export class ConversationStore {
 
   /** Plain field updates that do not change ownership (flags, acknowledgements). */
   async setFlags(key: string, set: Partial<Pick<ConversationDoc, 'ackSentAt' | 'offerPending' | 'resumePending' | 'name'>>, unset: Array<'ackSentAt' | 'offerPending' | 'resumePending'> = []): Promise<void> {
-    await this.model.updateOne({ _id: key }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) }).exec();
+    await this.written(key, () =>
+      this.model.updateOne({ _id: key }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) }).exec(),
+    );
   }
 
   /** The mediators' queue: waiting conversations, most severe first, then longest waiting. */
   async queue(limit = 200): Promise<ConversationDoc[]> {
-    const docs = (await this.model.find({ state: 'waiting' }).limit(limit).lean().exec()) as ConversationDoc[];
-    return docs.sort((a, b) => b.priority - a.priority || (a.waitingSince?.getTime() ?? 0) - (b.waitingSince?.getTime() ?? 0));
+    await this.syncQueueIndex(false);
+    if (Date.now() - this.queueSyncedAt > QUEUE_RESYNC_MS) void this.syncQueueIndex(true).catch(() => undefined);
+    const entries = (await this.queueModel.find({}).lean().exec()) as QueueEntryDoc[];
+    const keys = [...new Set(entries.map((e) => e.key))];
+    for (const k of this.queueDocs.keys()) if (!keys.includes(k)) this.queueDocs.delete(k);
+    // One _id lookup (pushed down to SQLite's index) per queued conversation changed since the last read.
+    const found = await Promise.all(keys.map((k) => this.queueDoc(k)));
+    const byKey = new Map(found.filter((d): d is ConversationDoc => d !== null).map((d) => [d._id, d]));
+    // Entries of a waiting period that is over (or of a swap that lost), by exact _id: a newer entry has another _id.
+    const stale = entries.filter((e) => {
+      const doc = byKey.get(e.key);
+      return doc !== undefined && doc.state !== 'waiting' && doc.rev >= e.rev;
+    });
+    if (stale.length) void this.queueModel.deleteMany({ _id: { $in: stale.map((e) => e._id) } }).exec().catch(() => undefined);
+    const docs = [...byKey.values()].filter((d) => d.state === 'waiting');
+    return docs.sort((a, b) => b.priority - a.priority || (a.waitingSince?.getTime() ?? 0) - (b.waitingSince?.getTime() ?? 0)).slice(0, limit);
+  }
+
+  /** A queued conversation's document: the copy of the last queue read unless written since (or expired). */
+  private queueDoc(key: string): Promise<ConversationDoc | null> {
+    const cached = this.queueDocs.get(key);
+    if (cached && Date.now() - cached.at < QUEUE_DOC_TTL_MS) return Promise.resolve(cached.doc);
+    const inFlight = this.queueReads.get(key);
+    if (inFlight && !inFlight.spoilt) return inFlight.read;
+    const at = Date.now();
+    const entry = { read: this.get(key), spoilt: false };
+    this.queueReads.set(key, entry);
+    const done = () => {
+      if (this.queueReads.get(key) === entry) this.queueReads.delete(key);
+    };
+    entry.read.then(
+      (doc) => {
+        // A write that completed while this read ran may not be in it: not kept.
+        if (!entry.spoilt) this.queueDocs.set(key, { doc, at });
+        done();
+      },
+      done,
+    );
+    return entry.read;
+  }
+
+  /** Runs a write of conversation `key`, then drops the queue's copy of it (also when the write failed: it may have applied). */
+  private async written<T>(key: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      this.forgetQueueDoc(key);
+    }
+  }
+
+  private forgetQueueDoc(key: string): void {
+    this.queueDocs.delete(key);
+    const inFlight = this.queueReads.get(key);
+    if (inFlight) inFlight.spoilt = true;
+  }
+
+  /**
+   * Checks the queue index against the conversations (a full scan): adds the
+   * missing entries (waiting conversations from before the index existed, a
+   * crash between the two writes). Runs once before the first queue read of
+   * this process, then now and then in the background.
+   */
+  syncQueueIndex(force = true): Promise<void> {
+    if (this.queueSync) return this.queueSync;
+    if (!force && this.queueSyncedAt) return Promise.resolve();
+    const run = (async () => {
+      const startedAt = Date.now();
+      const waiting = (await this.model.find({ state: 'waiting' }, { rev: 1 }).lean().exec()) as Array<Pick<ConversationDoc, '_id' | 'rev'>>;
+      const indexed = new Set(((await this.queueModel.find({}, { key: 1 }).lean().exec()) as QueueEntryDoc[]).map((e) => e.key));
+      for (const doc of waiting) if (!indexed.has(doc._id)) await this.addQueueEntry(doc._id, doc.rev);
+      this.queueSyncedAt = startedAt;
+    })();
+    this.queueSync = run.finally(() => {
+      this.queueSync = undefined;
+    });
+    return this.queueSync;
+  }
+
+  private async addQueueEntry(key: string, rev: number): Promise<void> {
+    try {
+      await this.queueModel.create({ _id: `${key}#${rev}`, key, rev, at: new Date() });
+    } catch (err) {
+      // The same revision was indexed already (two swaps from the same revision, a resync): the entry is there.
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+
+  /** Removes the entries of the waiting period that ended at revision `upTo` (never those of a later one). */
+  private async removeQueueEntries(key: string, upTo: number): Promise<void> {
+    const entries = (await this.queueModel.find({ key }).lean().exec()) as QueueEntryDoc[];
+    const ids = entries.filter((e) => e.rev <= upTo).map((e) => e._id);
+    if (ids.length) await this.queueModel.deleteMany({ _id: { $in: ids } }).exec();
   }
 
   async byState(states: HandoffState[], limit = 200): Promise<ConversationDoc[]> {
@@ -182,7 +338,18 @@ export class ConversationStore {
 
   async deleteByUser(userKey: string): Promise<ConversationDoc[]> {
     const docs = (await this.model.find({ userKey }).lean().exec()) as ConversationDoc[];
-    await this.model.deleteMany({ userKey }).exec();
+    // Queue entries first: a conversation the same person starts right after the erasure indexes itself anew.
+    const keys = new Set(docs.map((d) => d._id));
+    if (keys.size) {
+      const entries = (await this.queueModel.find({}).lean().exec()) as QueueEntryDoc[];
+      const ids = entries.filter((e) => keys.has(e.key)).map((e) => e._id);
+      if (ids.length) await this.queueModel.deleteMany({ _id: { $in: ids } }).exec();
+    }
+    try {
+      await this.model.deleteMany({ userKey }).exec();
+    } finally {
+      for (const key of keys) this.forgetQueueDoc(key);
+    }
     return docs;
   }
 }

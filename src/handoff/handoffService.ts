@@ -62,7 +62,10 @@ export function referenceKey(ref: Partial<ConversationReference>): string {
  * messages through the young person's own channel.
  */
 export class HandoffService implements HandoffPort {
-  constructor(private readonly deps: HandoffDeps) {}
+  constructor(private readonly deps: HandoffDeps) {
+    // The queue index is checked against the conversations at start (a full scan), not at the first queue read.
+    void deps.conversations.syncQueueIndex().catch((err: Error) => deps.logger.warn({ err: { name: err?.name, message: err?.message } }, 'handoff queue index not checked at start (retried at the first queue read)'));
+  }
 
   private locale(context: TurnContext): Locale {
     return pickLocale(context.activity.locale);
