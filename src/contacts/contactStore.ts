@@ -82,14 +82,13 @@ export class ContactStore {
     const set: Partial<Contact> = { lastInboundAt: at, reference: JSON.stringify(reference) };
     if (opts.name) set.name = opts.name.slice(0, 100);
     if (opts.locale) set.locale = opts.locale;
-    const doc = await this.model
-      .findOneAndUpdate(
-        { _id: contactKey(channelId, userId) },
-        { $set: set, $setOnInsert: { channelId, userId, firstSeenAt: at, consent: null, paused: false, profile: {}, tags: [] } },
-        { upsert: true, new: true, lean: true },
-      )
-      .exec();
-    return doc as Contact;
+    // Every inbound message: the native driver, without mongoose's query layer (the document is plain data).
+    const doc = await this.model.collection.findOneAndUpdate(
+      { _id: contactKey(channelId, userId) as never },
+      { $set: set, $setOnInsert: { channelId, userId, firstSeenAt: at, consent: null, paused: false, profile: {}, tags: [] } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    return doc as unknown as Contact;
   }
 
   async get(key: string): Promise<Contact | null> {
@@ -117,7 +116,7 @@ export class ContactStore {
     assertSafeProfile(values);
     const set: Record<string, unknown> = { profileUpdatedAt: new Date() };
     for (const [k, v] of Object.entries(values)) set[`profile.${k}`] = v;
-    await this.model.updateOne({ _id: key }, { $set: set }).exec();
+    await this.model.collection.updateOne({ _id: key as never }, { $set: set });
   }
 
   async setTags(key: string, tags: string[]): Promise<void> {
