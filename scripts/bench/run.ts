@@ -31,6 +31,7 @@ import * as path from 'path';
 import { BarrierDetector, DEFAULT_LEXICON_DIR } from '../../src/barriers/detector';
 import { APP_SECRET, DIAGNOSTIC_SCRIPT, LatencyGraph, LatencyStats, PHONE_NUMBER_ID, activity, agent, post, round, sign, sleep, stats, waWebhook } from './lib';
 import type { MemoryFigures } from './child';
+import { measureDbCeiling } from './dbCeiling';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -357,6 +358,9 @@ async function main(): Promise<void> {
   log('barrier detection over the dev corpus');
   const barriers = benchBarriers();
 
+  log('database engine alone: single-document commands per second (FerretDB, SQLite)');
+  const dbCeiling = await measureDbCeiling();
+
   log(`echo bot: ${CONVERSATIONS} concurrent conversations, ${DURATION_S} s`);
   const echo = await Child.start('echoServer.ts', {});
   await loadApiMessages(echo.url, ['salut'], { conversations: CONVERSATIONS, durationS: WARMUP_S, warmupS: 0 });
@@ -498,7 +502,18 @@ async function main(): Promise<void> {
     barrierMedianMs: { target: `<= ${TARGETS.barrierMedianMs}`, measured: round(barriers.medianMs, 4), ok: barriers.medianMs <= TARGETS.barrierMedianMs },
     handoffVisibleP99Ms: { target: `<= ${TARGETS.handoffVisibleMs}`, measured: handoff.visibleMs.p99, ok: handoff.visibleMs.p99 <= TARGETS.handoffVisibleMs && handoff.notVisible === 0 },
   };
-  const full = { ...report, targets };
+  // What limits further gains: the engine's CPU per turn alone (all cores given to it, Node free) caps the turn rate.
+  const cores = os.cpus().length;
+  const engineCpuMs = apiFig.cpuSecondsPerTurn.ferretdb ?? NaN;
+  const ceiling = {
+    cores,
+    engineCpuMsPerTurn: engineCpuMs,
+    turnsPerSecondIfOnlyTheEngineRan: round((cores * 1000) / engineCpuMs, 0),
+    ratioToEchoIfOnlyTheEngineRan: round((cores * 1000) / engineCpuMs / echoFig.turnsPerSecond, 3),
+    turnsPerSecondNeededForTarget: round(echoFig.turnsPerSecond * TARGETS.throughputRatio, 0),
+    cpuMsPerTurnBudgetForTarget: round((cores * 1000) / (echoFig.turnsPerSecond * TARGETS.throughputRatio), 2),
+  };
+  const full = { ...report, dbCeiling, limits: ceiling, targets };
   const dir = path.join(__dirname, 'reports');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(full, null, 2)}\n`);
@@ -515,6 +530,8 @@ async function main(): Promise<void> {
     ['memory per open conversation (after GC)', `RSS ${round(perConvIdleKB, 1)} KB, heap ${round(perConvHeapKB, 1)} KB (${MEMORY_CONVERSATIONS} conversations); RSS peak under load ${round(perConvPeakKB, 1)} KB/conv.`, `<= ${TARGETS.memoryPerConversationKB} KB`, yes(targets.memoryPerActiveConversationKB.ok)],
     ['CPU per turn', `node ${apiFig.cpuSecondsPerTurn.node} ms + FerretDB ${apiFig.cpuSecondsPerTurn.ferretdb} ms (echo ${echoFig.cpuSecondsPerTurn.node} ms)`, '', ''],
     ['DB commands per turn', `${round(totalCommands, 1)} (${round(totalDbMs, 1)} ms of DB time, sequential)`, '', ''],
+    ['FerretDB alone, 16 callers', Object.entries(dbCeiling.commands).map(([k, c]) => `${k} ${c.commandsPerSecond}/s (${c.engineCpuMsPerCommand} ms CPU)`).join('; '), '', ''],
+    ['ceiling set by the engine', `${ceiling.turnsPerSecondIfOnlyTheEngineRan} turns/s = ${ceiling.ratioToEchoIfOnlyTheEngineRan} of echo if Node cost nothing; the 0.3 target needs <= ${ceiling.cpuMsPerTurnBudgetForTarget} ms CPU per turn in all`, '', ''],
     ['barrier detection', `median ${round(barriers.medianMs * 1000, 1)} µs, p99 ${round(barriers.p99Ms * 1000, 1)} µs (${barriers.messages} msgs x ${barriers.rounds})`, `median <= ${TARGETS.barrierMedianMs} ms`, yes(targets.barrierMedianMs.ok)],
     ['webhook ack (200)', ms(webhooks.ackMs), '', ''],
     ['webhook -> first reply at Graph, paced', `${ms(webhooks.webhookToFirstReplyMs)} (Graph ${GRAPH_LATENCY_MS} ms, reorder wait ${webhooks.reorderMs} ms)`, '', ''],

@@ -1,0 +1,97 @@
+/**
+ * What one embedded FerretDB (SQLite) engine can do on this machine, with no bot in front of it: single-document
+ * commands per second at 16 concurrent callers (native driver), and the engine's CPU time per command. A bot turn that
+ * keeps its state durably issues several such commands, so this is the ceiling the turn rate runs into.
+ * Part of `npm run bench`; alone: npx tsx scripts/bench/dbCeiling.ts
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { MongoClient } from 'mongodb';
+import { EmbeddedFerretDB, defaultFerretBin } from '../../src/db/embedded';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export interface CommandCeiling {
+  commandsPerSecond: number;
+  engineCpuMsPerCommand: number;
+  nodeCpuMsPerCommand: number;
+}
+
+export interface DbCeiling {
+  concurrency: number;
+  documents: number;
+  commands: Record<string, CommandCeiling>;
+}
+
+const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
+
+export async function measureDbCeiling(opts: { concurrency?: number; ops?: number } = {}): Promise<DbCeiling> {
+  const concurrency = opts.concurrency ?? 16;
+  const ops = opts.ops ?? 1500;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'declic-dbceiling-'));
+  const engine = new EmbeddedFerretDB({ bin: process.env.FERRETDB_BIN || defaultFerretBin(ROOT), dataDir, port: 0 });
+  const uri = await engine.start();
+  const client = await new MongoClient(`${uri}ceiling`).connect();
+  try {
+    const db = client.db('ceiling');
+    const docs = db.collection<{ _id: string; n: number; body: string }>('docs');
+    const N = 1000;
+    const body = 'x'.repeat(1500); // about the size of a conversation's state
+    await docs.insertMany(Array.from({ length: N }, (_, i) => ({ _id: `d${i}`, n: 0, body })));
+    // Our FerretDB wrapper adds the _id expression index shortly after a collection appears (scripts/ferretdb/main.go).
+    await new Promise((r) => setTimeout(r, 1500));
+    const engineCpu = () => {
+      const f = fs.readFileSync(`/proc/${engine.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (100 Hz)
+    };
+    const kinds: Record<string, (i: number) => Promise<unknown>> = {
+      'findOne by _id': (i) => docs.findOne({ _id: `d${i % N}` }),
+      'updateOne by _id': (i) => docs.updateOne({ _id: `d${i % N}` }, { $set: { n: i } }),
+      'findOneAndUpdate upsert by _id': (i) => docs.findOneAndUpdate({ _id: `d${i % N}` }, { $set: { n: i } }, { upsert: true, returnDocument: 'after' }),
+      insertOne: (i) => db.collection('inserts').insertOne({ i, at: new Date() }),
+    };
+    const commands: Record<string, CommandCeiling> = {};
+    // Warm-up (JIT, connection pool), then the measured round.
+    for (const measured of [false, true]) {
+      for (const [name, op] of Object.entries(kinds)) {
+        const count = measured ? ops : 200;
+        let next = 0;
+        const c0 = engineCpu();
+        const n0 = process.cpuUsage();
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: concurrency }, async () => {
+          while (next < count) await op(next++);
+        }));
+        const seconds = (performance.now() - t0) / 1000;
+        const node = process.cpuUsage(n0);
+        if (measured) {
+          commands[name] = {
+            commandsPerSecond: Math.round(count / seconds),
+            engineCpuMsPerCommand: round(((engineCpu() - c0) / count) * 1000),
+            nodeCpuMsPerCommand: round((node.user + node.system) / 1000 / count),
+          };
+        }
+      }
+    }
+    return { concurrency, documents: N, commands };
+  } finally {
+    await client.close();
+    await engine.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  measureDbCeiling()
+    .then((r) => {
+      process.stdout.write(`FerretDB (SQLite), ${r.concurrency} concurrent callers, native driver:\n`);
+      for (const [name, c] of Object.entries(r.commands)) {
+        process.stdout.write(`  ${name.padEnd(32)} ${String(c.commandsPerSecond).padStart(6)} commands/s   engine ${c.engineCpuMsPerCommand.toFixed(2)} ms CPU/command   node ${c.nodeCpuMsPerCommand.toFixed(2)} ms CPU/command\n`);
+      }
+    })
+    .catch((err) => {
+      process.stderr.write(`${(err as Error).stack}\n`);
+      process.exit(1);
+    });
+}
