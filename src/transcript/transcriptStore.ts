@@ -1,5 +1,6 @@
 import type { Activity, PagedResult, TranscriptInfo, TranscriptStore } from 'botbuilder';
 import { Connection, Model, Schema } from 'mongoose';
+import { GroupInserter } from '../db/groupInsert';
 
 export type Sender = 'user' | 'bot' | 'mediator' | 'system';
 
@@ -81,7 +82,11 @@ export class MongoTranscriptStore implements TranscriptStore {
     schema.index({ channelId: 1, conversationId: 1, seq: 1 });
     schema.index({ activityId: 1 });
     this.model = (connection.models.Transcript as Model<TranscriptDoc>) ?? connection.model<TranscriptDoc>('Transcript', schema);
+    this.inserter = new GroupInserter(this.model.collection);
   }
+
+  /** Concurrent turns share insert commands (group commit): see GroupInserter. */
+  private readonly inserter: GroupInserter;
 
   toDoc(activity: Partial<Activity>, direction: 'inbound' | 'outbound', seq = nextSeq()): TranscriptDoc {
     return {
@@ -111,9 +116,12 @@ export class MongoTranscriptStore implements TranscriptStore {
     return (await this.model.collection.findOne({ _id: MongoTranscriptStore.turnMarkerId(receipt) as never }, { projection: { _id: 1 } })) !== null;
   }
 
-  /** Appends entries in the given order (the native driver: documents are built by toDoc, no casting needed). */
+  /**
+   * Appends entries (native driver: documents are built by toDoc, no casting needed), sharing the insert command with
+   * other turns' entries under load. Rejects with the first failed entry's error (GroupInsertError: code, index).
+   */
   async insertMany(docs: TranscriptDoc[]): Promise<void> {
-    if (docs.length) await this.model.collection.insertMany(docs as never[], { ordered: true });
+    await this.inserter.insert(docs);
   }
 
   async logActivity(activity: Activity): Promise<void> {

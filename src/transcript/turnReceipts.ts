@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
 import { Connection, Model, Schema } from 'mongoose';
+import { GroupInserter } from '../db/groupInsert';
 
 interface ReceiptDoc {
   _id: string;
@@ -36,10 +37,13 @@ const PURGE_EVERY_MS = 60 * 60 * 1000;
 export class TurnReceipts {
   readonly model: Model<ReceiptDoc>;
   private lastPurge = Date.now();
+  /** Concurrent turns share insert commands (group commit): see GroupInserter. */
+  private readonly inserter: GroupInserter;
 
   constructor(connection: Connection) {
     const schema = new Schema<ReceiptDoc>({ _id: { type: String, required: true }, done: { type: Boolean, required: true }, at: { type: Date, required: true } }, { versionKey: false, collection: 'turn_receipts' });
     this.model = (connection.models.TurnReceipt as Model<ReceiptDoc>) ?? connection.model<ReceiptDoc>('TurnReceipt', schema);
+    this.inserter = new GroupInserter(this.model.collection);
   }
 
   static key(channelId: string, conversationId: string, activityId: string): string {
@@ -54,7 +58,7 @@ export class TurnReceipts {
   async begin(key: string): Promise<ReceiptState> {
     this.maybePurge();
     try {
-      await this.model.collection.insertOne({ _id: key, done: false, at: new Date() } as never);
+      await this.inserter.insert([{ _id: key, done: false, at: new Date() }]);
       return { state: 'new' };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
