@@ -2,55 +2,23 @@
 // edit whole files (flows, lexicons), preview the draft in a chat, publish, roll back, export.
 // Talks to /api/console/admin (same session and CSRF token as the mediators' console).
 
+import { api, ApiError, setCsrf } from '/console/api.js';
+import { $, el, show } from '/console/dom.js';
+
 const API = '/api/console/admin';
-const $ = (id) => document.getElementById(id);
 const LOCALES = ['fr', 'en'];
 const LANG = { fr: 'Français', en: 'Anglais' };
 
-const state = { csrf: '', user: null, draft: null, files: {}, flows: [], texts: { fr: {}, en: {} }, flowId: null, stepId: null, rawFile: null, latest: null };
+const state = { user: null, draft: null, files: {}, flows: [], texts: { fr: {}, en: {} }, flowId: null, stepId: null, rawFile: null, latest: null };
 
-class ApiError extends Error {
-  constructor(status, body) {
-    super((body && body.message) || `HTTP ${status}`);
-    this.status = status;
-    this.body = body || {};
-  }
-}
-
+/** Calls the API through the console's client (CSRF header, typed errors); an expired session goes back to the login. */
 async function call(method, path, body) {
-  const headers = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && state.csrf) headers['x-csrf-token'] = state.csrf;
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
-  const text = await res.text();
-  let json;
   try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
+    return await api(method, path, body);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401 && !path.endsWith('/login')) showLogin('Ta session a expiré : reconnecte-toi.');
+    throw err;
   }
-  if (res.status === 401 && !path.endsWith('/login')) {
-    showLogin('Ta session a expiré : reconnecte-toi.');
-    throw new ApiError(401, json);
-  }
-  if (!res.ok) throw new ApiError(res.status, json);
-  return json;
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
-function show(node, visible) {
-  node.hidden = !visible;
 }
 
 function banner(message, action) {
@@ -67,6 +35,7 @@ function errorText(err) {
     if (err.status === 503) return 'Base de données indisponible, réessaie dans un instant.';
     return err.body.message || `Erreur ${err.status}`;
   }
+  // NetworkError from api.js (server unreachable); anything else unexpected gets the same message, as before.
   return 'Erreur réseau : impossible de joindre le serveur.';
 }
 
@@ -92,7 +61,7 @@ async function enter(session) {
     showLogin('Cet espace est réservé aux administrateurs.');
     return;
   }
-  state.csrf = session.csrfToken;
+  setCsrf(session.csrfToken);
   state.user = session.user;
   show($('login-view'), false);
   show($('app-view'), true);
@@ -126,6 +95,7 @@ $('logout').addEventListener('click', async () => {
   } catch {
     /* the session is gone anyway */
   }
+  setCsrf('');
   showLogin('Tu es déconnecté·e.');
 });
 
@@ -500,7 +470,7 @@ $('raw-form').addEventListener('submit', async (e) => {
   } catch (err) {
     if (onConflict(err)) return;
     if (err instanceof ApiError && Array.isArray(err.body.errors)) {
-      $('raw-errors').textContent = err.body.error === 'invalid_syntax' ? 'Le fichier ne peut pas être lu (syntaxe) :' : 'Le brouillon ne serait plus valide :';
+      $('raw-errors').textContent = err.code === 'invalid_syntax' ? 'Le fichier ne peut pas être lu (syntaxe) :' : 'Le brouillon ne serait plus valide :';
       $('raw-error-list').replaceChildren(...err.body.errors.map((x) => el('li', { 'data-field': x.field, text: `${x.file}#${x.path} — ${x.message} [${x.code}]` })));
     } else $('raw-errors').textContent = errorText(err);
   } finally {

@@ -3,9 +3,8 @@
 // Every piece of data is inserted with textContent (never as HTML).
 
 import { api, ApiError, conversationPath, NetworkError, setCsrf } from './api.js';
+import { $, el, show } from './dom.js';
 import { ago, channel, dateTime, DELIVERY, errorMessage, FOLLOWUP_STATUS, label, REASONS, SEVERITIES, STATES, time } from './format.js';
-
-const $ = (id) => document.getElementById(id);
 
 const state = {
   me: null,
@@ -21,23 +20,6 @@ const state = {
 };
 
 // ----- small DOM helpers -----
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
-function show(node, visible) {
-  node.hidden = !visible;
-}
 
 function setText(id, text) {
   $(id).textContent = text || '';
