@@ -36,6 +36,45 @@ export interface InboxEvent {
   data: unknown;
 }
 
+/**
+ * One entry of the pending index (collection channel_inbox_pending): the
+ * event with the same _id is recorded and not processed yet, or is about to
+ * be recorded. channel_inbox keeps 14 days of events for deduplication, and
+ * FerretDB v1 pushes no filter but a lone _id down to SQLite: finding a
+ * lane's unprocessed events with `find({ lane, processed: false })` read and
+ * decoded every event of the retention at every webhook turn. The index only
+ * holds what is waiting (a handful of entries), and the events themselves
+ * are then read by _id. The event stays the one source of truth: an entry
+ * only says where to look, and is re-checked against it.
+ *
+ * Without transactions, the write order keeps the index a superset of the
+ * unprocessed events: the entry is written before the event (record), and
+ * removed after the event is marked processed (markProcessed). A crash
+ * between two writes leaves at worst an entry without an unprocessed event,
+ * which pending() detects and removes; never an acknowledged event that no
+ * lane read finds. Events recorded without an entry (by a version before the
+ * index) are indexed by a full scan at the first read of the process, and
+ * the scan runs again now and then in the background.
+ */
+interface PendingEntryDoc {
+  /** The event's _id. */
+  _id: string;
+  lane: string;
+  at: Date;
+  seq: number;
+  /** When the entry was written: one whose event is still missing after PENDING_ORPHAN_MS is a leftover. */
+  createdAt: Date;
+}
+
+/** How often the pending index is checked against the events (full scan, in the background). */
+const PENDING_RESYNC_MS = 10 * 60 * 1000;
+/**
+ * An entry whose event does not exist may be one whose record() is under way
+ * (the entry is written first): it is only removed once this old, far beyond
+ * any write's time-out (a crash between the two writes, a purge, an erasure).
+ */
+const PENDING_ORPHAN_MS = 5 * 60 * 1000;
+
 let lastArrival = 0;
 function arrivalSeq(): number {
   lastArrival = Math.max(Date.now() * 1000, lastArrival + 1);
@@ -46,8 +85,16 @@ function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
 
+function byTime(a: { at: Date; seq: number }, b: { at: Date; seq: number }): number {
+  return new Date(a.at).getTime() - new Date(b.at).getTime() || a.seq - b.seq;
+}
+
 export class InboxStore {
   readonly model: Model<InboxDoc>;
+  /** The pending index (see PendingEntryDoc). */
+  readonly pendingModel: Model<PendingEntryDoc>;
+  private indexSync?: Promise<void>;
+  private indexSyncedAt = 0;
 
   constructor(connection: Connection) {
     const schema = new Schema<InboxDoc>(
@@ -69,18 +116,46 @@ export class InboxStore {
     );
     schema.index({ processed: 1, lane: 1, at: 1, seq: 1 });
     this.model = (connection.models.ChannelInbox as Model<InboxDoc>) ?? connection.model<InboxDoc>('ChannelInbox', schema);
+    const pendingSchema = new Schema<PendingEntryDoc>(
+      {
+        _id: { type: String, required: true },
+        lane: { type: String, required: true },
+        at: { type: Date, required: true },
+        seq: { type: Number, required: true },
+        createdAt: { type: Date, required: true },
+      },
+      { versionKey: false, collection: 'channel_inbox_pending' },
+    );
+    this.pendingModel =
+      (connection.models.ChannelInboxPending as Model<PendingEntryDoc>) ?? connection.model<PendingEntryDoc>('ChannelInboxPending', pendingSchema);
   }
 
-  /** Creates the collection and its indexes (idempotent). */
+  /** Creates the collections and their indexes (idempotent). */
   async init(): Promise<void> {
-    await this.model.createCollection().catch((err: { code?: number; codeName?: string }) => {
+    const exists = (err: { code?: number; codeName?: string }) => {
       if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
-    });
+    };
+    await this.model.createCollection().catch(exists);
     await this.model.createIndexes();
+    await this.pendingModel.createCollection().catch(exists);
   }
 
-  /** Durably records the event; returns false when it was already recorded (a redelivery). */
+  /**
+   * Durably records the event; returns false when it was already recorded (a
+   * redelivery). The pending entry is written first: once this resolves, the
+   * event is recorded and indexed, so the 200 Meta then gets is never for an
+   * event no lane read would find.
+   */
   async record(event: InboxEvent): Promise<boolean> {
+    const seq = arrivalSeq();
+    let entryCreated = false;
+    try {
+      await this.pendingModel.create({ _id: event.id, lane: event.lane, at: event.at, seq, createdAt: new Date() });
+      entryCreated = true;
+    } catch (err) {
+      // Indexed already: a redelivery of an event still waiting, or the retry of a record that failed half-way.
+      if (!isDuplicateKey(err)) throw err;
+    }
     try {
       await this.model.create({
         _id: event.id,
@@ -88,30 +163,72 @@ export class InboxStore {
         lane: event.lane,
         kind: event.kind,
         at: event.at,
-        seq: arrivalSeq(),
+        seq,
         data: JSON.stringify(event.data),
         processed: false,
         attempts: 0,
       });
       return true;
     } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
+      if (!isDuplicateKey(err)) throw err;
+      // A redelivery. If this call created the entry, the event was not indexed: processed already (the entry
+      // is dropped at once), or recorded without an entry by an older version (the entry is what it needed).
+      if (entryCreated) await this.dropEntryIfProcessed(event.id).catch(() => undefined);
+      return false;
     }
   }
 
-  async pending(lane: string, limit = 50): Promise<InboxDoc[]> {
-    return this.model.find({ lane, processed: false }).sort({ at: 1, seq: 1 }).limit(limit).lean().exec() as Promise<InboxDoc[]>;
+  private async dropEntryIfProcessed(id: string): Promise<void> {
+    const doc = (await this.model.findById(id, { processed: 1 }).lean().exec()) as Pick<InboxDoc, 'processed'> | null;
+    if (doc?.processed) await this.pendingModel.deleteOne({ _id: id }).exec();
   }
 
+  /**
+   * The lane's unprocessed events in processing order (at most `limit`): its
+   * entries in the pending index, each event read by _id and re-checked.
+   * Entries found stale (event processed, or missing for long) are removed.
+   */
+  async pending(lane: string, limit = 50): Promise<InboxDoc[]> {
+    // Not before the index holds the events of older versions: a lane must never skip an earlier event.
+    await this.syncIndex(false);
+    this.resyncIfDue();
+    const entries = ((await this.pendingModel.find({ lane }).lean().exec()) as PendingEntryDoc[]).sort(byTime);
+    const docs: InboxDoc[] = [];
+    const stale: string[] = [];
+    const now = Date.now();
+    for (let i = 0; i < entries.length && docs.length < limit; ) {
+      const batch = entries.slice(i, i + limit - docs.length);
+      i += batch.length;
+      const found = await Promise.all(batch.map((e) => this.model.findById(e._id).lean().exec() as Promise<InboxDoc | null>));
+      batch.forEach((entry, j) => {
+        const doc = found[j];
+        if (doc && !doc.processed) docs.push(doc);
+        else if (doc || now - new Date(entry.createdAt).getTime() > PENDING_ORPHAN_MS) stale.push(entry._id);
+      });
+    }
+    if (stale.length) await this.dropEntries(stale);
+    return docs.sort(byTime);
+  }
+
+  /** Lanes with unprocessed events (read from the pending index). */
   async pendingLanes(): Promise<string[]> {
-    return (await this.model.distinct('lane', { processed: false }).exec()).map(String);
+    await this.syncIndex(false);
+    this.resyncIfDue();
+    const entries = (await this.pendingModel.find({}, { lane: 1 }).lean().exec()) as Array<Pick<PendingEntryDoc, 'lane'>>;
+    return [...new Set(entries.map((e) => e.lane))];
   }
 
   async markProcessed(id: string, error?: string): Promise<void> {
     await this.model
       .updateOne({ _id: id }, { $set: { processed: true, processedAt: new Date(), ...(error ? { lastError: error } : {}) }, $unset: { data: 1, nextAttemptAt: 1 } })
       .exec();
+    // After the event (a crash in between leaves an entry pending() finds processed and removes).
+    await this.dropEntries([id]);
+  }
+
+  /** Removes entries by exact _id (one command each: FerretDB v1 pushes a lone _id down, not $in). Failures leave stale entries, cleaned later. */
+  private async dropEntries(ids: string[]): Promise<void> {
+    await Promise.all(ids.map((id) => this.pendingModel.deleteOne({ _id: id }).exec().catch(() => undefined)));
   }
 
   /** Forgets processed events older than `before` (Meta stops redelivering after a few days). */
@@ -121,6 +238,43 @@ export class InboxStore {
 
   async markFailedAttempt(id: string, attempts: number, nextAttemptAt: Date, error: string): Promise<void> {
     await this.model.updateOne({ _id: id }, { $set: { attempts, nextAttemptAt, lastError: error } }).exec();
+  }
+
+  private resyncIfDue(): void {
+    if (Date.now() - this.indexSyncedAt > PENDING_RESYNC_MS) void this.syncIndex(true).catch(() => undefined);
+  }
+
+  /**
+   * Checks the pending index against the events (a full scan of
+   * channel_inbox) and adds the missing entries: events recorded before the
+   * index existed, or by a process that wrote the event but lost its entry.
+   * Runs once before the first read of this process, then now and then in
+   * the background. The index is read first: an event recorded meanwhile has
+   * its entry already (written before it), and one processed meanwhile at
+   * worst gets a stale entry back.
+   */
+  syncIndex(force = true): Promise<void> {
+    // Once synced, a lane read never waits for a background resync (a full scan).
+    if (!force && this.indexSyncedAt) return Promise.resolve();
+    if (this.indexSync) return this.indexSync;
+    const run = (async () => {
+      const startedAt = Date.now();
+      const indexed = new Set(((await this.pendingModel.find({}, { _id: 1 }).lean().exec()) as Array<Pick<PendingEntryDoc, '_id'>>).map((e) => e._id));
+      const waiting = (await this.model.find({ processed: false }, { lane: 1, at: 1, seq: 1 }).lean().exec()) as Array<Pick<InboxDoc, '_id' | 'lane' | 'at' | 'seq'>>;
+      for (const doc of waiting) {
+        if (indexed.has(doc._id)) continue;
+        try {
+          await this.pendingModel.create({ _id: doc._id, lane: doc.lane, at: doc.at, seq: doc.seq, createdAt: new Date() });
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+        }
+      }
+      this.indexSyncedAt = startedAt;
+    })();
+    this.indexSync = run.finally(() => {
+      this.indexSync = undefined;
+    });
+    return this.indexSync;
   }
 }
 
@@ -140,8 +294,10 @@ export interface InboxProcessorOptions {
   sweepMs?: number;
   /** Lanes processed at the same time (bounded: a burst of conversations must not start hundreds of turns). */
   maxConcurrent?: number;
-  /** Housekeeping run at each sweep (purging old processed events). */
+  /** Housekeeping run with the sweep (purging old processed events: a full scan of the inbox). */
   maintenance?: () => Promise<void>;
+  /** Minimum time between two housekeeping runs (the first runs with the first sweep). Default 1 hour. */
+  maintenanceMs?: number;
 }
 
 interface LaneState {
@@ -171,6 +327,7 @@ export class InboxProcessor {
   private sweepTimer?: NodeJS.Timeout;
   private startTimer?: NodeJS.Timeout;
   private closing = false;
+  private maintainedAt = 0;
   private active = 0;
   private readonly waiting: string[] = [];
 
@@ -200,7 +357,10 @@ export class InboxProcessor {
   private async sweep(): Promise<void> {
     try {
       for (const lane of await this.opts.store.pendingLanes()) this.schedule(lane, 0);
-      await this.opts.maintenance?.();
+      if (this.opts.maintenance && Date.now() - this.maintainedAt >= (this.opts.maintenanceMs ?? 60 * 60 * 1000)) {
+        await this.opts.maintenance();
+        this.maintainedAt = Date.now();
+      }
     } catch (err) {
       this.opts.logger.warn({ err: { name: (err as Error)?.name } }, 'inbox sweep failed');
     }
