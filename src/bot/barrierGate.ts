@@ -68,15 +68,18 @@ export class BarrierGate {
 
     // Two independent single-document upserts: run together (one database round trip of latency instead of two).
     // The channel adapter may have recorded the contact for this turn already (WhatsApp, Messenger): not written twice.
+    // The conversation's write also records the detection, if any (one write of the document, not two).
     const [, touched] = await Promise.all([
       context.turnState.get(CONTACT_TURN_KEY) ?? contacts.touchInbound(ref, { name: activity.from?.name || undefined, at }),
-      conversations.touch(ref, { userKey, name: activity.from?.name || undefined, preview: text || `[${activity.attachments?.[0]?.contentType ?? activity.type}]`, at }),
+      conversations.touch(
+        ref,
+        { userKey, name: activity.from?.name || undefined, preview: text || `[${activity.attachments?.[0]?.contentType ?? activity.type}]`, at },
+        detection.labels.length ? detection : undefined,
+        now,
+      ),
     ]);
     let conv = touched;
-    if (detection.labels.length) {
-      await conversations.recordDetection(key, detection, now);
-      events.emit({ type: 'detection', key, severity: detection.severity });
-    }
+    if (detection.labels.length) events.emit({ type: 'detection', key, severity: detection.severity });
     events.emit({ type: 'message', key, direction: 'inbound' });
 
     // A mediator owns the conversation (or will): the bot stays silent, except for safety and one acknowledgement.

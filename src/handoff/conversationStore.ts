@@ -154,8 +154,20 @@ export class ConversationStore {
     return this.model.findById(key).lean().exec() as Promise<ConversationDoc | null>;
   }
 
-  /** Records an inbound message on the conversation (creating it on first contact) and returns the current document. */
-  async touch(reference: Partial<ConversationReference>, opts: { userKey: string; name?: string; preview?: string; at?: Date }): Promise<ConversationDoc> {
+  /**
+   * Records an inbound message on the conversation (creating it on first
+   * contact) and returns the current document. With a `detection` that found
+   * something (labels), also records it as recordDetection() does, in the
+   * same write: one command and one rewrite of the document instead of two
+   * (FerretDB v1 rewrites whole documents, so the two must never run
+   * concurrently: one could undo the other).
+   */
+  async touch(
+    reference: Partial<ConversationReference>,
+    opts: { userKey: string; name?: string; preview?: string; at?: Date },
+    detection?: Detection,
+    detectedAt = new Date(),
+  ): Promise<ConversationDoc> {
     const channelId = reference.channelId ?? 'unknown';
     const conversationId = reference.conversation?.id ?? 'unknown';
     const at = opts.at ?? new Date();
@@ -163,30 +175,21 @@ export class ConversationStore {
     if (opts.name) set.name = opts.name.slice(0, 100);
     if (opts.preview !== undefined) set.lastMessagePreview = opts.preview.slice(0, 280);
     const key = conversationKey(channelId, conversationId);
-    const doc = await this.written(key, () =>
-      this.model
-        .findOneAndUpdate(
-          { _id: key },
-          {
-            $set: set,
-            $setOnInsert: { channelId, conversationId, userKey: opts.userKey, state: 'bot', rev: 0, severity: 'none', priority: 0, labels: [], detections: [], createdAt: at },
-          },
-          { upsert: true, new: true, lean: true },
-        )
-        .exec(),
-    );
+    const onInsert: Record<string, unknown> = { channelId, conversationId, userKey: opts.userKey, state: 'bot', rev: 0, severity: 'none', priority: 0, createdAt: at };
+    const update: Record<string, unknown> = { $set: set, $setOnInsert: onInsert };
+    if (detection?.labels.length) {
+      // $push and $addToSet create the arrays on first contact: they must not be in $setOnInsert too (a conflict).
+      Object.assign(update, detectionUpdate(detection, detectedAt));
+    } else {
+      Object.assign(onInsert, { labels: [], detections: [] });
+    }
+    const doc = await this.written(key, () => this.model.findOneAndUpdate({ _id: key }, update, { upsert: true, new: true, lean: true }).exec());
     return doc as ConversationDoc;
   }
 
-  /** Appends a detection (kept for mediators) and raises the episode's severity and labels. */
+  /** Appends a detection (kept for mediators) and adds its labels to the episode's (severity and priority are the transitions'). */
   async recordDetection(key: string, detection: Detection, at = new Date()): Promise<void> {
-    const stored: StoredDetection = {
-      at,
-      labels: detection.labels,
-      severity: detection.severity,
-      evidence: detection.evidence.slice(0, 10).map((e) => ({ label: e.label, text: e.text.slice(0, 200), rule: e.rule })),
-    };
-    await this.written(key, () => this.model.updateOne({ _id: key }, { $push: { detections: { $each: [stored], $slice: -MAX_DETECTIONS } }, $addToSet: { labels: { $each: detection.labels } } }).exec());
+    await this.written(key, () => this.model.updateOne({ _id: key }, detectionUpdate(detection, at)).exec());
   }
 
   /**
@@ -352,6 +355,17 @@ export class ConversationStore {
     }
     return docs;
   }
+}
+
+/** The update operators recording a detection: appended to the last MAX_DETECTIONS, its labels added to the episode's. */
+function detectionUpdate(detection: Detection, at: Date) {
+  const stored: StoredDetection = {
+    at,
+    labels: detection.labels,
+    severity: detection.severity,
+    evidence: detection.evidence.slice(0, 10).map((e) => ({ label: e.label, text: e.text.slice(0, 200), rule: e.rule })),
+  };
+  return { $push: { detections: { $each: [stored], $slice: -MAX_DETECTIONS } }, $addToSet: { labels: { $each: detection.labels } } };
 }
 
 export function priorityOf(severity: Severity): number {
