@@ -137,12 +137,28 @@ export interface RecognizedDate {
   value: string;
 }
 
+export interface DateOptions {
+  now?: Date;
+  range?: 'past' | 'future' | 'any';
+  withTime?: boolean;
+}
+
 /**
  * A date or date/time: "le 3 mars", "il y a trois mois", "depuis 2 ans",
  * "la semaine prochaine", "demain à 14h", "mars 2024", "three months ago".
  * `range` keeps the candidates in the past (default), in the future, or any.
+ *
+ * The answers most often typed ("il y a 3 mois", "ya 2ans", "depuis deux ans", "hier", "2023", "mars 2023",
+ * "3 months ago") are read by `recognizeDateFast`, which gives exactly what the model would and falls back to
+ * it for anything else (the model costs several ms per call, up to two parses).
  */
-export function recognizeDate(text: string, locale: Locale, opts: { now?: Date; range?: 'past' | 'future' | 'any'; withTime?: boolean } = {}): RecognizedDate | undefined {
+export function recognizeDate(text: string, locale: Locale, opts: DateOptions = {}): RecognizedDate | undefined {
+  const now = opts.now ?? new Date();
+  return recognizeDateFast(text, locale, { ...opts, now }) ?? recognizeDateWithModel(text, locale, { ...opts, now });
+}
+
+/** `recognizeDate` through the date-time model only, first in the locale's culture, then in the other one. */
+export function recognizeDateWithModel(text: string, locale: Locale, opts: DateOptions = {}): RecognizedDate | undefined {
   const now = opts.now ?? new Date();
   const range = opts.range ?? 'past';
   const t = text.slice(0, MAX_RECOGNITION_CHARS).trim();
@@ -152,13 +168,13 @@ export function recognizeDate(text: string, locale: Locale, opts: { now?: Date; 
   for (const l of [locale, otherLocale(locale)]) {
     const results = dateTimeModel(cultureOf(l)).parse(t, now);
     for (const r of results) {
-      const values = ((r.resolution as { values?: DateValue[] }).values ?? []).filter(Boolean);
+      // The French model gives a duration without resolution for "il y a une année" / "2 années" (accented).
+      const values = ((r.resolution as { values?: DateValue[] } | null)?.values ?? []).filter(Boolean);
       const candidates: string[] = [];
       for (const v of values) {
         if (v.type === 'duration' && v.timex) {
-          const pastWords = /\b(il y a|ya|y a|depuis|ca fait|sa fait|cela fait|ago|for|since)\b/.test(normalize(t));
           const d = subtractDuration(now, v.timex);
-          if (d && (pastWords || range === 'past')) candidates.push(isoDate(d));
+          if (d && (hasPastWords(t) || range === 'past')) candidates.push(isoDate(d));
         } else if ((v.type === 'date' || v.type === 'datetime') && v.value && /^\d{4}-\d{2}-\d{2}/.test(v.value)) {
           candidates.push(opts.withTime && v.type === 'datetime' ? v.value.slice(0, 16) : v.value.slice(0, 10));
         } else if ((v.type === 'daterange' || v.type === 'datetimerange') && v.start && /^\d{4}-\d{2}-\d{2}/.test(v.start)) {
@@ -170,6 +186,82 @@ export function recognizeDate(text: string, locale: Locale, opts: { now?: Date; 
     }
   }
   return undefined;
+}
+
+/** Words that make a bare duration ("3 mois") a time in the past, whatever the range. */
+const hasPastWords = (t: string) => /\b(il y a|ya|y a|depuis|ca fait|sa fait|cela fait|ago|for|since)\b/.test(normalize(t));
+
+// The fast path. Every form below was checked against the models (test/dialogs/dateFastPath.test.ts compares
+// them for several reference times and every range): the French model reads "<n> <unit>" anywhere in the text
+// as a duration "P<n><unit>", which recognizeDateWithModel subtracts from now; "<n> <units> ago" is a date the
+// English model computes the same way (setDate/setMonth/setFullYear); "hier", "yesterday"... are dates n days
+// back; a year (1900-2099) is a range starting on 1 January, "mars 2023" or "03/2023" one starting on the 1st.
+// "0 days ago" is not taken: the English model dates it in year 1.
+// Accented "année(s)" is deliberately absent: the French model returns a duration without a value for it.
+const FR_NUMBER: Record<string, number> = {
+  un: 1, une: 1, deux: 2, trois: 3, quatre: 4, cinq: 5, six: 6, sept: 7, huit: 8, neuf: 9, dix: 10, onze: 11, douze: 12, treize: 13,
+  quatorze: 14, quinze: 15, seize: 16, 'dix-sept': 17, 'dix sept': 17, 'dix-huit': 18, 'dix huit': 18, 'dix-neuf': 19, 'dix neuf': 19, vingt: 20,
+  quelques: 3,
+};
+const EN_NUMBER: Record<string, number> = {
+  a: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12, thirteen: 13,
+  fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18, nineteen: 19, twenty: 20,
+};
+const FR_UNIT: Record<string, string> = { jour: 'D', jours: 'D', semaine: 'W', semaines: 'W', mois: 'M', an: 'Y', ans: 'Y', annee: 'Y', annees: 'Y' };
+const EN_UNIT: Record<string, string> = { day: 'D', days: 'D', week: 'W', weeks: 'W', month: 'M', months: 'M', year: 'Y', years: 'Y' };
+const FR_MONTH: Record<string, number> = {
+  janvier: 1, fevrier: 2, 'février': 2, mars: 3, avril: 4, mai: 5, juin: 6, juillet: 7, aout: 8, 'août': 8, septembre: 9, octobre: 10,
+  novembre: 11, decembre: 12, 'décembre': 12,
+};
+const FIXED_DAYS_BACK = new Map<string, number>([['hier', 1], ['avant-hier', 2], ['avant hier', 2], ["aujourd'hui", 0], ['yesterday', 1], ['today', 0]]);
+const FR_DURATION = new RegExp(
+  `^(?:(?:il y a|il ya|ilya|y a|ya|y'a|y’a|(?:ça|ca|sa|cela) fait|depuis) )?(?:(\\d{1,3}) ?|(${Object.keys(FR_NUMBER).join('|')}) )(${Object.keys(FR_UNIT).join('|')})$`,
+);
+const EN_AGO = new RegExp(`^(?:([1-9]\\d{0,2}) ?|(${Object.keys(EN_NUMBER).join('|')}) )(${Object.keys(EN_UNIT).join('|')}) ago$`);
+const EN_FOR = new RegExp(`^(?:for|since) (?:(\\d{1,3}) ?|(${Object.keys(EN_NUMBER).join('|')}) )(${Object.keys(EN_UNIT).join('|')})$`);
+const YEAR = /^(?:(?:en|in) )?((?:19|20)\d\d)$/;
+const FR_MONTH_YEAR = new RegExp(`^(?:en )?(${Object.keys(FR_MONTH).join('|')}) ((?:19|20)\\d\\d)$`);
+const NUMERIC_MONTH_YEAR = /^(0?[1-9]|1[0-2])\/((?:19|20)\d\d)$/;
+
+/**
+ * The date of the common answers without the model: exactly what `recognizeDateWithModel` returns, or
+ * undefined when the answer is not one of them or its date does not fit the range (then the model decides).
+ */
+export function recognizeDateFast(text: string, locale: Locale, opts: DateOptions = {}): RecognizedDate | undefined {
+  const t = text.slice(0, MAX_RECOGNITION_CHARS).trim();
+  if (!t || t.length > 40) return undefined;
+  const now = opts.now ?? new Date();
+  const range = opts.range ?? 'past';
+  // What the models ignore (they lower-case, and skip spaces and punctuation around the expression).
+  const s = t.toLowerCase().replace(/[\s!?.]+$/, '').replace(/\s+/g, ' ');
+  let date: string | undefined;
+  let m: RegExpMatchArray | null;
+  const daysBack = FIXED_DAYS_BACK.get(s);
+  if (daysBack !== undefined) {
+    const d = new Date(now.getTime());
+    d.setDate(d.getDate() - daysBack);
+    date = isoDate(d);
+  } else if ((m = s.match(FR_DURATION))) {
+    // In English first, "sept" is September ("il y a dix-sept jours").
+    if (locale === 'en' && /sept/.test(s)) return undefined;
+    // A bare duration ("3 mois") counts back from now only in the past range or after "il y a", "depuis"...
+    if (!(range === 'past' || hasPastWords(t))) return undefined;
+    date = isoDate(subtractDuration(now, `P${m[1] !== undefined ? Number(m[1]) : FR_NUMBER[m[2]]}${FR_UNIT[m[3]]}`)!);
+  } else if ((m = s.match(EN_AGO) ?? s.match(EN_FOR))) {
+    date = isoDate(subtractDuration(now, `P${m[1] !== undefined ? Number(m[1]) : EN_NUMBER[m[2]]}${EN_UNIT[m[3]]}`)!);
+  } else if ((m = s.match(YEAR))) {
+    date = `${m[1]}-01-01`;
+  } else if ((m = s.match(NUMERIC_MONTH_YEAR))) {
+    date = `${m[2]}-${pad(Number(m[1]))}-01`;
+  } else if (locale === 'fr' && (m = s.match(FR_MONTH_YEAR))) {
+    // Not in English first: its model reads only the year of "mars 2023".
+    date = `${m[2]}-${pad(FR_MONTH[m[1]])}-01`;
+  } else {
+    return undefined;
+  }
+  const today = isoDate(now);
+  const fits = range === 'any' || (range === 'past' ? date <= today : date >= today);
+  return fits ? { value: date } : undefined;
 }
 
 const EMAIL = /([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,24})/;
