@@ -67,8 +67,11 @@ export class FlowDialog extends Dialog<{ step?: string }> {
       st.offered = false;
       const n = normalize(input);
       const title = (k: string) => normalize(this.deps.texts.t(sessionLocale(x.session), k));
-      const yes = n === title(OFFER_BUTTONS[0]) || (n !== title(OFFER_BUTTONS[1]) && recognizeYesNo(input, sessionLocale(x.session)) === true);
-      const no = n === title(OFFER_BUTTONS[1]) || recognizeYesNo(input, sessionLocale(x.session)) === false;
+      const yesButton = n === title(OFFER_BUTTONS[0]);
+      const noButton = n === title(OFFER_BUTTONS[1]);
+      const answer = yesButton || noButton ? undefined : recognizeYesNo(input, sessionLocale(x.session));
+      const yes = yesButton || answer === true;
+      const no = noButton || answer === false;
       if (yes) {
         st.failures = 0;
         await this.deps.handoff.requestHuman(dc.context, 'reprompt_failures');
