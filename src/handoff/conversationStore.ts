@@ -183,13 +183,57 @@ export class ConversationStore {
     } else {
       Object.assign(onInsert, { labels: [], detections: [] });
     }
-    const doc = await this.written(key, () => this.model.findOneAndUpdate({ _id: key }, update, { upsert: true, new: true, lean: true }).exec());
-    return doc as ConversationDoc;
+    const doc = (await this.written(key, () => this.model.findOneAndUpdate({ _id: key }, update, { upsert: true, new: true, lean: true }).exec())) as ConversationDoc;
+    return this.capDetections(key, doc);
   }
 
   /** Appends a detection (kept for mediators) and adds its labels to the episode's (severity and priority are the transitions'). */
   async recordDetection(key: string, detection: Detection, at = new Date()): Promise<void> {
-    await this.written(key, () => this.model.updateOne({ _id: key }, detectionUpdate(detection, at)).exec());
+    // The document comes back with the write, to cap its list (FerretDB v1 has no projection in findAndModify).
+    const doc = (await this.written(key, () => this.model.findOneAndUpdate({ _id: key }, detectionUpdate(detection, at), { new: true, lean: true }).exec())) as ConversationDoc | null;
+    if (doc) await this.capDetections(key, doc);
+  }
+
+  /**
+   * Keeps the last MAX_DETECTIONS detections of a document a $push has just
+   * returned, and returns it so capped. MongoDB applies the push's $slice, so
+   * the list never comes back longer than the cap (no extra command); FerretDB
+   * v1 ignores $slice, so a list over the cap is trimmed by a second
+   * single-document write, only then (the common path stays one command).
+   *
+   * The trim removes the oldest entries by value ($pullAll of the entries
+   * before the last MAX_DETECTIONS of the returned list), not by position nor by
+   * rewriting the list: an entry pushed meanwhile by another writer is kept
+   * (it is not among the values pulled), and concurrent trims never remove more
+   * than the oldest ones (pulling an entry twice is a no-op). An old entry
+   * identical to a kept one (same time, same content) is left for a later
+   * trim: pulling it would also remove its newer twin.
+   * FerretDB v1 applies every update as read-modify-write of the whole
+   * document, so a trim may also write over a concurrent writer's list: the
+   * trim's own result is checked, and trimmed again if still over the cap.
+   */
+  private async capDetections<T extends Pick<ConversationDoc, '_id' | 'detections'>>(key: string, doc: T): Promise<T> {
+    let current = doc;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const list = current.detections ?? [];
+      if (list.length <= MAX_DETECTIONS) break;
+      const kept = list.slice(-MAX_DETECTIONS);
+      const keptValues = new Set(kept.map(detectionValue));
+      const oldest = list.slice(0, list.length - MAX_DETECTIONS).filter((d) => !keptValues.has(detectionValue(d)));
+      if (!oldest.length) break;
+      // Through the driver's collection: the values go out exactly as read (no casting that could add defaults
+      // and make them differ from the stored entries).
+      const trimmed = (await this.written(key, () =>
+        this.model.collection.findOneAndUpdate({ _id: key as never }, { $pullAll: { detections: oldest } } as never, { returnDocument: 'after', includeResultMetadata: false }),
+      )) as unknown as T | null;
+      if (!trimmed) {
+        // Deleted meanwhile (erasure): the caller still gets its document, capped.
+        const pulled = new Set(oldest);
+        return { ...current, detections: list.filter((d) => !pulled.has(d)) };
+      }
+      current = trimmed;
+    }
+    return current;
   }
 
   /**
@@ -366,6 +410,11 @@ function detectionUpdate(detection: Detection, at: Date) {
     evidence: detection.evidence.slice(0, 10).map((e) => ({ label: e.label, text: e.text.slice(0, 200), rule: e.rule })),
   };
   return { $push: { detections: { $each: [stored], $slice: -MAX_DETECTIONS } }, $addToSet: { labels: { $each: detection.labels } } };
+}
+
+/** A detection's identity for the trim: its stored value (entries equal by value are pulled together). */
+function detectionValue(d: StoredDetection): string {
+  return JSON.stringify([new Date(d.at).getTime(), d.labels, d.severity, d.evidence]);
 }
 
 export function priorityOf(severity: Severity): number {
