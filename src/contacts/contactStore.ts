@@ -1,5 +1,6 @@
 import type { ConversationReference } from 'botbuilder';
 import { Connection, Model, Schema } from 'mongoose';
+import { KeyedMutex } from '../db/keyedMutex';
 import type { Locale } from '../i18n';
 
 /**
@@ -46,6 +47,19 @@ export function assertSafeProfile(profile: Record<string, unknown>): void {
   }
 }
 
+/**
+ * Every write of a contact document made by this process runs under the
+ * contact's key (shared by every ContactStore of the process): FerretDB v1
+ * applies an update as read-modify-write of the whole document, outside any
+ * transaction, so two concurrent writes of one contact could lose one another's
+ * changes (a diagnostic answer saved by the bot while a mediator edits the
+ * tags, a consent or locale change, the inbound touch). Within one process
+ * (the supported deployment; the channel inbox is single-process too)
+ * same-contact writes are thus strictly sequential; writes of two processes
+ * on one contact are not guarded. Reads are not guarded.
+ */
+export const contactWrites = new KeyedMutex();
+
 export class ContactStore {
   readonly model: Model<Contact>;
 
@@ -83,10 +97,13 @@ export class ContactStore {
     if (opts.name) set.name = opts.name.slice(0, 100);
     if (opts.locale) set.locale = opts.locale;
     // Every inbound message: the native driver, without mongoose's query layer (the document is plain data).
-    const doc = await this.model.collection.findOneAndUpdate(
-      { _id: contactKey(channelId, userId) as never },
-      { $set: set, $setOnInsert: { channelId, userId, firstSeenAt: at, consent: null, paused: false, profile: {}, tags: [] } },
-      { upsert: true, returnDocument: 'after' },
+    const key = contactKey(channelId, userId);
+    const doc = await contactWrites.run(key, () =>
+      this.model.collection.findOneAndUpdate(
+        { _id: key as never },
+        { $set: set, $setOnInsert: { channelId, userId, firstSeenAt: at, consent: null, paused: false, profile: {}, tags: [] } },
+        { upsert: true, returnDocument: 'after' },
+      ),
     );
     return doc as unknown as Contact;
   }
@@ -100,15 +117,15 @@ export class ContactStore {
   }
 
   async setConsent(key: string, consent: boolean): Promise<void> {
-    await this.model.updateOne({ _id: key }, { $set: { consent, consentAt: new Date() } }).exec();
+    await contactWrites.run(key, () => this.model.updateOne({ _id: key }, { $set: { consent, consentAt: new Date() } }).exec());
   }
 
   async setPaused(key: string, paused: boolean): Promise<void> {
-    await this.model.updateOne({ _id: key }, { $set: { paused } }).exec();
+    await contactWrites.run(key, () => this.model.updateOne({ _id: key }, { $set: { paused } }).exec());
   }
 
   async setLocale(key: string, locale: Locale): Promise<void> {
-    await this.model.updateOne({ _id: key }, { $set: { locale } }).exec();
+    await contactWrites.run(key, () => this.model.updateOne({ _id: key }, { $set: { locale } }).exec());
   }
 
   /** Merges diagnostic answers into the profile (only with consent: the caller checks). */
@@ -116,15 +133,16 @@ export class ContactStore {
     assertSafeProfile(values);
     const set: Record<string, unknown> = { profileUpdatedAt: new Date() };
     for (const [k, v] of Object.entries(values)) set[`profile.${k}`] = v;
-    await this.model.collection.updateOne({ _id: key as never }, { $set: set });
+    await contactWrites.run(key, () => this.model.collection.updateOne({ _id: key as never }, { $set: set }));
   }
 
   async setTags(key: string, tags: string[]): Promise<void> {
-    await this.model.updateOne({ _id: key }, { $set: { tags } }).exec();
+    await contactWrites.run(key, () => this.model.updateOne({ _id: key }, { $set: { tags } }).exec());
   }
 
   /** Erases the contact's personal data (the caller also erases transcripts, documents and state). */
   async erase(key: string): Promise<void> {
-    await this.model.deleteOne({ _id: key }).exec();
+    // Under the key too: a write of this process in flight finishes before the erasure, none starts during it.
+    await contactWrites.run(key, () => this.model.deleteOne({ _id: key }).exec());
   }
 }

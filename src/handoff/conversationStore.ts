@@ -3,6 +3,7 @@ import { Connection, Model, Schema } from 'mongoose';
 import type { BarrierLabel, Detection, Severity } from '../barriers/types';
 import { SEVERITY_RANK } from '../barriers/types';
 import { CasLocks } from '../db/casLocks';
+import { KeyedMutex } from '../db/keyedMutex';
 
 /** Who owns the conversation. While `waiting` or `with_mediator` the bot never answers on its own. */
 export type HandoffState = 'bot' | 'waiting' | 'with_mediator' | 'closed';
@@ -84,7 +85,26 @@ export function conversationKey(channelId: string, conversationId: string): stri
 
 const MAX_DETECTIONS = 50;
 
+/**
+ * Every write of a conversation document made by this process runs under the
+ * document's key (shared by every ConversationStore of the process): FerretDB
+ * v1 applies an update as read-modify-write of the whole document, outside
+ * any transaction, so two concurrent writes of one conversation could lose one
+ * another's changes (a bot turn's touch could revert a mediator's claim).
+ * Within one process (the supported deployment; the channel inbox is
+ * single-process too) same-conversation writes are thus strictly sequential.
+ * Across processes, transitions are still protected by the CAS locks
+ * (CasLocks, taken inside this mutex: always mutex first, then CAS lock, and
+ * CasLocks.guard never waits for a lock, so nothing can deadlock); plain
+ * bookkeeping writes of two processes on one conversation are not.
+ * Reads are not guarded.
+ */
+export const conversationWrites = new KeyedMutex();
+
 export type TransitionResult = { ok: true; doc: ConversationDoc } | { ok: false; reason: 'not_found' | 'wrong_state' | 'conflict'; doc?: ConversationDoc };
+
+/** One compare-and-swap attempt of transition(): whether it won, from which document, with which changes. */
+type SwapAttempt = { won: boolean; doc: ConversationDoc; changes: Partial<ConversationDoc> & { rev: number }; indexed?: Promise<void> };
 
 /**
  * The handoff state machine, persisted: `bot → waiting → with_mediator → bot | closed`.
@@ -183,15 +203,19 @@ export class ConversationStore {
     } else {
       Object.assign(onInsert, { labels: [], detections: [] });
     }
-    const doc = (await this.written(key, () => this.model.findOneAndUpdate({ _id: key }, update, { upsert: true, new: true, lean: true }).exec())) as ConversationDoc;
-    return this.capDetections(key, doc);
+    return conversationWrites.run(key, async () => {
+      const doc = (await this.written(key, () => this.model.findOneAndUpdate({ _id: key }, update, { upsert: true, new: true, lean: true }).exec())) as ConversationDoc;
+      return this.capDetections(key, doc);
+    });
   }
 
   /** Appends a detection (kept for mediators) and adds its labels to the episode's (severity and priority are the transitions'). */
   async recordDetection(key: string, detection: Detection, at = new Date()): Promise<void> {
     // The document comes back with the write, to cap its list (FerretDB v1 has no projection in findAndModify).
-    const doc = (await this.written(key, () => this.model.findOneAndUpdate({ _id: key }, detectionUpdate(detection, at), { new: true, lean: true }).exec())) as ConversationDoc | null;
-    if (doc) await this.capDetections(key, doc);
+    await conversationWrites.run(key, async () => {
+      const doc = (await this.written(key, () => this.model.findOneAndUpdate({ _id: key }, detectionUpdate(detection, at), { new: true, lean: true }).exec())) as ConversationDoc | null;
+      if (doc) await this.capDetections(key, doc);
+    });
   }
 
   /**
@@ -209,8 +233,10 @@ export class ConversationStore {
    * identical to a kept one (same time, same content) is left for a later
    * trim: pulling it would also remove its newer twin.
    * FerretDB v1 applies every update as read-modify-write of the whole
-   * document, so a trim may also write over a concurrent writer's list: the
+   * document, so a trim may also write over a concurrent writer's list (of
+   * another process: this process's writes of a conversation are sequential): the
    * trim's own result is checked, and trimmed again if still over the cap.
+   * Called by the writers holding `key` in conversationWrites (it does not take it: not reentrant).
    */
   private async capDetections<T extends Pick<ConversationDoc, '_id' | 'detections'>>(key: string, doc: T): Promise<T> {
     let current = doc;
@@ -240,37 +266,49 @@ export class ConversationStore {
    * Moves the conversation from one of `from` to `to`, applying `set`, as a
    * compare-and-swap on its revision. Retries a few times when another
    * writer changed the document in between (the state is re-checked).
+   *
+   * Each attempt (read, check, swap) holds the conversation's key in
+   * conversationWrites, then the CAS lock of the revision read (always in
+   * that order): no write of this process can come between the read and the
+   * swap, so a race can only be lost to another process (then the backoff,
+   * outside the mutex, and a retry). `set` must not write the conversation.
    */
   async transition(key: string, from: HandoffState[], to: HandoffState, set: (doc: ConversationDoc) => Partial<ConversationDoc>, unset: string[] = []): Promise<TransitionResult> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const doc = await this.get(key);
-      if (!doc) return { ok: false, reason: 'not_found' };
-      if (!from.includes(doc.state)) return { ok: false, reason: 'wrong_state', doc };
-      const changes = { ...set(doc), state: to, rev: doc.rev + 1, updatedAt: new Date() };
-      // Into the queue index while the swap runs (not after it: no extra round trip before mediators see the
-      // conversation). An entry for a swap that loses is harmless: queue() checks the conversation's state.
-      const indexed = to === 'waiting' ? this.addQueueEntry(key, changes.rev) : undefined;
-      indexed?.catch(() => undefined);
-      const won = await this.locks.guard(`conversations/${key}`, String(doc.rev), async () => {
-        // Holding the lock for this revision, no other transition can move the document away from it; one
-        // that already did has changed `rev`. Read it again by _id rather than updating with { _id, rev }:
-        // FerretDB v1 only pushes a lone _id filter down to SQLite, any other filter scans the whole collection.
-        const current = (await this.model.findById(key, { rev: 1 }).lean().exec()) as Pick<ConversationDoc, 'rev'> | null;
-        if (!current || current.rev !== doc.rev) return false;
-        const res = await this.written(key, () =>
-          this.model.updateOne({ _id: key }, { $set: changes, ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) }).exec(),
-        );
-        return res.matchedCount === 1;
+      const outcome = await conversationWrites.run(key, async (): Promise<TransitionResult | SwapAttempt> => {
+        const doc = await this.get(key);
+        if (!doc) return { ok: false, reason: 'not_found' };
+        if (!from.includes(doc.state)) return { ok: false, reason: 'wrong_state', doc };
+        const changes = { ...set(doc), state: to, rev: doc.rev + 1, updatedAt: new Date() };
+        // Into the queue index while the swap runs (not after it: no extra round trip before mediators see the
+        // conversation). An entry for a swap that loses is harmless: queue() checks the conversation's state.
+        const indexed = to === 'waiting' ? this.addQueueEntry(key, changes.rev) : undefined;
+        indexed?.catch(() => undefined);
+        const won = await this.locks.guard(`conversations/${key}`, String(doc.rev), async () => {
+          // Holding the lock for this revision, no other transition can move the document away from it; one
+          // that already did has changed `rev`. Read it again by _id rather than updating with { _id, rev }:
+          // FerretDB v1 only pushes a lone _id filter down to SQLite, any other filter scans the whole collection.
+          const current = (await this.model.findById(key, { rev: 1 }).lean().exec()) as Pick<ConversationDoc, 'rev'> | null;
+          if (!current || current.rev !== doc.rev) return false;
+          const res = await this.written(key, () =>
+            this.model.updateOne({ _id: key }, { $set: changes, ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) }).exec(),
+          );
+          return res.matchedCount === 1;
+        });
+        return { won, doc, changes, indexed };
       });
+      if ('ok' in outcome) return outcome;
+      const { won, doc, changes, indexed } = outcome;
       if (won) {
         // A waiting conversation always has its entry: should writing it have failed, the transition fails
         // (the caller retries: the inbox replays the turn, a mediator retries the action).
+        // (The queue index is another collection: its writes need not hold the conversation's key.)
         if (indexed) await indexed.catch(() => this.addQueueEntry(key, changes.rev));
         else if (doc.state === 'waiting') await this.removeQueueEntries(key, doc.rev).catch(() => undefined);
         return { ok: true, doc: { ...doc, ...changes } as ConversationDoc };
       }
-      // Lost the race: re-read and re-check the state. A competing claim has moved the conversation out of
-      // `from` (wrong_state next time); a concurrent bookkeeping write (severity, flags) has not, so retry.
+      // Lost the race (to another process): re-read and re-check the state. A competing claim has moved the
+      // conversation out of `from` (wrong_state next time); a concurrent bookkeeping write (severity, flags) has not, so retry.
       await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
     }
     return { ok: false, reason: 'conflict' };
@@ -278,8 +316,10 @@ export class ConversationStore {
 
   /** Plain field updates that do not change ownership (flags, acknowledgements). */
   async setFlags(key: string, set: Partial<Pick<ConversationDoc, 'ackSentAt' | 'offerPending' | 'resumePending' | 'name'>>, unset: Array<'ackSentAt' | 'offerPending' | 'resumePending'> = []): Promise<void> {
-    await this.written(key, () =>
-      this.model.updateOne({ _id: key }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) }).exec(),
+    await conversationWrites.run(key, () =>
+      this.written(key, () =>
+        this.model.updateOne({ _id: key }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) }).exec(),
+      ),
     );
   }
 
@@ -392,11 +432,15 @@ export class ConversationStore {
       const ids = entries.filter((e) => keys.has(e.key)).map((e) => e._id);
       if (ids.length) await this.queueModel.deleteMany({ _id: { $in: ids } }).exec();
     }
-    try {
-      await this.model.deleteMany({ userKey }).exec();
-    } finally {
-      for (const key of keys) this.forgetQueueDoc(key);
-    }
+    // Under the keys of the conversations found (in one order, see KeyedMutex.runAll): a write of this process in
+    // flight finishes before the erasure, none starts during it.
+    await conversationWrites.runAll([...keys], async () => {
+      try {
+        await this.model.deleteMany({ userKey }).exec();
+      } finally {
+        for (const key of keys) this.forgetQueueDoc(key);
+      }
+    });
     return docs;
   }
 }
