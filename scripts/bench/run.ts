@@ -21,7 +21,7 @@
  * conversation writes every THINK_MS on average, like people typing — the
  * latency a young person sees, and the figure the p99 target is held to).
  * Options (--name=value, or env BENCH_NAME): CONVERSATIONS (100), DURATION_S (8),
- * WARMUP_S (2), PACED_DURATION_S (8), THINK_MS (10000), WEBHOOK_DURATION_S (8),
+ * WARMUP_S (2), PACED_DURATION_S (20), THINK_MS (10000), WEBHOOK_DURATION_S (8),
  * GRAPH_LATENCY_MS (50), HANDOFF_TRIALS (15), MEMORY_CONVERSATIONS (100).
  */
 import { ChildProcess, fork, spawnSync } from 'child_process';
@@ -46,7 +46,7 @@ function option(name: string, def: number): number {
 const CONVERSATIONS = option('CONVERSATIONS', 100);
 const DURATION_S = option('DURATION_S', 8);
 const WARMUP_S = option('WARMUP_S', 2);
-const PACED_DURATION_S = option('PACED_DURATION_S', 8);
+const PACED_DURATION_S = option('PACED_DURATION_S', 20);
 const THINK_MS = option('THINK_MS', 10000);
 const WEBHOOK_DURATION_S = option('WEBHOOK_DURATION_S', 8);
 const GRAPH_LATENCY_MS = option('GRAPH_LATENCY_MS', 50);
