@@ -261,7 +261,7 @@ export function registerAdminApi(deps: AdminApiDeps): void {
       if (err instanceof ScriptConflictError) return undefined;
       throw err;
     });
-    await runtime.latestVersion();
+    await runtime.latestVersion({ fresh: true });
     await audit(ctx, 'script.publish', `v${version.version}`, { revision: draft.revision, ...version.summary });
     return { status: 201, body: { version: versionItem(version, version.version), draft: rebased ? draftMeta(rebased) : null } };
   });
@@ -300,7 +300,7 @@ export function registerAdminApi(deps: AdminApiDeps): void {
       if (err instanceof ScriptConflictError) return undefined;
       throw err;
     });
-    await runtime.latestVersion();
+    await runtime.latestVersion({ fresh: true });
     await audit(ctx, 'script.rollback', `v${version.version}`, { from: n, ...version.summary });
     return { status: 201, body: { version: versionItem(version, version.version), draft: rebased ? draftMeta(rebased) : null } };
   });

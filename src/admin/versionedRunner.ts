@@ -21,6 +21,12 @@ export interface ScriptRuntimeDeps {
   /** Receives the lexicon of the current version. */
   detector?: LiveDetector;
   logger: Logger;
+  /**
+   * How long the newest version number read from the database is reused (default 2 s). Finding it scans the versions
+   * (FerretDB does not push the sort down: ~11 ms), and it is asked whenever a conversation is at a safe point; a
+   * version published by this process is seen at once (`fresh`), one published by another instance within this delay.
+   */
+  latestTtlMs?: number;
   /** Versions kept built in memory. */
   cacheSize?: number;
 }
@@ -32,14 +38,21 @@ export interface ScriptRuntimeDeps {
 export class ScriptRuntime {
   private readonly cache = new Map<number, Promise<DialogRunner>>();
   private lastKnownLatest: number | undefined;
+  private latestReadAt = -Infinity;
   private appliedLexiconVersion: number | undefined;
 
   constructor(private readonly deps: ScriptRuntimeDeps) {}
 
-  /** The newest published version (read from the database: another instance may have published). */
-  async latestVersion(): Promise<number> {
+  /**
+   * The newest published version, read from the database (another instance may have published) at most every
+   * `latestTtlMs`; `fresh` reads it now (after a publication or a rollback here).
+   */
+  async latestVersion(opts: { fresh?: boolean } = {}): Promise<number> {
+    const now = Date.now();
+    if (!opts.fresh && this.lastKnownLatest !== undefined && now - this.latestReadAt < (this.deps.latestTtlMs ?? 2000)) return this.lastKnownLatest;
     try {
       const latest = await this.deps.store.latestVersion();
+      this.latestReadAt = now;
       if (latest !== undefined) {
         this.lastKnownLatest = latest;
         if (this.deps.detector && latest !== this.appliedLexiconVersion) await this.applyLexicon(latest);

@@ -180,3 +180,29 @@ describe('preview', () => {
     expect(again.json.replies.map((r: any) => r.text).join('\n')).toContain('APERÇU : quelle langue ?');
   });
 });
+
+describe('newest version read', () => {
+  it('is reused for latestTtlMs, read again after it, and at once when fresh', async () => {
+    const store = new ScriptVersionStore(svc.db.connection);
+    const fallback: DialogRunner = { run: async () => undefined, reprompt: async () => undefined };
+    const runtime = new ScriptRuntime({ store, factory: () => fallback, baseBundles: readBundles(path.resolve(__dirname, '..', '..', 'locales')), fallback, logger: pino({ level: 'silent' }), latestTtlMs: 300 });
+    const before = await runtime.latestVersion();
+    expect(before).toBe((await store.latestVersion())!);
+    const current = (await store.get(before))!;
+    // Published by "another instance" (straight into the store): not seen within the delay…
+    const fr = JSON.parse(current.files['locales/fr.json']);
+    fr.menu.question = `TTL ${Date.now()}`;
+    const published = await store.publish({ ...current.files, 'locales/fr.json': JSON.stringify(fr) }, { id: 'a1', name: 'Admin' });
+    expect(await runtime.latestVersion()).toBe(before);
+    // …but at once when asked fresh, and by anyone after the delay.
+    expect(await runtime.latestVersion({ fresh: true })).toBe(published.version);
+    const other = new ScriptRuntime({ store, factory: () => fallback, baseBundles: readBundles(path.resolve(__dirname, '..', '..', 'locales')), fallback, logger: pino({ level: 'silent' }), latestTtlMs: 300 });
+    expect(await other.latestVersion()).toBe(published.version);
+    const fr2 = JSON.parse(current.files['locales/fr.json']);
+    fr2.menu.question = `TTL2 ${Date.now()}`;
+    const again = await store.publish({ ...current.files, 'locales/fr.json': JSON.stringify(fr2) }, { id: 'a1', name: 'Admin' });
+    expect(await other.latestVersion()).toBe(published.version);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await other.latestVersion()).toBe(again.version);
+  });
+});
