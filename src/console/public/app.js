@@ -214,7 +214,12 @@ async function refreshLists(background = true) {
     return refreshing;
   }
   refreshing = (async () => {
+    let startedAt = 0;
     do {
+      // Events asking for a refresh while one runs are served by one more, at most once a second: a busy
+      // service (many conversations moving) does not turn every open console into a stream of list queries.
+      if (startedAt) await new Promise((r) => setTimeout(r, Math.max(0, startedAt + 1000 - Date.now())));
+      startedAt = Date.now();
       refreshAgain = false;
       try {
         const queue = await call('GET', '/api/console/queue', undefined, { background });
