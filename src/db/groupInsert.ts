@@ -12,7 +12,8 @@
  * Each caller's documents stay a unit: its promise resolves when all of them
  * were written, or rejects with the first write error among them (its
  * `index` relative to the caller's own documents, its `code` as the engine
- * gave it, e.g. 11000 for a duplicate _id). One caller's duplicate does not
+ * gave it, e.g. 11000 for a duplicate _id), and in `errors` all of the
+ * caller's write errors (the others were written). One caller's duplicate does not
  * fail the others (unordered insert). A command that fails as a whole (the
  * database is gone) rejects every caller in it with that error.
  *
@@ -25,16 +26,29 @@ export interface InsertTarget {
   insertMany(docs: never[], options: { ordered: boolean }): Promise<unknown>;
 }
 
+/** One failed document of a caller. */
+export interface GroupWriteError {
+  /** Index among the caller's own documents. */
+  index: number;
+  code: number | undefined;
+  message: string;
+}
+
 export class GroupInsertError extends Error {
+  /** Every failed document of the caller, by index (the first is also `code` / `index`). */
+  readonly errors: GroupWriteError[];
+
   constructor(
     message: string,
     readonly code: number | undefined,
     /** Index of the failed document among the caller's own documents. */
     readonly index: number,
     readonly cause?: unknown,
+    errors?: GroupWriteError[],
   ) {
     super(message);
     this.name = 'GroupInsertError';
+    this.errors = errors ?? [{ index, code, message }];
   }
 }
 
@@ -105,12 +119,16 @@ export class GroupInserter {
         for (const p of batch) p.reject(err);
         return;
       }
-      // Per-document errors: each caller gets its own first one (relative index), the others succeeded.
+      // Per-document errors: each caller gets its own (relative indexes, the first as code/index), the others succeeded.
       let start = 0;
       for (const p of batch) {
         const end = start + p.docs.length;
-        const first = errors.filter((e) => e.index >= start && e.index < end).sort((a, b) => a.index - b.index)[0];
-        if (first) p.reject(new GroupInsertError(first.errmsg ?? first.message ?? 'insert failed', first.code, first.index - start, err));
+        const own: GroupWriteError[] = errors
+          .filter((e) => e.index >= start && e.index < end)
+          .sort((a, b) => a.index - b.index)
+          .map((e) => ({ index: e.index - start, code: e.code, message: e.errmsg ?? e.message ?? 'insert failed' }));
+        const first = own[0];
+        if (first) p.reject(new GroupInsertError(first.message, first.code, first.index, err, own));
         else p.resolve();
         start = end;
       }

@@ -111,7 +111,9 @@ export class TranscriptMiddleware implements Middleware {
    * Writes the turn's entries in one ordered insert: the replies, then the inbound message. When the turn completed,
    * the inbound entry carries the turn marker id (see MongoTranscriptStore.turnMarkerId): written last, it exists only
    * if everything before it was written, and from then on the message counts as answered. A marker already there
-   * (a concurrent delivery of the same message completed first) is not an error.
+   * (a concurrent delivery of the same message completed first) is not an error; neither is a reply whose
+   * deterministic id (a WhatsApp / Messenger message id, see MongoTranscriptStore.messageEntryId) is already there
+   * (recorded by an earlier attempt of the turn): the store counts it as already recorded.
    */
   private async record(outgoing: TranscriptDoc[], inbound: TranscriptDoc | undefined, completedReceipt: string | undefined): Promise<void> {
     const docs = [...outgoing];
@@ -119,9 +121,10 @@ export class TranscriptMiddleware implements Middleware {
     try {
       await this.store.insertMany(docs);
     } catch (err) {
-      const e = err as { code?: number; writeErrors?: Array<{ index: number }>; index?: number };
-      const failedAt = e.writeErrors?.[0]?.index ?? e.index;
-      if (!(completedReceipt && e.code === 11000 && failedAt === docs.length - 1)) throw err;
+      const e = err as { code?: number; index?: number; errors?: Array<{ index: number; code?: number }>; writeErrors?: Array<{ index: number; code?: number }> };
+      const failed = e.errors ?? e.writeErrors ?? (e.index !== undefined ? [{ index: e.index, code: e.code }] : []);
+      const markerOnly = failed.length > 0 && failed.every((f) => f.index === docs.length - 1 && (f.code ?? e.code) === 11000);
+      if (!(completedReceipt && markerOnly)) throw err;
     }
   }
 }

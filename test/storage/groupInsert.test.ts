@@ -65,6 +65,27 @@ test("a duplicate fails only its own caller, with its own index and code 11000; 
   expect(ids).toEqual(['taken', 'x1', 'y1', 'y2', 'z1']);
 });
 
+test("a caller with several failed documents gets all of them in errors (relative indexes), the first as code/index", async () => {
+  const col = client.db(dbName).collection('dups');
+  await col.insertMany([{ _id: 'd1' }, { _id: 'd2' }] as never[]);
+  const inserter = new GroupInserter(col);
+  const results = await Promise.allSettled([
+    inserter.insert([{ _id: 'o1' }, { _id: 'd1' }] as never[]),
+    inserter.insert([{ _id: 'd2' }, { _id: 'p1' }, { _id: 'd1' }, { _id: 'p2' }] as never[]),
+  ]);
+  expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  const a = (results[0] as PromiseRejectedResult).reason as GroupInsertError;
+  expect(a.errors.map((e) => [e.index, e.code])).toEqual([[1, 11000]]);
+  const b = (results[1] as PromiseRejectedResult).reason as GroupInsertError;
+  expect([b.index, b.code]).toEqual([0, 11000]);
+  expect(b.errors.map((e) => [e.index, e.code])).toEqual([
+    [0, 11000],
+    [2, 11000],
+  ]);
+  const ids = (await col.find({}).toArray()).map((d) => String(d._id)).sort();
+  expect(ids).toEqual(['d1', 'd2', 'o1', 'p1', 'p2']);
+});
+
 test('a command that fails as a whole rejects every caller in it with that error', async () => {
   const boom = new Error('connection reset');
   let calls = 0;
