@@ -219,7 +219,7 @@ export abstract class MetaAdapter extends BotAdapter {
    * moves backwards (read stays read when a late "delivered" arrives).
    */
   async applyStatus(update: StatusUpdate): Promise<HandleResult> {
-    const existing = await this.transcripts.model.findOne({ activityId: update.messageId }, { status: 1 }).lean().exec();
+    const existing = await this.transcripts.findByActivityId(update.messageId);
     if (!existing) {
       const primary = await this.parts.primaryOf(update.messageId);
       if (!primary) return 'later';
