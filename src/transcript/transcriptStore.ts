@@ -1,6 +1,7 @@
 import type { Activity, PagedResult, TranscriptInfo, TranscriptStore } from 'botbuilder';
 import { Connection, Model, Schema } from 'mongoose';
 import { GroupInsertError, GroupInserter } from '../db/groupInsert';
+import { TranscriptViewCache } from './viewCache';
 
 export type Sender = 'user' | 'bot' | 'mediator' | 'system';
 
@@ -38,6 +39,8 @@ export interface TranscriptEntry extends Omit<TranscriptDoc, 'data'> {
 }
 
 const PAGE_SIZE = 200;
+/** Entries of one conversation kept in a console copy (a conversation longer than this shows its first ones). */
+const MAX_VIEW_ENTRIES = 5000;
 
 /**
  * The message ids Meta gives, by channel: WhatsApp "wamid.…", Messenger "m_…" (older "mid.…"). Only these receive
@@ -167,7 +170,10 @@ export class MongoTranscriptStore implements TranscriptStore {
   async insertMany(docs: TranscriptDoc[]): Promise<void> {
     try {
       await this.inserter.insert(docs);
+      this.views.written(docs);
     } catch (err) {
+      // Some entries may be written, others not (or were there already): open copies are read again.
+      for (const d of docs) this.views.forget(d.channelId, d.conversationId);
       if (!(err instanceof GroupInsertError)) throw err;
       const left = err.errors.filter((e) => !(e.code === 11000 && MongoTranscriptStore.isMessageEntryId(docs[e.index]?._id)));
       if (!left.length) return;
@@ -199,6 +205,7 @@ export class MongoTranscriptStore implements TranscriptStore {
       this.model.collection.findOneAndUpdate(filter as never, update, { returnDocument: 'after' }),
     );
     if (!doc) return false;
+    this.views.written([doc as unknown as TranscriptDoc]);
     for (const listener of this.statusListeners) listener({ channelId: String(doc.channelId), conversationId: String(doc.conversationId), status });
     return true;
   }
@@ -275,13 +282,18 @@ export class MongoTranscriptStore implements TranscriptStore {
     return old ? op({ _id: old._id }) : null;
   }
 
+  /**
+   * Copies of the conversations open in the console (see TranscriptViewCache): reading one conversation's entries
+   * scans the whole collection on the embedded engine, and an open conversation is reloaded at every message.
+   */
+  readonly views = new TranscriptViewCache({ max: 20, ttlMs: 30_000 });
+
+  /** A conversation's entries in order (after `afterSeq`, at most `limit`), as the console shows them. */
   async entries(channelId: string, conversationId: string, opts: { afterSeq?: number; limit?: number } = {}): Promise<TranscriptEntry[]> {
-    const docs = await this.model
-      .find({ channelId, conversationId, ...(opts.afterSeq ? { seq: { $gt: opts.afterSeq } } : {}) })
-      .sort({ seq: 1 })
-      .limit(opts.limit ?? 1000)
-      .lean()
-      .exec();
+    const all = await this.views.get(channelId, conversationId, async () =>
+      (await this.model.collection.find({ channelId, conversationId } as never).sort({ seq: 1 }).limit(MAX_VIEW_ENTRIES).toArray()) as unknown as TranscriptDoc[],
+    );
+    const docs = all.filter((d) => !opts.afterSeq || d.seq > opts.afterSeq).slice(0, opts.limit ?? 1000);
     return docs.map(({ _id, data, ...rest }) => ({ ...rest, id: String(_id), activity: JSON.parse(data) as Partial<Activity> }));
   }
 
@@ -315,6 +327,11 @@ export class MongoTranscriptStore implements TranscriptStore {
   }
 
   async deleteTranscript(channelId: string, conversationId: string): Promise<void> {
-    await this.model.deleteMany({ channelId, conversationId }).exec();
+    this.views.forget(channelId, conversationId);
+    try {
+      await this.model.deleteMany({ channelId, conversationId }).exec();
+    } finally {
+      this.views.forget(channelId, conversationId);
+    }
   }
 }
