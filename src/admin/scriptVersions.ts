@@ -1,5 +1,6 @@
 import { Connection, Model, Schema } from 'mongoose';
 import { diffScriptSets, hashScriptSet, ScriptSet } from './scriptFiles';
+import { isDuplicateKey } from '../db/errors';
 
 /** Who made a change. */
 export interface Author {
@@ -78,10 +79,6 @@ export class ScriptConflictError extends Error {
     super(message);
     this.name = 'ScriptConflictError';
   }
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
 
 /** Draft states kept (each one is a full copy of the scripts). */

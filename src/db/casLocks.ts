@@ -1,12 +1,9 @@
 import { Connection, Model, Schema } from 'mongoose';
+import { isDuplicateKey } from './errors';
 
 interface LockDoc {
   _id: string;
   at: Date;
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
 
 /**

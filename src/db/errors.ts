@@ -21,3 +21,8 @@ export function isDbUnavailable(err: unknown): boolean {
   if (e.error && e.error !== err && isDbUnavailable(e.error)) return true;
   return e.cause ? isDbUnavailable(e.cause) : false;
 }
+
+/** True when a write failed because a document with the same unique key (e.g. `_id`) exists: error code 11000. */
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
+}

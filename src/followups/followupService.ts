@@ -7,6 +7,7 @@ import type { ConversationDoc, ConversationStore, MediatorRef } from '../handoff
 import type { HandoffEvent } from '../handoff/events';
 import { PeriodicJob } from '../jobs/periodic';
 import type { Locale, Texts } from '../i18n';
+import { isDuplicateKey } from '../db/errors';
 
 /**
  * Follow-ups ("relances"): a message to a young person at a given time,
@@ -147,10 +148,6 @@ const DAY_MS = 24 * 3600 * 1000;
 const META_CHANNELS = new Set(['whatsapp', 'messenger']);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
-}
 
 /** The channel's error as a follow-up failure (ChannelSendError / OutsideWindowError, Bot Framework REST errors, others). */
 export function failureOf(err: unknown, at: Date): FollowUpFailure {

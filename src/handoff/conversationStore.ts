@@ -4,6 +4,7 @@ import type { BarrierLabel, Detection, Severity } from '../barriers/types';
 import { SEVERITY_RANK } from '../barriers/types';
 import { CasLocks } from '../db/casLocks';
 import { KeyedMutex } from '../db/keyedMutex';
+import { isDuplicateKey } from '../db/errors';
 
 /** Who owns the conversation. While `waiting` or `with_mediator` the bot never answers on its own. */
 export type HandoffState = 'bot' | 'waiting' | 'with_mediator' | 'closed';
@@ -74,10 +75,6 @@ interface QueueEntryDoc {
 const QUEUE_RESYNC_MS = 10 * 60 * 1000;
 /** How long queue() reuses a queued conversation's document that this process has not written since. */
 const QUEUE_DOC_TTL_MS = 2000;
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
-}
 
 export function conversationKey(channelId: string, conversationId: string): string {
   return `${channelId}:${conversationId}`;

@@ -3,6 +3,7 @@ import { randomUUID } from 'crypto';
 import type { Storage, StoreItems } from 'botbuilder';
 import { Connection, Model, Schema } from 'mongoose';
 import { CasLocks } from '../db/casLocks';
+import { isDuplicateKey } from '../db/errors';
 
 /**
  * One bot state item. The state itself is kept as a JSON string: botbuilder
@@ -36,10 +37,6 @@ export class StorageConflictError extends Error {
     super(`Storage: error writing "${key}" due to eTag conflict.`);
     this.name = 'StorageConflictError';
   }
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
 
 /**

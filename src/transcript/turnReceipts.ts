@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import { Connection, Model, Schema } from 'mongoose';
 import { GroupInserter } from '../db/groupInsert';
+import { isDuplicateKey } from '../db/errors';
 
 interface ReceiptDoc {
   _id: string;
@@ -11,10 +12,6 @@ interface ReceiptDoc {
 }
 
 export type ReceiptState = { state: 'new' } | { state: 'retry'; sent: number } | { state: 'done' };
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
-}
 
 /** Turn receipts are kept this long: longer than any redelivery (Meta retries for up to 7 days; the inbox keeps 14). */
 const RETENTION_MS = 15 * 24 * 60 * 60 * 1000;
