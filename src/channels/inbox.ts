@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Connection, Model, Schema } from 'mongoose';
-import { isDbUnavailable } from '../db/errors';
+import { isDbUnavailable, isDuplicateKey } from '../db/errors';
 
 /**
  * One webhook event (an inbound message or a delivery status) recorded
@@ -75,14 +75,14 @@ const PENDING_RESYNC_MS = 10 * 60 * 1000;
  */
 const PENDING_ORPHAN_MS = 5 * 60 * 1000;
 
+/** While the database is away: how soon an event is tried again, and the longest wait of a lane between two reads. */
+const DB_AWAY_RETRY_MS = 1000;
+const DB_AWAY_RETRY_MAX_MS = 5000;
+
 let lastArrival = 0;
 function arrivalSeq(): number {
   lastArrival = Math.max(Date.now() * 1000, lastArrival + 1);
   return lastArrival;
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
 
 function byTime(a: { at: Date; seq: number }, b: { at: Date; seq: number }): number {
@@ -467,7 +467,8 @@ export class InboxProcessor {
           'inbox drain failed',
         );
       }
-      retryIn = Math.min(1000 * 2 ** (st.failures - 1), 60000);
+      // The database away: looked at again within seconds of its return, not a minute later.
+      retryIn = Math.min(1000 * 2 ** (st.failures - 1), isDbUnavailable(err) ? DB_AWAY_RETRY_MAX_MS : 60000);
     } finally {
       st.running = false;
       // New events arrived during the drain: look again now (events waiting for a retry are skipped or wait their turn).
@@ -493,7 +494,13 @@ export class InboxProcessor {
       }
       error = 'not ready';
     } catch (err) {
-      error = isDbUnavailable(err) ? 'database unavailable' : `${(err as Error)?.name}: ${(err as Error)?.message}`.slice(0, 300);
+      if (isDbUnavailable(err)) {
+        // Not an attempt of this event (a long outage must not use up its attempts and set it aside): the lane
+        // tries again shortly (recording the attempt would fail anyway while the database is away).
+        this.opts.logger.warn({ err: { name: (err as Error)?.name }, kind: item.kind, lane: maskLane(item.lane) }, 'inbox event waits for the database');
+        return { done: false, retryIn: DB_AWAY_RETRY_MS };
+      }
+      error = `${(err as Error)?.name}: ${(err as Error)?.message}`.slice(0, 300);
       this.opts.logger.warn({ err: { name: (err as Error)?.name }, kind: item.kind, lane: maskLane(item.lane), attempt: item.attempts + 1 }, 'inbox event failed');
     }
     const attempts = item.attempts + 1;

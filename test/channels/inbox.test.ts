@@ -106,6 +106,31 @@ describe('InboxProcessor', () => {
     await processor.close();
   });
 
+  it('does not count the database being away as an attempt: a long outage never sets a message aside', async () => {
+    const lane = `lane-outage-${Date.now()}`;
+    const calls: string[] = [];
+    let outageLeft = 6; // more failures than retry delays
+    const handler = async (_kind: string, data: unknown): Promise<HandleResult> => {
+      const { name } = data as { name: string };
+      calls.push(name);
+      if (name === 'first' && outageLeft-- > 0) throw Object.assign(new Error('connection 3 to 127.0.0.1:1 closed'), { name: 'MongoNetworkError' });
+      return 'done';
+    };
+    const processor = new InboxProcessor({ store, handlers: new Map([['test', handler]]), logger, reorderMs: 0, retryDelaysMs: [20, 20] });
+    const first = event(lane, 1, { name: 'first' });
+    const second = event(lane, 2, { name: 'second' });
+    for (const e of [first, second]) await store.record(e);
+    processor.schedule(lane);
+    await waitFor(() => calls.includes('second'), 15000, 'the second event');
+    expect(calls).toEqual([...Array(7).fill('first'), 'second']);
+    const done = await store.model.findById(first.id).lean();
+    expect(done?.processed).toBe(true);
+    expect(done?.lastError).toBeUndefined();
+    expect(done?.attempts).toBe(0);
+    await waitFor(() => processor.idle(), 5000, 'idle');
+    await processor.close();
+  });
+
   it('does not block a lane on a status that is not ready yet', async () => {
     const lane = `lane-status-${Date.now()}#status`;
     const calls: string[] = [];
