@@ -52,9 +52,19 @@ export class PrivacyService implements PrivacyPort {
     const subject: ErasureSubject = { userKey, channelId, userId, conversationIds };
     for (const { erase } of this.erasers) await erase(subject);
     for (const id of conversationIds) await this.deps.transcripts.deleteTranscript(channelId, id);
-    await this.deps.storage.delete([...conversationIds.map((id) => `${channelId}/conversations/${id}`), `${channelId}/users/${userId}`]);
+    await this.deps.storage.delete(botStateKeys(channelId, userId, conversationIds));
     await this.deps.contacts.erase(userKey);
     this.deps.logger.info({ channelId, conversations: conversationIds.length, modules: this.erasers.map((e) => e.name) }, 'personal data erased on request');
     return subject;
   }
+}
+
+/**
+ * The bot state items of a young person: botbuilder's ConversationState and UserState (no namespace) store them under
+ * `<channel>/conversations/<id>/` and `<channel>/users/<id>/`, trailing slash included. The keys without the slash are
+ * deleted too (never written by botbuilder, but harmless, and any older item under them goes as well).
+ */
+export function botStateKeys(channelId: string, userId: string, conversationIds: string[]): string[] {
+  const bases = [...conversationIds.map((id) => `${channelId}/conversations/${id}`), `${channelId}/users/${userId}`];
+  return bases.flatMap((base) => [`${base}/`, base]);
 }

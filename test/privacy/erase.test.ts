@@ -13,6 +13,12 @@ describe('"supprimer mes données" erases everything after confirmation', () => 
     await service.close();
   });
 
+  /** The bot state items stored for this young person (whatever their exact key), sorted. */
+  async function stateKeysOf(c: BotClient): Promise<string[]> {
+    const docs = await service.db.connection.collection('botstate').find({}, { projection: { _id: 1 } }).toArray();
+    return docs.map((d) => String(d._id)).filter((id) => id.includes(c.conversationId) || id.includes(c.userId)).sort();
+  }
+
   async function converse(c: BotClient): Promise<void> {
     let replies = await c.say('salut');
     for (let i = 0; i < 3; i++) replies = await c.say(firstButton(replies));
@@ -34,14 +40,26 @@ describe('"supprimer mes données" erases everything after confirmation', () => 
     expect(await service.contacts.get(userKey)).toBeNull();
     expect(await service.conversations.get(convKey)).toBeNull();
     expect(await service.transcripts.entries('emulator', c.conversationId)).toEqual([]);
-    const state = await service.db.connection.collection('botstate').find({ _id: { $in: [`emulator/conversations/${c.conversationId}`, `emulator/users/${c.userId}`] } as never }).toArray();
-    expect(state).toEqual([]);
+    expect(await stateKeysOf(c)).toEqual([]);
 
     // A fresh start: the same first message gets the same first answer as a brand-new person.
     const fresh = new BotClient(service.url);
     const expected = (await fresh.say('salut')).map((r) => r.text);
     const again = (await c.say('salut')).map((r) => r.text);
     expect(again).toEqual(expected);
+  });
+
+  test('an erasure outside the conversation (on request, e.g. by an admin) also removes the bot state', async () => {
+    const c = new BotClient(service.url);
+    await converse(c);
+    // botbuilder's key: "<channel>/conversations/<id>/" (the trailing slash is the empty namespace).
+    expect(await stateKeysOf(c)).toContain(`emulator/conversations/${c.conversationId}/`);
+    await service.privacy.erase('emulator', c.userId);
+    expect(await stateKeysOf(c)).toEqual([]);
+    expect(await service.contacts.get(`emulator:${c.userId}`)).toBeNull();
+    // The next message starts afresh, as for a brand-new person.
+    const fresh = new BotClient(service.url);
+    expect((await c.say('salut')).map((r) => r.text)).toEqual((await fresh.say('salut')).map((r) => r.text));
   });
 
   test('answering no keeps everything', async () => {
