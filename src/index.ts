@@ -110,7 +110,9 @@ export async function start(opts: StartOptions = {}): Promise<RunningService> {
 
 async function compose(config: Config, logger: Logger, db: Database, embedded: EmbeddedFerretDB | undefined): Promise<RunningService> {
   const texts = Texts.loadFromDir(path.join(ROOT, 'locales'));
-  const storage = new MongoStorage(db.connection);
+  // Bot state with its read cache (a turn's state read does not reach the engine when this process wrote it last). The
+  // cache assumes this is the only process writing `botstate`; a deployment with another writer sets `cache: false`.
+  const storage = new MongoStorage(db.connection, 'botstate', { cache: true });
   const transcripts = new MongoTranscriptStore(db.connection);
   const locks = new CasLocks(db.connection);
   const contacts = new ContactStore(db.connection);

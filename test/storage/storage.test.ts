@@ -15,8 +15,6 @@ afterAll(async () => {
 });
 
 describeStorageConformance('MemoryStorage', () => new MemoryStorage());
-describeStorageConformance('MongoStorage (real engine)', async () => {
-  // A fresh collection per test keeps tests independent.
-  const storage = new MongoStorage(db.connection, `state_${++n}`);
-  return storage;
-});
+// A fresh collection per test keeps tests independent.
+describeStorageConformance('MongoStorage (real engine, read cache on)', async () => new MongoStorage(db.connection, `state_${++n}`));
+describeStorageConformance('MongoStorage (real engine, read cache off)', async () => new MongoStorage(db.connection, `state_${++n}`, { cache: false }));
