@@ -91,10 +91,24 @@ export async function say(x: StepContext, text: string, buttonKeys: string[] = [
 
 /** Sets a variable; with consent (and unless `persist` is false), also saves it in the contact profile. */
 export async function assign(x: StepContext, name: string, value: unknown, persist = true): Promise<void> {
-  x.session.vars[name] = value;
-  if (persist && x.session.vars.consent === true && !(SESSION_VARS as readonly string[]).includes(name)) {
-    await x.deps.contacts.saveProfile(x.session.contactKey, { [name]: value });
+  await assignAll(x, [{ name, value, persist }]);
+}
+
+/**
+ * Sets several variables in order (like `assign` one after the other); those saved in the contact profile go in one
+ * write (an answer with extra values, e.g. a postcode and its département: one database command, not one per value).
+ */
+export async function assignAll(x: StepContext, values: Array<{ name: string; value: unknown; persist?: boolean }>): Promise<void> {
+  const profile: Record<string, unknown> = {};
+  let save = false;
+  for (const { name, value, persist = true } of values) {
+    x.session.vars[name] = value;
+    if (persist && x.session.vars.consent === true && !(SESSION_VARS as readonly string[]).includes(name)) {
+      profile[name] = value;
+      save = true;
+    }
   }
+  if (save) await x.deps.contacts.saveProfile(x.session.contactKey, profile);
 }
 
 export function evaluate(c: Condition, vars: Record<string, unknown>): boolean {

@@ -3,7 +3,7 @@ import { Dialog, DialogContext, DialogInstance, DialogReason, DialogTurnResult }
 import { normalize, recognizeYesNo } from '../recognizers';
 import { Flow, PromptStep, Step, isPrompt } from '../scripts/types';
 import type { EngineDeps } from './deps';
-import { askPrompt, assign, recognizeAnswer, render, repromptAfterFailure, runStep, say, StepContext } from './executors';
+import { askPrompt, assignAll, recognizeAnswer, render, repromptAfterFailure, runStep, say, StepContext } from './executors';
 import { countStep, getSession, sessionLocale } from './session';
 
 export const flowDialogId = (flowId: string) => `flow:${flowId}`;
@@ -98,8 +98,8 @@ export class FlowDialog extends Dialog<{ step?: string }> {
     }
     st.waiting = false;
     st.failures = 0;
-    await assign(x, step.var, rec.value, step.save !== false);
-    for (const [k, v] of Object.entries(rec.extra ?? {})) await assign(x, k, v);
+    // The answer and its extra values (postcode → département): one profile write.
+    await assignAll(x, [{ name: step.var, value: rec.value, persist: step.save !== false }, ...Object.entries(rec.extra ?? {}).map(([name, value]) => ({ name, value }))]);
     st.step = rec.next ?? defaultNext(this.flow, step);
     return this.drive(dc, st);
   }
