@@ -33,6 +33,8 @@ const schema = z.object({
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
   FERRETDB_BIN: optionalString,
   FERRETDB_PORT: port(27117),
+  /** Durability of the embedded engine's commits: interval (WAL fsynced every 100 ms) or full (fsync at every commit). See README "Database notes". */
+  FERRETDB_SYNC: z.preprocess(emptyToUndefined, z.enum(['interval', 'full']).default('interval')),
   DB_TIMEOUT_MS: positiveInt(3000),
 
   MAX_MESSAGE_CHARS: positiveInt(4000),

@@ -86,6 +86,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningService> {
       bin: config.FERRETDB_BIN ?? defaultFerretBin(ROOT),
       dataDir: path.resolve(ROOT, config.DATA_DIR),
       port: config.FERRETDB_PORT,
+      sync: config.FERRETDB_SYNC,
       logger,
     });
     uri = await embedded.start();

@@ -11,6 +11,12 @@ export interface EmbeddedOptions {
   port: number;
   logger?: Logger;
   startTimeoutMs?: number;
+  /**
+   * Durability of commits (`-sync` of scripts/ferretdb/main.go). `interval` (default): SQLite synchronous=NORMAL and the
+   * WAL files fsynced every 100 ms; acknowledged writes survive a crash of the engine or of the service, an OS crash or
+   * power cut can lose about the last 100 ms of them. `full`: an fsync at every commit (survives everything, slower writes).
+   */
+  sync?: 'interval' | 'full';
 }
 
 /** Default location of the FerretDB binary built by `npm run ferretdb:build`. */
@@ -47,6 +53,7 @@ export function canConnect(port: number): Promise<boolean> {
 export class EmbeddedFerretDB {
   private child?: ChildProcess;
   private port = 0;
+  private readonly notes: string[] = [];
   private readonly onExit = () => this.child?.kill('SIGKILL');
 
   constructor(private readonly opts: EmbeddedOptions) {}
@@ -57,6 +64,14 @@ export class EmbeddedFerretDB {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /**
+   * The engine's own status lines ("ferretdb: ..." on its output), e.g. the effective SQLite synchronous level of each
+   * database it opened, as queried from SQLite: "ferretdb: sqlite synchronous=1 (NORMAL), journal_mode=wal on declic.sqlite, ...".
+   */
+  get messages(): readonly string[] {
+    return this.notes;
   }
 
   async start(): Promise<string> {
@@ -70,14 +85,29 @@ export class EmbeddedFerretDB {
     }
     const dir = path.resolve(dataDir, 'ferretdb');
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const child = spawn(bin, ['-listen', `127.0.0.1:${this.port}`, '-data', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['-listen', `127.0.0.1:${this.port}`, '-data', dir, '-sync', this.opts.sync ?? 'interval'];
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let output = '';
-    const collect = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4000);
+    this.notes.length = 0;
+    const collector = () => {
+      let partial = '';
+      return (chunk: Buffer) => {
+        const text = chunk.toString();
+        output = (output + text).slice(-4000);
+        // Keep the engine's own "ferretdb: " lines (not FerretDB's request logs); log its durability and warnings.
+        const lines = (partial + text).split('\n');
+        partial = lines.pop()!.slice(-4000);
+        for (const line of lines) {
+          if (!line.startsWith('ferretdb: ')) continue;
+          if (this.notes.length < 200) this.notes.push(line);
+          if (line.startsWith('ferretdb: WARNING')) logger?.warn({ engine: line }, 'embedded FerretDB warning');
+          else if (line.startsWith('ferretdb: sqlite ')) logger?.info({ engine: line }, 'embedded FerretDB durability');
+        }
+      };
     };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
+    child.stdout?.on('data', collector());
+    child.stderr?.on('data', collector());
     process.once('exit', this.onExit);
 
     const deadline = Date.now() + (this.opts.startTimeoutMs ?? 20000);
@@ -88,7 +118,7 @@ export class EmbeddedFerretDB {
     while (Date.now() < deadline) {
       if (exited !== null) throw new Error(`FerretDB exited at start (code ${exited}): ${output.trim().slice(-500)}`);
       if (await canConnect(this.port)) {
-        logger?.info({ port: this.port, dataDir: dir }, 'embedded FerretDB started');
+        logger?.info({ port: this.port, dataDir: dir, sync: this.opts.sync ?? 'interval' }, 'embedded FerretDB started');
         return this.uri;
       }
       await new Promise((r) => setTimeout(r, 100));
@@ -99,8 +129,12 @@ export class EmbeddedFerretDB {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
     process.removeListener('exit', this.onExit);
+    // A process killed by a signal has a null exitCode but a signalCode.
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      this.child = undefined;
+      return;
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       child.once('exit', () => {
