@@ -5,6 +5,10 @@
  *    detector engineer's scripts/bench/barriers.ts, run as is).
  * 2. A bare botbuilder echo bot (same restify + CloudAdapter stack, no DB):
  *    N concurrent conversations over /api/messages (expectReplies).
+ * 2b. Two more references on the same stack (scripts/bench/dialogServer.ts): a bare
+ *    botbuilder-dialogs bot (three text prompts, ConversationState + UserState), its
+ *    state in memory, then in our MongoStorage on a fresh FerretDB: what the dialog
+ *    runtime costs, and the smallest durable botbuilder bot on the embedded engine.
  * 3. The real service on a fresh embedded FerretDB (SQLite): N concurrent
  *    scripted diagnostic conversations over /api/messages; turns/s, latency,
  *    throughput as a ratio of the echo bot, RSS per active conversation,
@@ -21,7 +25,7 @@
  * conversation writes every THINK_MS on average, like people typing — the
  * latency a young person sees, and the figure the p99 target is held to).
  * Options (--name=value, or env BENCH_NAME): CONVERSATIONS (100), DURATION_S (8),
- * WARMUP_S (2), PACED_DURATION_S (20), THINK_MS (10000), WEBHOOK_DURATION_S (8),
+ * WARMUP_S (2), REFERENCE_S (5), PACED_DURATION_S (20), THINK_MS (10000), WEBHOOK_DURATION_S (8),
  * GRAPH_LATENCY_MS (50), HANDOFF_TRIALS (15), MEMORY_CONVERSATIONS (100).
  */
 import { ChildProcess, fork, spawnSync } from 'child_process';
@@ -46,6 +50,7 @@ function option(name: string, def: number): number {
 const CONVERSATIONS = option('CONVERSATIONS', 100);
 const DURATION_S = option('DURATION_S', 8);
 const WARMUP_S = option('WARMUP_S', 2);
+const REFERENCE_S = option('REFERENCE_S', 5);
 const PACED_DURATION_S = option('PACED_DURATION_S', 20);
 const THINK_MS = option('THINK_MS', 10000);
 const WEBHOOK_DURATION_S = option('WEBHOOK_DURATION_S', 8);
@@ -199,7 +204,8 @@ async function loadApiMessages(url: string, script: string[], opts: { conversati
   const end = measureFrom + opts.durationS * 1000;
   let measuring = false;
   const live: string[] = [];
-  const think = () => (opts.thinkMs ? sleep(opts.thinkMs * (0.5 + Math.random())) : Promise.resolve());
+  // A think time never runs past the end of the phase (the phase would otherwise last up to 1.5 think times longer).
+  const think = () => (opts.thinkMs ? sleep(Math.min(opts.thinkMs * (0.5 + Math.random()), Math.max(0, end - performance.now()))) : Promise.resolve());
   const vu = async (i: number) => {
     let conv = '';
     let step = script.length;
@@ -300,8 +306,8 @@ async function loadWebhooks(url: string, graph: LatencyGraph, opts: { conversati
         continue;
       }
       reply.push(first.at - s);
-      // A person reads, then answers.
-      await sleep(opts.thinkMs * (0.5 + Math.random()));
+      // A person reads, then answers (not past the end of the phase).
+      await sleep(Math.min(opts.thinkMs * (0.5 + Math.random()), Math.max(0, end - performance.now())));
     }
   };
   await Promise.all(Array.from({ length: opts.conversations }, (_, i) => vu(i)));
@@ -353,7 +359,8 @@ function table(rows: Array<[string, string, string, string]>): string {
 async function main(): Promise<void> {
   const startedAt = new Date();
   const loadBefore = os.loadavg();
-  const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+  const t0 = performance.now();
+  const log = (m: string) => process.stderr.write(`[bench +${round((performance.now() - t0) / 1000, 1)} s] ${m}\n`);
 
   log('barrier detection over the dev corpus');
   const barriers = benchBarriers();
@@ -369,6 +376,21 @@ async function main(): Promise<void> {
   const echoCpu1 = await echo.call<number>('cpu');
   echoLoad.cpuSecondsPerTurn = { node: round(((echoCpu1 - echoCpu0) / echoLoad.turns) * 1000, 3) };
   await echo.stop();
+
+  // References: how far a bot with nothing but botbuilder-dialogs and its state gets on this stack (see dialogServer.ts).
+  const references: Record<string, LoadFigures & { ratioToEcho: number }> = {};
+  for (const storage of ['memory', 'ferretdb'] as const) {
+    log(`reference: bare botbuilder-dialogs bot, state in ${storage === 'memory' ? 'memory' : 'MongoStorage on a fresh FerretDB'}, ${REFERENCE_S} s`);
+    const ref = await Child.start('dialogServer.ts', { BENCH_DIALOG_STORAGE: storage });
+    await loadApiMessages(ref.url, DIAGNOSTIC_SCRIPT, { conversations: CONVERSATIONS, durationS: 1, warmupS: 0 });
+    const [n0, e0] = [await ref.call<number>('cpu'), await ref.call<number>('engineCpu')];
+    const { live: _refLive, ...load } = await loadApiMessages(ref.url, DIAGNOSTIC_SCRIPT, { conversations: CONVERSATIONS, durationS: REFERENCE_S, warmupS: 0 });
+    void _refLive;
+    const [n1, e1] = [await ref.call<number>('cpu'), await ref.call<number>('engineCpu')];
+    load.cpuSecondsPerTurn = { node: round(((n1 - n0) / load.turns) * 1000, 3), ...(storage === 'ferretdb' ? { ferretdb: round(((e1 - e0) / load.turns) * 1000, 3) } : {}) };
+    references[storage === 'memory' ? 'dialogsMemory' : 'dialogsFerretdb'] = { ...load, ratioToEcho: round(load.turnsPerSecond / echoLoad.turnsPerSecond, 3) };
+    await ref.stop();
+  }
 
   const graph = await new LatencyGraph(GRAPH_LATENCY_MS).start();
   log('service: fresh embedded FerretDB');
@@ -471,9 +493,10 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGB: round(os.totalmem() / 2 ** 30, 1), node: process.version, loadAverageBefore: loadBefore.map((x) => round(x)), loadAverageAfter: os.loadavg().map((x) => round(x)) },
-    settings: { conversations: CONVERSATIONS, durationS: DURATION_S, warmupS: WARMUP_S, pacedDurationS: PACED_DURATION_S, thinkMs: THINK_MS, webhookDurationS: WEBHOOK_DURATION_S, graphLatencyMs: GRAPH_LATENCY_MS, handoffTrials: HANDOFF_TRIALS, rateLimitPerMinute: Number(process.env.RATE_LIMIT_PER_MINUTE ?? 60), logLevel: process.env.LOG_LEVEL ?? 'info' },
+    settings: { ferretdbSync: process.env.FERRETDB_SYNC || 'interval', conversations: CONVERSATIONS, durationS: DURATION_S, warmupS: WARMUP_S, referenceS: REFERENCE_S, pacedDurationS: PACED_DURATION_S, thinkMs: THINK_MS, webhookDurationS: WEBHOOK_DURATION_S, graphLatencyMs: GRAPH_LATENCY_MS, handoffTrials: HANDOFF_TRIALS, rateLimitPerMinute: Number(process.env.RATE_LIMIT_PER_MINUTE ?? 60), logLevel: process.env.LOG_LEVEL ?? 'info' },
     barriers,
     echo: echoFig,
+    references,
     service: {
       apiMessages: apiFig,
       apiMessagesPaced: { ...pacedFig, thinkMs: THINK_MS },
@@ -523,6 +546,11 @@ async function main(): Promise<void> {
   const rows: Array<[string, string, string, string]> = [
     ['measure', 'figure', 'target', ''],
     ['echo bot turns/s', `${echoFig.turnsPerSecond} (${ms(echoFig.latencyMs)})`, '', ''],
+    ...Object.entries({ dialogsMemory: 'bare dialogs bot, state in memory', dialogsFerretdb: 'bare dialogs bot, state on FerretDB' }).map(([k, label]): [string, string, string, string] => {
+      const r = references[k];
+      const cpu = `CPU/turn node ${r.cpuSecondsPerTurn.node} ms${r.cpuSecondsPerTurn.ferretdb !== undefined ? ` + FerretDB ${r.cpuSecondsPerTurn.ferretdb} ms` : ''}`;
+      return [label, `${r.turnsPerSecond} turns/s = ${r.ratioToEcho} of echo (p99 ${r.latencyMs.p99} ms; ${cpu})`, '', ''];
+    }),
     ['bot turns/s, saturation', `${apiFig.turnsPerSecond}, ratio ${round(ratio, 3)} of echo`, `>= ${TARGETS.throughputRatio}`, yes(targets.throughputRatio.ok)],
     ['bot latency, saturation', ms(apiFig.latencyMs), '', ''],
     ['bot latency, paced', `${ms(pacedFig.latencyMs)} (${pacedFig.turnsPerSecond} turns/s offered)`, `p99 <= ${TARGETS.p99Ms} ms`, yes(targets.p99TurnLatencyMs.ok)],
