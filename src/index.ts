@@ -267,6 +267,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   logger.info({ port, embedded: Boolean(embedded) }, 'Déclic bot listening');
   followups.start();
   purge.start();
+  // Entries written before the transcript index existed are indexed once, in the background (readers scan until then).
+  void transcripts.startIndexMigration(logger.child({ component: 'transcript-index' }));
 
   let closed = false;
   return {
@@ -293,6 +295,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await followups.stop();
       await purge.stop();
+      await transcripts.stopIndexMigration();
       if (limiterSweep) clearInterval(limiterSweep);
       throttle?.close();
       await channels.close();

@@ -9,6 +9,7 @@ import type { ConversationStore } from '../handoff/conversationStore';
 import type { HandoffEvents } from '../handoff/events';
 import { HandoffService, referenceKey } from '../handoff/handoffService';
 import { recognizeBooleanRaw } from '../dialogs/recognizers';
+import { MongoTranscriptStore, TRANSCRIPT_BATCH_TURN_KEY } from '../transcript/transcriptStore';
 
 export type HighSeverityPolicy = 'offer' | 'handoff';
 
@@ -71,12 +72,19 @@ export class BarrierGate {
     // The conversation's write also records the detection, if any (one write of the document, not two).
     const [, touched] = await Promise.all([
       context.turnState.get(CONTACT_TURN_KEY) ?? contacts.touchInbound(ref, { name: activity.from?.name || undefined, at }),
-      conversations.touch(
-        ref,
-        { userKey, name: activity.from?.name || undefined, preview: text || `[${activity.attachments?.[0]?.contentType ?? activity.type}]`, at },
-        detection.labels.length ? detection : undefined,
-        now,
-      ),
+      conversations
+        .touch(
+          ref,
+          { userKey, name: activity.from?.name || undefined, preview: text || `[${activity.attachments?.[0]?.contentType ?? activity.type}]`, at },
+          detection.labels.length ? detection : undefined,
+          now,
+        )
+        .then((doc) => {
+          // The touch allocated the number of this turn's transcript index document (TranscriptMiddleware writes it).
+          const batch = MongoTranscriptStore.batchOf(doc);
+          if (batch) context.turnState.set(TRANSCRIPT_BATCH_TURN_KEY, batch);
+          return doc;
+        }),
     ]);
     let conv = touched;
     if (detection.labels.length) events.emit({ type: 'detection', key, severity: detection.severity });

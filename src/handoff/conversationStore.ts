@@ -48,6 +48,11 @@ export interface ConversationDoc {
   offerPending?: boolean;
   detections: StoredDetection[];
   reference?: string;
+  /**
+   * Index documents of the conversation's transcript allocated so far (MongoTranscriptStore's index): incremented by
+   * the touch at each inbound turn, and by any other writer of transcript entries.
+   */
+  transcriptBatches?: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -152,6 +157,7 @@ export class ConversationStore {
           default: [],
         },
         reference: String,
+        transcriptBatches: Number,
         createdAt: { type: Date, required: true },
         updatedAt: { type: Date, required: true },
       },
@@ -193,7 +199,9 @@ export class ConversationStore {
     if (opts.preview !== undefined) set.lastMessagePreview = opts.preview.slice(0, 280);
     const key = conversationKey(channelId, conversationId);
     const onInsert: Record<string, unknown> = { channelId, conversationId, userKey: opts.userKey, state: 'bot', rev: 0, severity: 'none', priority: 0, createdAt: at };
-    const update: Record<string, unknown> = { $set: set, $setOnInsert: onInsert };
+    // The number of the index document of this turn's transcript entries (see MongoTranscriptStore.batchOf): the
+    // turn's insert writes it with the entries, so that indexing costs no command of its own.
+    const update: Record<string, unknown> = { $set: set, $setOnInsert: onInsert, $inc: { transcriptBatches: 1 } };
     if (detection?.labels.length) {
       // $push and $addToSet create the arrays on first contact: they must not be in $setOnInsert too (a conflict).
       Object.assign(update, detectionUpdate(detection, detectedAt));

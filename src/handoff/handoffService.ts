@@ -141,8 +141,9 @@ export class HandoffService implements HandoffPort {
 
   private async sendHandoffInitiation(context: TurnContext, handoffContext: Record<string, unknown>): Promise<void> {
     if (META_CHANNELS.has(context.activity.channelId)) return;
-    const page = await this.deps.transcripts.getTranscriptActivities(context.activity.channelId, context.activity.conversation.id);
-    const event = EventFactory.createHandoffInitiation(context, { skill: 'declic-mediators', ...handoffContext }, { activities: page.items.slice(-50) });
+    // The latest 50 activities, through the conversation's transcript index.
+    const activities = await this.deps.transcripts.latestActivities(context.activity.channelId, context.activity.conversation.id, 50);
+    const event = EventFactory.createHandoffInitiation(context, { skill: 'declic-mediators', ...handoffContext }, { activities });
     await context.sendActivity(event);
   }
 

@@ -1,5 +1,5 @@
 import { Activity, ActivityEventNames, Middleware, ResourceResponse, TurnContext } from 'botbuilder';
-import { MongoTranscriptStore, TranscriptDoc, nextSeq } from './transcriptStore';
+import { MongoTranscriptStore, TRANSCRIPT_BATCH_TURN_KEY, TranscriptBatch, TranscriptDoc, nextSeq } from './transcriptStore';
 import { ReceiptState, TurnReceipts } from './turnReceipts';
 import { currentTurn, stateWrittenByTurn } from '../storage/mongoStorage';
 import { ERASED_TURN_KEY } from '../privacy/privacyService';
@@ -101,7 +101,7 @@ export class TranscriptMiddleware implements Middleware {
       completed = true;
     } finally {
       // After an erasure on request, neither the message nor the replies of that turn are kept.
-      if (!context.turnState.get(ERASED_TURN_KEY)) await this.record(outgoing, inbound, completed ? receipt : undefined);
+      if (!context.turnState.get(ERASED_TURN_KEY)) await this.record(outgoing, inbound, completed ? receipt : undefined, context.turnState.get(TRANSCRIPT_BATCH_TURN_KEY));
     }
     // Erased: no transcript entry can carry the completion mark; the receipt does.
     if (completed && receipt && context.turnState.get(ERASED_TURN_KEY)) await this.receipts.finish(receipt);
@@ -114,12 +114,15 @@ export class TranscriptMiddleware implements Middleware {
    * (a concurrent delivery of the same message completed first) is not an error; neither is a reply whose
    * deterministic id (a WhatsApp / Messenger message id, see MongoTranscriptStore.messageEntryId) is already there
    * (recorded by an earlier attempt of the turn): the store counts it as already recorded.
+   * `batch`: the transcript index document number the turn's conversation touch allocated (BarrierGate); the store
+   * writes the index document in the same insert. Without it (proactive and non-message turns, a turn that failed
+   * before its touch), the store allocates one.
    */
-  private async record(outgoing: TranscriptDoc[], inbound: TranscriptDoc | undefined, completedReceipt: string | undefined): Promise<void> {
+  private async record(outgoing: TranscriptDoc[], inbound: TranscriptDoc | undefined, completedReceipt: string | undefined, batch?: TranscriptBatch): Promise<void> {
     const docs = [...outgoing];
     if (inbound) docs.push(completedReceipt ? { ...inbound, _id: MongoTranscriptStore.turnMarkerId(completedReceipt) } : inbound);
     try {
-      await this.store.insertMany(docs);
+      await this.store.insertMany(docs, batch);
     } catch (err) {
       const e = err as { code?: number; index?: number; errors?: Array<{ index: number; code?: number }>; writeErrors?: Array<{ index: number; code?: number }> };
       const failed = e.errors ?? e.writeErrors ?? (e.index !== undefined ? [{ index: e.index, code: e.code }] : []);

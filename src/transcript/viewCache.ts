@@ -2,10 +2,11 @@ import type { TranscriptDoc } from './transcriptStore';
 
 /**
  * In-process copies of the few transcripts mediators have open in the
- * console. On the embedded engine (FerretDB v1) reading one conversation's
- * entries decodes the whole transcripts collection (only `{_id}` filters
- * are pushed down to SQLite: ~0.4 s at 5,000 stored entries), and an open
- * conversation is reloaded at every message event. A copy is loaded once,
+ * console. Reading one conversation's entries costs one read by _id per
+ * entry and per index document (MongoTranscriptStore's index; before its
+ * legacy migration completes, a query that decodes the whole transcripts
+ * collection on the embedded engine), and an open conversation is reloaded
+ * at every message event. A copy is loaded once,
  * then kept up to date by the store's own writes in this process (new
  * entries, delivery statuses, erasure), and read again from the database
  * after `ttlMs` (writes made elsewhere: another process, the purge job).

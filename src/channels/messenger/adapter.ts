@@ -63,14 +63,12 @@ export class MessengerAdapter extends MetaAdapter {
     return ids;
   }
 
-  /** Messenger read receipts carry a watermark, not ids: every outbound message up to it was read. */
+  /**
+   * Messenger read receipts carry a watermark, not ids: every outbound message up to it was read. Found through the
+   * conversation's transcript index (MongoTranscriptStore.markReadUpTo), not by a query over every stored entry.
+   */
   async applyRead(read: ReadWatermark): Promise<HandleResult> {
-    await this.transcripts.model
-      .updateMany(
-        { channelId: MESSENGER, conversationId: read.conversationId, direction: 'outbound', timestamp: { $lte: new Date(read.watermark) }, status: { $nin: ['read', 'failed'] } },
-        { $set: { status: 'read' } },
-      )
-      .exec();
+    await this.transcripts.markReadUpTo(MESSENGER, read.conversationId, new Date(read.watermark));
     return 'done';
   }
 }
