@@ -14,6 +14,7 @@ import { EmbeddedFerretDB, defaultFerretBin } from '../../src/db/embedded';
 import { CasLocks } from '../../src/db/casLocks';
 import { ConversationStore } from '../../src/handoff/conversationStore';
 import { MongoTranscriptStore, TranscriptDoc, nextSeq } from '../../src/transcript/transcriptStore';
+import { benchSync } from './lib';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CONVERSATIONS = Number(process.env.CONVERSATIONS ?? 400);
@@ -27,7 +28,7 @@ const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'declic-consoleopen-'));
-  const engine = new EmbeddedFerretDB({ bin: process.env.FERRETDB_BIN || defaultFerretBin(ROOT), dataDir, port: 0 });
+  const engine = new EmbeddedFerretDB({ bin: process.env.FERRETDB_BIN || defaultFerretBin(ROOT), dataDir, port: 0, sync: benchSync() });
   const uri = await engine.start();
   const connection = await mongoose.createConnection(`${uri}consoleopen`).asPromise();
   try {

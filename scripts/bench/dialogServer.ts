@@ -26,6 +26,7 @@ import { createHttpServer } from '../../src/http/server';
 import { ROOT } from '../../src/index';
 import { MongoStorage } from '../../src/storage/mongoStorage';
 import { cpuSeconds, memoryAfterGc, serveParent } from './child';
+import { benchSync } from './lib';
 
 // As in production (node dist/src/index.js): no source-mapped stack traces.
 process.setSourceMapsEnabled(false);
@@ -36,7 +37,7 @@ async function openStorage(kind: string): Promise<{ storage: Storage; enginePid?
   if (kind === 'memory') return { storage: new MemoryStorage(), close: async () => undefined };
   if (kind !== 'ferretdb') throw new Error(`BENCH_DIALOG_STORAGE must be memory or ferretdb, not ${kind}`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'declic-bench-dialog-'));
-  const engine = new EmbeddedFerretDB({ bin: process.env.FERRETDB_BIN || defaultFerretBin(ROOT), dataDir, port: 0 });
+  const engine = new EmbeddedFerretDB({ bin: process.env.FERRETDB_BIN || defaultFerretBin(ROOT), dataDir, port: 0, sync: benchSync() });
   const uri = await engine.start();
   const connection = await mongoose.createConnection(`${uri}dialogref`).asPromise();
   return {

@@ -196,3 +196,10 @@ export class LatencyGraph {
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 }
+
+/** The embedded engine's durability mode for the bench's engines: FERRETDB_SYNC as the service reads it (default interval). */
+export function benchSync(): 'interval' | 'full' {
+  const v = process.env.FERRETDB_SYNC || 'interval';
+  if (v !== 'interval' && v !== 'full') throw new Error(`FERRETDB_SYNC must be interval or full, not ${v}`);
+  return v;
+}

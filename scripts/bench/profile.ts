@@ -14,7 +14,7 @@ import { Session } from 'inspector';
 import pino from 'pino';
 import { EmbeddedFerretDB, defaultFerretBin } from '../../src/db/embedded';
 import { ROOT, start } from '../../src/index';
-import { DIAGNOSTIC_SCRIPT, activity, agent, post } from './lib';
+import { DIAGNOSTIC_SCRIPT, activity, agent, benchSync, post } from './lib';
 
 // As in production (node dist/src/index.js): no source-mapped stack traces (tsx turns them on, and mongoose reads a stack per query).
 process.setSourceMapsEnabled(false);
@@ -70,7 +70,7 @@ function summarise(p: Profile): string {
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'declic-prof-'));
-  const engine = new EmbeddedFerretDB({ bin: process.env.FERRETDB_BIN || defaultFerretBin(ROOT), dataDir, port: 0 });
+  const engine = new EmbeddedFerretDB({ bin: process.env.FERRETDB_BIN || defaultFerretBin(ROOT), dataDir, port: 0, sync: benchSync() });
   const uri = await engine.start();
   const service = await start({
     env: { NODE_ENV: 'production', FILES_SECRET: 'profile-files-secret-0123456789', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', MONGODB_URI: `${uri}declic` },

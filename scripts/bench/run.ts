@@ -33,7 +33,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BarrierDetector, DEFAULT_LEXICON_DIR } from '../../src/barriers/detector';
-import { APP_SECRET, DIAGNOSTIC_SCRIPT, LatencyGraph, LatencyStats, PHONE_NUMBER_ID, activity, agent, post, round, sign, sleep, stats, waWebhook } from './lib';
+import { APP_SECRET, DIAGNOSTIC_SCRIPT, LatencyGraph, LatencyStats, PHONE_NUMBER_ID, activity, agent, benchSync, post, round, sign, sleep, stats, waWebhook } from './lib';
 import type { MemoryFigures } from './child';
 import { dbCeilingSummary, measureDbCeiling } from './dbCeiling';
 
@@ -493,7 +493,7 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGB: round(os.totalmem() / 2 ** 30, 1), node: process.version, loadAverageBefore: loadBefore.map((x) => round(x)), loadAverageAfter: os.loadavg().map((x) => round(x)) },
-    settings: { ferretdbSync: process.env.FERRETDB_SYNC || 'interval', conversations: CONVERSATIONS, durationS: DURATION_S, warmupS: WARMUP_S, referenceS: REFERENCE_S, pacedDurationS: PACED_DURATION_S, thinkMs: THINK_MS, webhookDurationS: WEBHOOK_DURATION_S, graphLatencyMs: GRAPH_LATENCY_MS, handoffTrials: HANDOFF_TRIALS, rateLimitPerMinute: Number(process.env.RATE_LIMIT_PER_MINUTE ?? 60), logLevel: process.env.LOG_LEVEL ?? 'info' },
+    settings: { ferretdbSync: benchSync(), conversations: CONVERSATIONS, durationS: DURATION_S, warmupS: WARMUP_S, referenceS: REFERENCE_S, pacedDurationS: PACED_DURATION_S, thinkMs: THINK_MS, webhookDurationS: WEBHOOK_DURATION_S, graphLatencyMs: GRAPH_LATENCY_MS, handoffTrials: HANDOFF_TRIALS, rateLimitPerMinute: Number(process.env.RATE_LIMIT_PER_MINUTE ?? 60), logLevel: process.env.LOG_LEVEL ?? 'info' },
     barriers,
     echo: echoFig,
     references,

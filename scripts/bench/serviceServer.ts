@@ -13,6 +13,7 @@ import pino from 'pino';
 import { EmbeddedFerretDB, defaultFerretBin } from '../../src/db/embedded';
 import { ROOT, start } from '../../src/index';
 import { cpuSeconds, memoryAfterGc, serveParent } from './child';
+import { benchSync } from './lib';
 
 interface CommandFigures {
   count: number;
@@ -25,7 +26,7 @@ process.setSourceMapsEnabled(false);
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'declic-bench-'));
-  const engine = new EmbeddedFerretDB({ bin: process.env.FERRETDB_BIN || defaultFerretBin(ROOT), dataDir, port: 0 });
+  const engine = new EmbeddedFerretDB({ bin: process.env.FERRETDB_BIN || defaultFerretBin(ROOT), dataDir, port: 0, sync: benchSync() });
   const uri = await engine.start();
   const service = await start({
     env: {
