@@ -181,8 +181,10 @@ describe('outside the mediators’ opening hours', () => {
     const day = at.toLocaleDateString('en-GB', { weekday: 'short', timeZone: 'Europe/Paris' }).toLowerCase().slice(0, 3);
     const hm = at.toLocaleTimeString('fr-FR', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Paris' });
     const [h, m] = hm.split(':').map(Number);
-    const end = `${String(h).padStart(2, '0')}:${String(Math.min(m + 1, 59)).padStart(2, '0')}`;
-    const service = await startService({ MEDIATOR_HOURS: `${day} ${hm}-${m === 59 ? `${String(h).padStart(2, '0')}:59` : end}` });
+    // hh:mm-hh:mm+1, or hh:58-hh:59 at minute 59 (a slot must not cross the hour's end nor be empty).
+    const start = Math.min(m, 58);
+    const hhmm = (minute: number) => `${String(h).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
+    const service = await startService({ MEDIATOR_HOURS: `${day} ${hhmm(start)}-${hhmm(start + 1)}` });
     try {
       const c = new BotClient(service.url);
       await c.say('salut');
