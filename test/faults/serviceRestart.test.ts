@@ -53,14 +53,14 @@ test('WhatsApp: a graceful restart and then a crash mid-conversation lose nothin
 
   svc = await ServiceProcess.start(env());
   await waitProcessed(db.connection, [m1.id]);
-  await waitFor(() => /Tu es d'accord/.test(repliesTo(graph, waId).join('\n')), 10000, 'the consent question after the restart');
+  await waitFor(() => /Tu es d'accord/.test(repliesTo(graph, waId).join('\n')), 20000, 'the consent question after the restart');
 
   // Acknowledged, then a crash (SIGKILL) before the turn runs.
   const m2 = await send('oui', 2);
   await svc.kill();
   svc = await ServiceProcess.start(env());
   await waitProcessed(db.connection, [m2.id]);
-  await waitFor(() => /ton prénom/.test(repliesTo(graph, waId).join('\n')), 10000, 'the first-name question after the crash');
+  await waitFor(() => /ton prénom/.test(repliesTo(graph, waId).join('\n')), 20000, 'the first-name question after the crash');
 
   const m3 = await send('Inès', 3);
   await waitProcessed(db.connection, [m3.id]);
