@@ -4,11 +4,10 @@ import type { Activity } from 'botbuilder';
 import { BarrierDetector, DEFAULT_LEXICON_DIR } from '../../src/barriers/detector';
 import type { Detection } from '../../src/barriers/types';
 import { BarrierGate } from '../../src/bot/barrierGate';
-import { Database } from '../../src/db/database';
-import { CasLocks } from '../../src/db/casLocks';
+import type { Database } from '../../src/db/database';
 import { ConversationDoc, ConversationStore } from '../../src/handoff/conversationStore';
 import { HandoffEvent, HandoffEvents } from '../../src/handoff/events';
-import { testMongoUri } from '../support/env';
+import { commandsOn, openConversationStore, testConversationRef as refOf } from '../support/stores';
 
 /**
  * A message with a barrier is recorded on its conversation in one write (the
@@ -20,16 +19,13 @@ let store: ConversationStore;
 const detector = BarrierDetector.loadFromDir(DEFAULT_LEXICON_DIR);
 
 beforeAll(async () => {
-  db = await Database.connect(testMongoUri(), { timeoutMs: 3000 });
-  store = new ConversationStore(db.connection, new CasLocks(db.connection));
-  await db.syncIndexes();
+  ({ db, store } = await openConversationStore());
 });
 afterAll(async () => {
   await db.close();
 });
 
 let n = 0;
-const refOf = (id: string) => ({ channelId: 'test', conversation: { id } as never, user: { id: `u-${id}` } as never, bot: { id: 'bot' } as never });
 const fresh = () => `gate-${++n}-${Date.now().toString(36)}`;
 
 /** What the two conversations must share: everything but their identity. */
@@ -40,18 +36,7 @@ function comparable(doc: ConversationDoc | null): Record<string, unknown> {
 }
 
 /** Conversation commands the connection sends while `fn` runs. */
-async function conversationWrites(fn: () => Promise<unknown>): Promise<string[]> {
-  const calls: string[] = [];
-  db.connection.set('debug', (coll: string, method: string) => {
-    if (coll === 'conversations') calls.push(method);
-  });
-  try {
-    await fn();
-  } finally {
-    db.connection.set('debug', false);
-  }
-  return calls;
-}
+const conversationWrites = (fn: () => Promise<unknown>) => commandsOn(db, 'conversations', fn);
 
 /** The previous way: touch, then recordDetection. */
 async function twoWrites(id: string, opts: { userKey: string; preview: string; at: Date }, detection: Detection, detectedAt: Date) {

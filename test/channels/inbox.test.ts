@@ -1,7 +1,7 @@
 import pino from 'pino';
-import { Database } from '../../src/db/database';
+import type { Database } from '../../src/db/database';
 import { InboxProcessor, InboxStore, HandleResult } from '../../src/channels/inbox';
-import { testMongoUri } from '../support/env';
+import { openInboxStore } from '../support/stores';
 import { waitFor } from '../support/fakeGraph';
 
 let db: Database;
@@ -9,9 +9,7 @@ let store: InboxStore;
 const logger = pino({ level: 'silent' });
 
 beforeAll(async () => {
-  db = await Database.connect(testMongoUri(), { timeoutMs: 3000 });
-  store = new InboxStore(db.connection);
-  await store.init();
+  ({ db, store } = await openInboxStore());
 });
 afterAll(async () => {
   await db.close();

@@ -1,7 +1,7 @@
 import pino from 'pino';
-import { Database } from '../../src/db/database';
+import type { Database } from '../../src/db/database';
 import { HandleResult, InboxProcessor, InboxStore } from '../../src/channels/inbox';
-import { testMongoUri } from '../support/env';
+import { openInboxStore } from '../support/stores';
 import { waitFor } from '../support/fakeGraph';
 
 /** Urgent messages (danger to life) skip the reordering wait, even one an earlier message already started. */
@@ -10,9 +10,7 @@ let store: InboxStore;
 const logger = pino({ level: 'silent' });
 
 beforeAll(async () => {
-  db = await Database.connect(testMongoUri(), { timeoutMs: 3000 });
-  store = new InboxStore(db.connection);
-  await store.init();
+  ({ db, store } = await openInboxStore());
 });
 afterAll(async () => {
   await db.close();

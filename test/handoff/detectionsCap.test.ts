@@ -1,8 +1,7 @@
 import type { BarrierLabel, Detection } from '../../src/barriers/types';
-import { Database } from '../../src/db/database';
-import { CasLocks } from '../../src/db/casLocks';
+import type { Database } from '../../src/db/database';
 import { ConversationStore } from '../../src/handoff/conversationStore';
-import { testMongoUri } from '../support/env';
+import { commandsOn, openConversationStore, testConversationRef as refOf } from '../support/stores';
 
 /**
  * A conversation keeps its last 50 detections, the newest, in order, on
@@ -15,9 +14,7 @@ let store: ConversationStore;
 let ferret = false;
 
 beforeAll(async () => {
-  db = await Database.connect(testMongoUri(), { timeoutMs: 3000 });
-  store = new ConversationStore(db.connection, new CasLocks(db.connection));
-  await db.syncIndexes();
+  ({ db, store } = await openConversationStore());
   const info = (await db.connection.db!.admin().command({ buildInfo: 1 })) as Record<string, unknown>;
   ferret = 'ferretdbVersion' in info;
 });
@@ -27,7 +24,6 @@ afterAll(async () => {
 
 let n = 0;
 const fresh = () => `cap-${++n}-${Date.now().toString(36)}`;
-const refOf = (id: string) => ({ channelId: 'test', conversation: { id } as never, user: { id: `u-${id}` } as never, bot: { id: 'bot' } as never });
 const opts = (id: string) => ({ userKey: `test:u-${id}`, preview: 'message' });
 const base = new Date('2026-11-23T10:00:00Z').getTime();
 /** The i-th detection: its time tells it apart (and orders it). */
@@ -42,18 +38,7 @@ const times = (list: Array<{ at: Date }> | undefined) => (list ?? []).map((d) =>
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
 
 /** Conversation commands the connection sends while `fn` runs. */
-async function conversationCommands(fn: () => Promise<unknown>): Promise<string[]> {
-  const calls: string[] = [];
-  db.connection.set('debug', (coll: string, method: string) => {
-    if (coll === 'conversations') calls.push(method);
-  });
-  try {
-    await fn();
-  } finally {
-    db.connection.set('debug', false);
-  }
-  return calls;
-}
+const conversationCommands = (fn: () => Promise<unknown>) => commandsOn(db, 'conversations', fn);
 
 describe('the detections of a conversation', () => {
   it('touch with a detection: 60 recorded, the newest 50 kept in order; the returned document is capped too', async () => {

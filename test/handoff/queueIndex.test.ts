@@ -1,7 +1,7 @@
-import { Database } from '../../src/db/database';
 import { CasLocks } from '../../src/db/casLocks';
+import type { Database } from '../../src/db/database';
 import { ConversationStore } from '../../src/handoff/conversationStore';
-import { testMongoUri } from '../support/env';
+import { openConversationStore, testConversationRef } from '../support/stores';
 
 /**
  * The mediators' queue is read through a small index (handoff_queue) instead
@@ -13,9 +13,7 @@ let store: ConversationStore;
 let n = 0;
 
 beforeAll(async () => {
-  db = await Database.connect(testMongoUri(), { timeoutMs: 3000 });
-  store = new ConversationStore(db.connection, new CasLocks(db.connection));
-  await db.syncIndexes();
+  ({ db, store } = await openConversationStore());
 });
 afterAll(async () => {
   await db.close();
@@ -23,7 +21,7 @@ afterAll(async () => {
 
 async function conversation(): Promise<string> {
   const id = `q-${++n}-${Date.now().toString(36)}`;
-  const doc = await store.touch({ channelId: 'test', conversation: { id } as never, user: { id: `u-${id}` } as never }, { userKey: `test:u-${id}`, preview: 'salut' });
+  const doc = await store.touch(testConversationRef(id), { userKey: `test:u-${id}`, preview: 'salut' });
   return doc._id;
 }
 
