@@ -269,6 +269,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   purge.start();
   // Entries written before the transcript index existed are indexed once, in the background (readers scan until then).
   void transcripts.startIndexMigration(logger.child({ component: 'transcript-index' }));
+  // The console's conversation lists come from an in-process index built by one scan, in the background (they query until then).
+  void conversations.startListIndex().catch((err: Error) => logger.warn({ err: { name: err?.name, message: err?.message } }, 'conversation list index not built at start (retried at the first list)'));
 
   let closed = false;
   return {

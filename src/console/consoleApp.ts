@@ -477,13 +477,14 @@ export class ConsoleApp {
     this.route('get', '/api/console/queue', 'mediator', async () => ({ status: 200, body: { items: await this.items(await handoff.queue()) } }));
 
     this.route('get', '/api/console/conversations/mine', 'mediator', async (ctx) => {
-      const docs = (await conversations.model.find({ state: 'with_mediator', 'assignee.id': ctx.account._id }).sort({ updatedAt: -1 }).limit(200).lean().exec()) as ConversationDoc[];
+      // From the store's list index (see ConversationStore.recent): no scan of the conversations.
+      const docs = await conversations.assignedTo(ctx.account._id, 200);
       return { status: 200, body: { items: await this.items(docs) } };
     });
 
     this.route('get', '/api/console/conversations/recent', 'mediator', async (ctx) => {
       const limit = parse(z.coerce.number().int().min(1).max(200).default(50), ctx.query.limit, 'limit');
-      const docs = (await conversations.model.find({}).sort({ updatedAt: -1 }).limit(limit).lean().exec()) as ConversationDoc[];
+      const docs = await conversations.recent(limit);
       return { status: 200, body: { items: await this.items(docs) } };
     });
 

@@ -81,6 +81,30 @@ const QUEUE_RESYNC_MS = 10 * 60 * 1000;
 /** How long queue() reuses a queued conversation's document that this process has not written since. */
 const QUEUE_DOC_TTL_MS = 2000;
 
+/** What the console's lists need of a conversation (see ConversationStore.recent): kept in memory for every conversation. */
+interface ListEntry {
+  /** updatedAt, in ms. */
+  at: number;
+  state: HandoffState;
+  assigneeId?: string;
+}
+
+/**
+ * The in-process index of the console's lists, one per conversations model (so one per connection: every store
+ * built on a connection shares it, like the model). `entries` is undefined until the start-up scan has completed;
+ * while a scan runs, `build.written` records what this process's writes left (null: deleted), applied over the
+ * scan's result (a write that completed during the scan may or may not be in it).
+ */
+interface ListIndexState {
+  entries?: Map<string, ListEntry>;
+  build?: { written: Map<string, ListEntry | null>; spoilt: boolean; done: Promise<void> };
+}
+
+const listIndexes = new WeakMap<object, ListIndexState>();
+
+/** How many conversations a list reads at once (one `_id` lookup each). */
+const LIST_READ_CONCURRENCY = 8;
+
 export function conversationKey(channelId: string, conversationId: string): string {
   return `${channelId}:${conversationId}`;
 }
@@ -113,6 +137,18 @@ type SwapAttempt = { won: boolean; doc: ConversationDoc; changes: Partial<Conver
  * One source of truth for who owns a conversation. Every transition is a
  * compare-and-swap on the document's revision (see CasLocks), so two
  * mediators can never both claim the same conversation.
+ *
+ * The console's lists (recent(), assignedTo()) are chosen from an in-process
+ * index of every conversation's `updatedAt`, state and assignee (ListEntry),
+ * built by one scan in the background at start-up (startListIndex) and kept
+ * exact by every write of this store, under the conversation's key in
+ * conversationWrites; the chosen documents are then read by `_id` (FerretDB v1
+ * pushes nothing but a lone `_id` filter down to SQLite: a sorted `find` decodes
+ * the whole collection). This assumes one process writes the conversations
+ * collection (the supported deployment, as for the keyed mutexes and the
+ * channel inbox): another process's writes would not be in this index. The
+ * only other writer of the collection, MongoTranscriptStore.allocateBatch,
+ * changes no listed field (an `$inc` of transcriptBatches).
  */
 export class ConversationStore {
   readonly model: Model<ConversationDoc>;
@@ -210,6 +246,7 @@ export class ConversationStore {
     }
     return conversationWrites.run(key, async () => {
       const doc = (await this.written(key, () => this.model.findOneAndUpdate({ _id: key }, update, { upsert: true, new: true, lean: true }).exec())) as ConversationDoc;
+      this.noteListed(key, doc);
       return this.capDetections(key, doc);
     });
   }
@@ -219,6 +256,8 @@ export class ConversationStore {
     // The document comes back with the write, to cap its list (FerretDB v1 has no projection in findAndModify).
     await conversationWrites.run(key, async () => {
       const doc = (await this.written(key, () => this.model.findOneAndUpdate({ _id: key }, detectionUpdate(detection, at), { new: true, lean: true }).exec())) as ConversationDoc | null;
+      // (A detection changes no listed field; the document is at hand all the same.)
+      if (doc) this.noteListed(key, doc);
       if (doc) await this.capDetections(key, doc);
     });
   }
@@ -298,6 +337,14 @@ export class ConversationStore {
           const res = await this.written(key, () =>
             this.model.updateOne({ _id: key }, { $set: changes, ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) }).exec(),
           );
+          if (res.matchedCount === 1) {
+            const after: Record<string, unknown> = { ...doc, ...changes };
+            for (const f of unset) delete after[f];
+            this.noteListed(key, after as unknown as ConversationDoc);
+          } else {
+            // Gone meanwhile (another process): what is there now, by _id.
+            await this.recheckListed(key);
+          }
           return res.matchedCount === 1;
         });
         return { won, doc, changes, indexed };
@@ -375,6 +422,10 @@ export class ConversationStore {
   private async written<T>(key: string, write: () => Promise<T>): Promise<T> {
     try {
       return await write();
+    } catch (err) {
+      // The write may have applied: the list index takes the document as it now is.
+      await this.recheckListed(key);
+      throw err;
     } finally {
       this.forgetQueueDoc(key);
     }
@@ -424,6 +475,121 @@ export class ConversationStore {
     if (ids.length) await this.queueModel.deleteMany({ _id: { $in: ids } }).exec();
   }
 
+  /** The console's recent conversations: the `limit` last updated (ties by key), like `find({}).sort({ updatedAt: -1 })`. */
+  async recent(limit = 50): Promise<ConversationDoc[]> {
+    return this.listed(
+      limit,
+      () => true,
+      () => true,
+      () => this.model.find({}).sort({ updatedAt: -1 }).limit(limit).lean().exec() as Promise<ConversationDoc[]>,
+    );
+  }
+
+  /** The conversations mediator `mediatorId` holds (with_mediator), last updated first (ties by key). */
+  async assignedTo(mediatorId: string, limit = 200): Promise<ConversationDoc[]> {
+    return this.listed(
+      limit,
+      (e) => e.state === 'with_mediator' && e.assigneeId === mediatorId,
+      (d) => d.state === 'with_mediator' && d.assignee?.id === mediatorId,
+      () => this.model.find({ state: 'with_mediator', 'assignee.id': mediatorId }).sort({ updatedAt: -1 }).limit(limit).lean().exec() as Promise<ConversationDoc[]>,
+    );
+  }
+
+  /**
+   * Builds the list index (one scan of the conversations, with a projection), in the background at start-up; the
+   * lists also start it at their first use. Until it completes the lists run their queries (correct, slow).
+   * Resolves when the index is ready (at once if it is).
+   */
+  startListIndex(): Promise<void> {
+    const state = this.listState;
+    if (state.entries) return Promise.resolve();
+    if (state.build) return state.build.done;
+    const written = new Map<string, ListEntry | null>();
+    const build: NonNullable<ListIndexState['build']> = { written, spoilt: false, done: Promise.resolve() };
+    state.build = build;
+    build.done = (async () => {
+      try {
+        const docs = (await this.model.find({}, { updatedAt: 1, state: 1, assignee: 1 }).lean().exec()) as Array<Pick<ConversationDoc, '_id' | 'updatedAt' | 'state' | 'assignee'>>;
+        // No await from here on: the writes noted during the scan are all in `written`.
+        if (build.spoilt) throw new Error('conversation list index: a write of unknown outcome during the scan (rebuilt at the next list)');
+        const entries = new Map<string, ListEntry>();
+        for (const d of docs) entries.set(d._id, listEntryOf(d));
+        for (const [key, entry] of written) {
+          if (entry) entries.set(key, entry);
+          else entries.delete(key);
+        }
+        state.entries = entries;
+      } finally {
+        if (state.build === build) state.build = undefined;
+      }
+    })();
+    return build.done;
+  }
+
+  /** Whether the lists are answered from the index (its start-up scan has completed). */
+  get listIndexReady(): boolean {
+    return this.listState.entries !== undefined;
+  }
+
+  private get listState(): ListIndexState {
+    let state = listIndexes.get(this.model);
+    if (!state) listIndexes.set(this.model, (state = {}));
+    return state;
+  }
+
+  /**
+   * A list from the index: the keys of the first `limit` matching entries (updatedAt descending, then key), then
+   * their documents by _id, in that order. A document that vanished or no longer matches (a write of another
+   * process, a deletion the index missed) is re-read under its key, its entry corrected, and the choice made again.
+   */
+  private async listed(
+    limit: number,
+    matchEntry: (e: ListEntry) => boolean,
+    matchDoc: (d: ConversationDoc) => boolean,
+    query: () => Promise<ConversationDoc[]>,
+  ): Promise<ConversationDoc[]> {
+    let docs: Array<ConversationDoc | null> = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const entries = this.listState.entries;
+      if (!entries) {
+        void this.startListIndex().catch(() => undefined);
+        return query();
+      }
+      const keys = firstListed(entries, matchEntry, limit);
+      docs = await mapBounded(keys, LIST_READ_CONCURRENCY, (key) => this.get(key));
+      const stale = keys.filter((_, i) => docs[i] === null || !matchDoc(docs[i]!));
+      if (!stale.length) break;
+      await Promise.all(stale.map((key) => conversationWrites.run(key, () => this.recheckListed(key))));
+    }
+    return docs.filter((d): d is ConversationDoc => d !== null && matchDoc(d));
+  }
+
+  /** Records what a write of this process left of conversation `key` (null: deleted). Called holding `key`. */
+  private noteListed(key: string, doc: Pick<ConversationDoc, 'updatedAt' | 'state' | 'assignee'> | null): void {
+    const state = this.listState;
+    const entry = doc ? listEntryOf(doc) : null;
+    if (state.entries) {
+      if (entry) state.entries.set(key, entry);
+      else state.entries.delete(key);
+    }
+    state.build?.written.set(key, entry);
+  }
+
+  /**
+   * Re-reads conversation `key` by _id into the list index (after a write of unknown outcome). Should that read fail
+   * too, the index is dropped (the lists run their queries until it is rebuilt). Called holding `key`.
+   */
+  private async recheckListed(key: string): Promise<void> {
+    const state = this.listState;
+    if (!state.entries && !state.build) return;
+    try {
+      this.noteListed(key, await this.get(key));
+    } catch {
+      state.entries = undefined;
+      if (state.build) state.build.spoilt = true;
+    }
+  }
+
   async byState(states: HandoffState[], limit = 200): Promise<ConversationDoc[]> {
     return (await this.model.find({ state: { $in: states } }).sort({ updatedAt: -1 }).limit(limit).lean().exec()) as ConversationDoc[];
   }
@@ -442,6 +608,11 @@ export class ConversationStore {
     await conversationWrites.runAll([...keys], async () => {
       try {
         await this.model.deleteMany({ userKey }).exec();
+        for (const key of keys) this.noteListed(key, null);
+      } catch (err) {
+        // Some may be deleted: the list index takes what is there now.
+        await Promise.all([...keys].map((key) => this.recheckListed(key)));
+        throw err;
       } finally {
         for (const key of keys) this.forgetQueueDoc(key);
       }
@@ -468,4 +639,44 @@ function detectionValue(d: StoredDetection): string {
 
 export function priorityOf(severity: Severity): number {
   return SEVERITY_RANK[severity];
+}
+
+function listEntryOf(doc: Pick<ConversationDoc, 'updatedAt' | 'state' | 'assignee'>): ListEntry {
+  return { at: new Date(doc.updatedAt).getTime(), state: doc.state, ...(doc.assignee?.id ? { assigneeId: doc.assignee.id } : {}) };
+}
+
+/** The keys of the first `limit` entries matching, updatedAt descending then key ascending (one pass, no full sort). */
+function firstListed(entries: Map<string, ListEntry>, match: (e: ListEntry) => boolean, limit: number): string[] {
+  const top: Array<{ key: string; at: number }> = [];
+  if (limit <= 0) return [];
+  const before = (a: { key: string; at: number }, b: { key: string; at: number }) => a.at > b.at || (a.at === b.at && a.key < b.key);
+  for (const [key, entry] of entries) {
+    if (!match(entry)) continue;
+    const item = { key, at: entry.at };
+    if (top.length === limit && !before(item, top[top.length - 1])) continue;
+    let lo = 0;
+    let hi = top.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (before(top[mid], item)) lo = mid + 1;
+      else hi = mid;
+    }
+    top.splice(lo, 0, item);
+    if (top.length > limit) top.pop();
+  }
+  return top.map((t) => t.key);
+}
+
+/** `fn` over `items` with at most `concurrency` calls running, results in the items' order. */
+async function mapBounded<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
 }
