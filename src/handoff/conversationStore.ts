@@ -5,6 +5,7 @@ import { SEVERITY_RANK } from '../barriers/types';
 import { CasLocks } from '../db/casLocks';
 import { KeyedMutex } from '../db/keyedMutex';
 import { isDuplicateKey } from '../db/errors';
+import { mapBounded } from '../db/mapBounded';
 
 /** Who owns the conversation. While `waiting` or `with_mediator` the bot never answers on its own. */
 export type HandoffState = 'bot' | 'waiting' | 'with_mediator' | 'closed';
@@ -665,18 +666,4 @@ function firstListed(entries: Map<string, ListEntry>, match: (e: ListEntry) => b
     if (top.length > limit) top.pop();
   }
   return top.map((t) => t.key);
-}
-
-/** `fn` over `items` with at most `concurrency` calls running, results in the items' order. */
-async function mapBounded<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
 }

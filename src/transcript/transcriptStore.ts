@@ -4,6 +4,7 @@ import { Collection, Connection, Model, Schema } from 'mongoose';
 import type { Logger } from 'pino';
 import { GroupInsertError, GroupInserter, GroupWriteError } from '../db/groupInsert';
 import { KeyedMutex } from '../db/keyedMutex';
+import { mapBounded } from '../db/mapBounded';
 import { conversationKey, conversationWrites } from '../handoff/conversationStore';
 import { TranscriptViewCache } from './viewCache';
 
@@ -132,20 +133,6 @@ function refOf(d: TranscriptDoc): IndexRef {
 
 function maxDate(dates: Date[]): Date {
   return new Date(Math.max(...dates.map((d) => new Date(d).getTime())));
-}
-
-/** Runs `fn` over `items` with at most `limit` calls in flight; results in the items' order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**
@@ -512,13 +499,13 @@ export class MongoTranscriptStore implements TranscriptStore {
   }
 
   private async readIndexDocs(ids: string[]): Promise<TranscriptIndexDoc[]> {
-    const docs = await mapLimit(ids, READ_CONCURRENCY, (id) => this.model.collection.findOne({ _id: id as never }) as unknown as Promise<TranscriptIndexDoc | null>);
+    const docs = await mapBounded(ids, READ_CONCURRENCY, (id) => this.model.collection.findOne({ _id: id as never }) as unknown as Promise<TranscriptIndexDoc | null>);
     return docs.filter((d): d is TranscriptIndexDoc => d !== null);
   }
 
   /** Entries by _id (each pushed down to the engine's primary key), those that still exist, in the refs' order. */
   private async readEntries(channelId: string, conversationId: string, refs: IndexRef[]): Promise<TranscriptDoc[]> {
-    const docs = await mapLimit(refs, READ_CONCURRENCY, (r) => this.model.collection.findOne({ _id: r.id as never }) as unknown as Promise<TranscriptDoc | null>);
+    const docs = await mapBounded(refs, READ_CONCURRENCY, (r) => this.model.collection.findOne({ _id: r.id as never }) as unknown as Promise<TranscriptDoc | null>);
     // Purged or erased entries are skipped; the check on the conversation guards against a reused id.
     return docs.filter((d): d is TranscriptDoc => d !== null && d.channelId === channelId && d.conversationId === conversationId);
   }
@@ -597,7 +584,7 @@ export class MongoTranscriptStore implements TranscriptStore {
       for (let i = 0; i < newer.length && found.length < count; i += READ_CONCURRENCY) {
         const chunk = newer.slice(i, i + READ_CONCURRENCY);
         const missing = chunk.filter((r) => !fetched.has(String(r.id)));
-        const docs = await mapLimit(missing, READ_CONCURRENCY, (r) => this.model.collection.findOne({ _id: r.id as never }) as unknown as Promise<TranscriptDoc | null>);
+        const docs = await mapBounded(missing, READ_CONCURRENCY, (r) => this.model.collection.findOne({ _id: r.id as never }) as unknown as Promise<TranscriptDoc | null>);
         missing.forEach((r, j) => fetched.set(String(r.id), docs[j] && docs[j]!.channelId === channelId && docs[j]!.conversationId === conversationId ? docs[j] : null));
         for (const r of chunk) {
           const d = fetched.get(String(r.id));
@@ -776,7 +763,7 @@ export class MongoTranscriptStore implements TranscriptStore {
       const groups = [...pending];
       pending = new Map();
       // allocatedAt of the legacy entries: their newest timestamp (readers treat `#0` as allocated then).
-      await mapLimit(groups, 4, ([key, refs]) => this.addToBucket(key, refs, maxDate(refs.map((r) => r.ts))));
+      await mapBounded(groups, 4, ([key, refs]) => this.addToBucket(key, refs, maxDate(refs.map((r) => r.ts))));
     };
     const cursor = this.model.collection.find({ channelId: { $exists: true } } as never, {
       projection: { _id: 1, channelId: 1, conversationId: 1, seq: 1, timestamp: 1, direction: 1 },
