@@ -1,7 +1,8 @@
 import pino from 'pino';
-import { Database } from '../../src/db/database';
+import type { Database } from '../../src/db/database';
 import { HandleResult, InboxDoc, InboxEvent, InboxProcessor, InboxStore } from '../../src/channels/inbox';
 import { testMongoUri } from '../support/env';
+import { openInboxStore } from '../support/stores';
 import { waitFor } from '../support/fakeGraph';
 
 /**
@@ -16,9 +17,7 @@ let db: Database;
 let store: InboxStore;
 
 beforeAll(async () => {
-  db = await Database.connect(uri, { timeoutMs: 3000 });
-  store = new InboxStore(db.connection);
-  await store.init();
+  ({ db, store } = await openInboxStore(uri));
 });
 afterAll(async () => {
   await db.close();
@@ -78,10 +77,8 @@ describe('the inbox pending index', () => {
     const l = lane('restart');
     // Recorded (200 sent), then the process died before its timer fired.
     for (const t of [3000, 1000, 2000]) await store.record(event(l, t, { lane: l, t }));
-    const next = await Database.connect(uri, { timeoutMs: 3000 });
+    const { db: next, store: store2 } = await openInboxStore(uri);
     try {
-      const store2 = new InboxStore(next.connection);
-      await store2.init();
       const { seen, handlers } = recorder();
       const processor = new InboxProcessor({ store: store2, handlers, logger, reorderMs: 0 });
       await processor.start();
@@ -145,10 +142,8 @@ describe('the inbox pending index', () => {
     for (const e of old) expect(await entry(e.id)).toBeNull();
 
     // The upgraded process starts; a webhook for the same conversation comes in before its first sweep.
-    const next = await Database.connect(uri, { timeoutMs: 3000 });
+    const { db: next, store: store2 } = await openInboxStore(uri);
     try {
-      const store2 = new InboxStore(next.connection);
-      await store2.init();
       const { seen, handlers } = recorder();
       const processor = new InboxProcessor({ store: store2, handlers, logger, reorderMs: 0 });
       expect(await store2.record(event(l, 3000, { lane: l, t: 3000 }))).toBe(true);

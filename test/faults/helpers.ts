@@ -8,6 +8,7 @@ import { InboxStore } from '../../src/channels/inbox';
 import { RunningService, start } from '../../src/index';
 import { FakeGraph, waitFor } from '../support/fakeGraph';
 import { PHONE_NUMBER_ID, postWebhook, unix, waMessagesWebhook, wamid } from '../support/meta';
+import { killAndWait } from '../support/process';
 
 export const SECRET = 'wa-app-secret-for-fault-tests';
 
@@ -37,16 +38,7 @@ export class KillableEngine {
   async kill(): Promise<void> {
     const pid = this.engine?.pid;
     this.engine = undefined;
-    if (!pid) return;
-    process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 100; i++) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    if (pid) await killAndWait(pid);
   }
 
   async stop(): Promise<void> {

@@ -15,6 +15,7 @@ import { ConfigError, loadConfig } from '../../src/config';
 import { EmbeddedFerretDB, freePort } from '../../src/db/embedded';
 import { start } from '../../src/index';
 import { serviceEnv } from '../support/env';
+import { killAndWait } from '../support/process';
 
 jest.setTimeout(60000);
 
@@ -48,20 +49,6 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** Kills the engine abruptly (no shutdown, no checkpoint) and waits for the process to be gone. */
-async function sigkill(pid: number): Promise<void> {
-  process.kill(pid, 'SIGKILL');
-  for (let i = 0; i < 250; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`process ${pid} still alive after SIGKILL`);
 }
 
 const syncLine = (engine: EmbeddedFerretDB, file: string) => engine.messages.find((m) => m.startsWith('ferretdb: sqlite synchronous=') && m.includes(` on ${file},`));
@@ -107,7 +94,7 @@ describe('sync: interval', () => {
           return; // the engine is gone
         }
         if (applied) acknowledged.set(id, (acknowledged.get(id) ?? 0) + 1);
-        if (++acks === N && !killed) killed = sigkill(pid);
+        if (++acks === N && !killed) killed = killAndWait(pid);
       }
     });
     await Promise.all(writers);

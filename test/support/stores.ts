@@ -9,17 +9,20 @@ import { Database } from '../../src/db/database';
 import { ConversationStore } from '../../src/handoff/conversationStore';
 import { testMongoUri } from './env';
 
-/** A conversation store on a fresh connection, indexes in place. Close `db` after the tests. */
-export async function openConversationStore(): Promise<{ db: Database; store: ConversationStore }> {
-  const db = await Database.connect(testMongoUri(), { timeoutMs: 3000 });
+/** A conversation store on a fresh connection (by default to a database of its own), indexes in place. Close `db` after the tests. */
+export async function openConversationStore(uri = testMongoUri()): Promise<{ db: Database; store: ConversationStore }> {
+  const db = await Database.connect(uri, { timeoutMs: 3000 });
   const store = new ConversationStore(db.connection, new CasLocks(db.connection));
   await db.syncIndexes();
   return { db, store };
 }
 
-/** A channel inbox store on a fresh connection, initialised. Close `db` after the tests. */
-export async function openInboxStore(): Promise<{ db: Database; store: InboxStore }> {
-  const db = await Database.connect(testMongoUri(), { timeoutMs: 3000 });
+/**
+ * A channel inbox store on a fresh connection (by default to a database of its own; pass the same `uri` again for a
+ * second process on the same data), initialised. Close `db` after the tests.
+ */
+export async function openInboxStore(uri = testMongoUri()): Promise<{ db: Database; store: InboxStore }> {
+  const db = await Database.connect(uri, { timeoutMs: 3000 });
   const store = new InboxStore(db.connection);
   await store.init();
   return { db, store };
