@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+
 /**
  * IPC helpers of the benchmark's child processes (the bot under test and the
  * bare echo bot): resident memory after GC, CPU time, and a generic
@@ -45,4 +47,16 @@ export function serveParent(handlers: Record<string, (arg: unknown) => Promise<u
 export function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
+}
+
+/** CPU time (user + system, seconds) of another process, e.g. the FerretDB engine; NaN when it cannot be read. */
+export function procCpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }

@@ -10,6 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { MongoClient } from 'mongodb';
 import { EmbeddedFerretDB, defaultFerretBin } from '../../src/db/embedded';
+import { procCpuSeconds } from './child';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -53,10 +54,7 @@ async function measureMode(sync: SyncMode, concurrency: number, ops: number, war
     await docs.insertMany(Array.from({ length: N }, (_, i) => ({ _id: `d${i}`, n: 0, body })));
     // Our FerretDB wrapper adds the _id expression index shortly after a collection appears (scripts/ferretdb/main.go).
     await new Promise((r) => setTimeout(r, 1500));
-    const engineCpu = () => {
-      const f = fs.readFileSync(`/proc/${engine.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (100 Hz)
-    };
+    const engineCpu = () => procCpuSeconds(engine.pid);
     const kinds: Record<string, (i: number) => Promise<unknown>> = {
       'findOne by _id': (i) => docs.findOne({ _id: `d${i % N}` }),
       'updateOne by _id': (i) => docs.updateOne({ _id: `d${i % N}` }, { $set: { n: i } }),

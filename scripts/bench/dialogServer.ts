@@ -25,7 +25,7 @@ import { registerBotRoutes } from '../../src/http/botRoutes';
 import { createHttpServer } from '../../src/http/server';
 import { ROOT } from '../../src/index';
 import { MongoStorage } from '../../src/storage/mongoStorage';
-import { cpuSeconds, memoryAfterGc, serveParent } from './child';
+import { cpuSeconds, memoryAfterGc, procCpuSeconds, serveParent } from './child';
 import { benchSync } from './lib';
 
 // As in production (node dist/src/index.js): no source-mapped stack traces.
@@ -88,15 +88,10 @@ async function main(): Promise<void> {
   registerBotRoutes(server, { adapter, bot, logger });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const engineCpu = () => {
-    if (!enginePid) return 0;
-    const f = fs.readFileSync(`/proc/${enginePid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  };
   serveParent({
     mem: () => memoryAfterGc(),
     cpu: () => cpuSeconds(),
-    engineCpu: () => engineCpu(),
+    engineCpu: () => (enginePid ? procCpuSeconds(enginePid) : 0),
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await close();

@@ -34,7 +34,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { BarrierDetector, DEFAULT_LEXICON_DIR } from '../../src/barriers/detector';
 import { APP_SECRET, DIAGNOSTIC_SCRIPT, LatencyGraph, LatencyStats, PHONE_NUMBER_ID, activity, agent, benchSync, post, round, sign, sleep, stats, waWebhook } from './lib';
-import type { MemoryFigures } from './child';
+import { type MemoryFigures, procCpuSeconds } from './child';
 import { dbCeilingSummary, measureDbCeiling } from './dbCeiling';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -121,17 +121,6 @@ class Child {
 }
 
 /** CPU seconds used so far by a process (utime + stime from /proc). */
-function procCpuSeconds(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
 function procRssMB(pid: number | undefined): number {
   if (!pid) return NaN;
   try {
