@@ -1,6 +1,7 @@
 import { BarrierDetector } from '../barriers/detector';
 import type { Detection } from '../barriers/types';
 import type { Lexicon } from '../barriers/lexicon';
+import type { BarrierModel } from '../barriers/model/classifier';
 
 /**
  * A barrier detector whose lexicon can be replaced while the service runs
@@ -12,9 +13,9 @@ export class LiveDetector extends BarrierDetector {
   private current: BarrierDetector;
   private appliedHash: string | undefined;
 
-  constructor(initial: Lexicon) {
-    super(initial);
-    this.current = new BarrierDetector(initial);
+  constructor(initial: Lexicon, private readonly learned: BarrierModel | null = null) {
+    super(initial, { model: learned });
+    this.current = new BarrierDetector(initial, { model: learned });
   }
 
   detect(text: string): Detection {
@@ -24,7 +25,7 @@ export class LiveDetector extends BarrierDetector {
   /** Swaps the lexicon (compiled first: a lexicon that fails to compile leaves the current one in place). */
   apply(lexicon: Lexicon, hash: string): void {
     if (hash === this.appliedHash) return;
-    this.current = new BarrierDetector(lexicon);
+    this.current = new BarrierDetector(lexicon, { model: this.learned });
     this.appliedHash = hash;
   }
 }

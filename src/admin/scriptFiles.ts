@@ -21,7 +21,9 @@ export type ScriptSet = Record<string, string>;
 export const FLOW_FILE = /^dialogs\/flows\/[a-z][a-z0-9_]*\.(ya?ml|json)$/;
 export const LOCALE_FILE = /^locales\/([a-z]{2})\.json$/;
 export const LEXICON_PARTS = ['normalisation', 'negation', 'exclusions', 'severity'] as const;
-export const LEXICON_FILE = /^dialogs\/barriers\/(normalisation|negation|exclusions|severity)\.json$/;
+/** Lexicon parts a set may leave out (older versions were published without them). */
+export const OPTIONAL_LEXICON_PARTS = ['concepts'] as const;
+export const LEXICON_FILE = /^dialogs\/barriers\/(normalisation|negation|exclusions|severity|concepts)\.json$/;
 export const LABEL_FILE = /^dialogs\/barriers\/labels\/[a-z][a-z0-9_]*\.json$/;
 /** Largest accepted file, and whole set (characters). */
 export const MAX_FILE_CHARS = 512 * 1024;
@@ -56,6 +58,7 @@ export function readScriptSetFromDisk(root: string): ScriptSet {
   for (const name of fs.readdirSync(path.join(root, 'dialogs', 'flows')).sort()) if (FLOW_FILE.test(`dialogs/flows/${name}`)) add(`dialogs/flows/${name}`);
   for (const l of LOCALES) add(`locales/${l}.json`);
   for (const part of LEXICON_PARTS) add(`dialogs/barriers/${part}.json`);
+  for (const part of OPTIONAL_LEXICON_PARTS) if (fs.existsSync(path.join(root, 'dialogs', 'barriers', `${part}.json`))) add(`dialogs/barriers/${part}.json`);
   const labels = path.join(root, 'dialogs', 'barriers', 'labels');
   if (fs.existsSync(labels)) for (const name of fs.readdirSync(labels).sort()) if (LABEL_FILE.test(`dialogs/barriers/labels/${name}`)) add(`dialogs/barriers/labels/${name}`);
   return out;
@@ -176,7 +179,7 @@ function lexiconPointer(where: string): string {
   const parts: string[] = [];
   for (const m of where.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) parts.push(m[1] ?? m[2]);
   if (parts[0] === 'labels') parts.splice(0, 2);
-  else if ((LEXICON_PARTS as readonly string[]).includes(parts[0])) parts.splice(0, 1);
+  else if ((LEXICON_PARTS as readonly string[]).includes(parts[0]) || (OPTIONAL_LEXICON_PARTS as readonly string[]).includes(parts[0])) parts.splice(0, 1);
   return parts.length ? `/${parts.map(escapePointer).join('/')}` : '/';
 }
 

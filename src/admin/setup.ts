@@ -5,7 +5,7 @@ import type { BotState } from 'botbuilder';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { Server } from 'restify';
-import { loadLexiconData, validateLexicon } from '../barriers/detector';
+import { loadLexiconData, loadModelFromLexiconDir, validateLexicon } from '../barriers/detector';
 import type { DialogRunner } from '../bot/declicBot';
 import type { ConsoleApp } from '../console/consoleApp';
 import type { SectorCatalog, StructureDirectory } from '../dialogs/data';
@@ -21,7 +21,7 @@ import { DialogFactory, ScriptRuntime, VersionedDialogRunner } from './versioned
 export function loadLiveDetector(dir: string): LiveDetector {
   const result = validateLexicon(loadLexiconData(dir));
   if (!result.ok) throw new Error(`Invalid barrier lexicon in ${dir}:\n  ${result.errors.join('\n  ')}`);
-  return new LiveDetector(result.lexicon);
+  return new LiveDetector(result.lexicon, loadModelFromLexiconDir(dir));
 }
 
 export function readBundles(dir: string): Record<Locale, Bundle> {

@@ -17,11 +17,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { BARRIER_LABELS, BarrierLabel, Detection, Evidence, Severity, SEVERITY_RANK, maxSeverity } from './types';
-import { Lexicon, validateLexicon } from './lexicon';
+import { ConceptRule, Lexicon, validateLexicon } from './lexicon';
 import { Normaliser, Token } from './normalise';
 import { compilePattern, CompiledPattern } from './pattern';
 import { FuzzyCorrector } from './fuzzy';
 import { Dispatcher, DispatchMatch } from './dispatch';
+import { BarrierModel, isLabelHead } from './model/classifier';
 
 export { validateLexicon } from './lexicon';
 export type { Lexicon } from './lexicon';
@@ -55,6 +56,19 @@ interface CompiledRule {
   severity: ActiveSeverity;
 }
 
+/** What a conversation remembers of one earlier message for conversation-scope rules. */
+export interface ConceptMemory {
+  /** When the message was written (epoch ms). */
+  at: number;
+  concepts: string[];
+}
+
+interface CompiledConcept {
+  id: string;
+  matcher: Dispatcher;
+  negatable: boolean;
+}
+
 interface Span {
   start: number; // token index, inclusive
   end: number; // token index, exclusive
@@ -81,8 +95,19 @@ export class BarrierDetector {
   private readonly negation: RegExp;
   private readonly rules: CompiledRule[] = [];
   private readonly subsumptions: { label: BarrierLabel; drops: BarrierLabel[] }[];
+  private readonly concepts: CompiledConcept[] = [];
+  private readonly conceptRules: ConceptRule[] = [];
+  /** Rules combining concepts over a conversation's recent messages, and for how long. */
+  readonly conversationRules: ConceptRule[] = [];
+  readonly conversationHours: number;
 
-  constructor(lexicon: Lexicon) {
+  /** The learned layer (model/classifier.ts); null = rules only. */
+  readonly model: BarrierModel | null;
+  private readonly labelSeverity = new Map<BarrierLabel, ActiveSeverity>();
+
+  constructor(lexicon: Lexicon, options: { model?: BarrierModel | null } = {}) {
+    this.model = options.model ?? null;
+    for (const lab of lexicon.labels) this.labelSeverity.set(lab.label, lab.defaultSeverity);
     this.normaliser = new Normaliser(lexicon.normalisation);
     const compile = (p: string): CompiledPattern => compilePattern(p, this.normaliser);
     const fuzzyWords: string[] = [];
@@ -146,6 +171,11 @@ export class BarrierDetector {
     }
 
     this.subsumptions = (lexicon.severity.subsumptions ?? []).map((s) => ({ label: s.label, drops: s.drops }));
+    for (const c of lexicon.concepts?.concepts ?? []) {
+      this.concepts.push({ id: c.id, negatable: c.negatable ?? true, matcher: new Dispatcher(c.patterns.map((p) => remember(compile(p), true))) });
+    }
+    for (const r of lexicon.concepts?.rules ?? []) (r.scope === 'conversation' ? this.conversationRules : this.conceptRules).push(r);
+    this.conversationHours = lexicon.concepts?.conversationHours ?? 0;
     this.fuzzy = new FuzzyCorrector(fuzzyWords, fuzzyStems, known, lexicon.normalisation.fuzzy);
   }
 
@@ -153,7 +183,7 @@ export class BarrierDetector {
   static loadFromDir(dir: string): BarrierDetector {
     const result = validateLexicon(loadLexiconData(dir));
     if (!result.ok) throw new Error(`Invalid barrier lexicon in ${dir}:\n  ${result.errors.join('\n  ')}`);
-    return new BarrierDetector(result.lexicon);
+    return new BarrierDetector(result.lexicon, { model: loadModelFromLexiconDir(dir) });
   }
 
   detect(text: string): Detection {
@@ -237,6 +267,54 @@ export class BarrierDetector {
       found.set(lab.label, severity);
     }
 
+    // Concept families, and the rules that combine them within a message.
+    const conceptHits = new Map<string, { start: number; end: number }[]>();
+    for (const c of this.concepts) {
+      const hits: { start: number; end: number }[] = [];
+      for (let i = 0; i < starts.length && hits.length < MAX_EVIDENCE_PER_LABEL; i++) {
+        const m = c.matcher.matchAt(norm, starts[i], words[i]);
+        if (!m) continue;
+        const span = spanOf(starts[i], m);
+        if (excluded.some((x) => x.start < span.end && span.start < x.end)) continue;
+        if (c.negatable && this.isNegated(norm, starts[i])) continue;
+        hits.push(span);
+      }
+      if (hits.length) conceptHits.set(c.id, hits);
+    }
+    const conceptSeverity = new Map<BarrierLabel, ActiveSeverity>();
+    for (const rule of this.conceptRules) {
+      const spans = matchConceptRule(rule, conceptHits);
+      if (!spans) continue;
+      const current = found.get(rule.label);
+      if (!current || SEVERITY_RANK[rule.severity] > SEVERITY_RANK[current]) {
+        found.set(rule.label, rule.severity);
+        conceptSeverity.set(rule.label, rule.severity);
+        const start = Math.min(...spans.map((x) => x.start));
+        const end = Math.max(...spans.map((x) => x.end));
+        evidence.push(toEvidence(input, tokens, rule.label, `concept/${rule.id}`, start, end));
+      }
+    }
+
+    // The learned layer: a label the rules did not find needs the model's
+    // "alone" confidence; the urgent head raises the severity of a message
+    // whose labels can be urgent (danger to life), never of any barrier.
+    let modelUrgent = false;
+    if (this.model) {
+      const words = tokens.map((t) => t.norm);
+      const { aloneThreshold, urgentLabels } = this.model.combination;
+      for (const score of this.model.score(words)) {
+        if (!isLabelHead(score.head)) {
+          modelUrgent = score.fired;
+          continue;
+        }
+        const label = score.head;
+        if (found.has(label) || !score.fired || score.probability < aloneThreshold) continue;
+        found.set(label, this.labelSeverity.get(label) ?? 'normal');
+        evidence.push(toEvidence(input, tokens, label, `model/${label}`, ...clauseAround(tokens, score.peakWord)));
+      }
+      if (modelUrgent && !urgentLabels.some((l) => found.has(l))) modelUrgent = false;
+    }
+
     const dropped = new Set<BarrierLabel>();
     for (const sub of this.subsumptions) if (found.has(sub.label)) for (const l of sub.drops) if (l !== sub.label) dropped.add(l);
     for (const l of dropped) found.delete(l);
@@ -244,13 +322,46 @@ export class BarrierDetector {
 
     let severity: Severity = 'none';
     for (const s of found.values()) severity = maxSeverity(severity, s);
+    // The urgent head raises a detected barrier to urgent (danger to life said in words no rule knows).
+    if (modelUrgent) severity = 'urgent';
     for (const rule of this.rules) {
       if (SEVERITY_RANK[rule.severity] <= SEVERITY_RANK[severity]) continue;
       if (rule.labels.some((l) => found.has(l)) && rule.context.test(norm)) severity = rule.severity;
     }
     const labels = BARRIER_LABELS.filter((l) => found.has(l));
     kept.sort((a, b) => a.start - b.start || BARRIER_LABELS.indexOf(a.label) - BARRIER_LABELS.indexOf(b.label));
-    return { labels, severity, evidence: kept };
+    const result: Detection = { labels, severity, evidence: kept };
+    if (this.concepts.length) result.concepts = [...conceptHits.keys()];
+    return result;
+  }
+
+  /**
+   * Risk over the conversation: the concepts of the conversation's recent
+   * messages (within `conversationHours`) and of this one add up, so that a
+   * hopeless message followed by a means or a time frame is urgent even if
+   * neither is alone. A rule only fires when this message brings one of its
+   * concepts (the conversation is not re-alerted by old messages alone).
+   * Returns the detection raised by the first rule that holds, or the
+   * detection unchanged.
+   */
+  assessConversation(current: Detection, recent: readonly ConceptMemory[], now: number): Detection {
+    const mine = new Set(current.concepts ?? []);
+    if (!mine.size || !this.conversationRules.length) return current;
+    const since = now - this.conversationHours * 3600_000;
+    const seen = new Set(mine);
+    for (const m of recent) if (m.at >= since && m.at <= now) for (const c of m.concepts) seen.add(c);
+    for (const rule of this.conversationRules) {
+      const involved = [...rule.all, ...(rule.any ?? [])];
+      if (!rule.all.every((c) => seen.has(c))) continue;
+      if (rule.any && !rule.any.some((c) => seen.has(c))) continue;
+      if (!involved.some((c) => mine.has(c))) continue;
+      if (SEVERITY_RANK[rule.severity] <= SEVERITY_RANK[current.severity] && current.labels.includes(rule.label)) return current;
+      const labels = BARRIER_LABELS.filter((l) => l === rule.label || current.labels.includes(l));
+      const severity = maxSeverity(current.severity, rule.severity);
+      const evidence: Evidence[] = [...current.evidence, { label: rule.label, text: '', start: 0, end: 0, rule: `conversation/${rule.id}` }];
+      return { ...current, labels, severity, evidence };
+    }
+    return current;
   }
 
   private isNegated(norm: string, matchIndex: number): boolean {
@@ -259,6 +370,49 @@ export class BarrierDetector {
     if (from > 0) before = before.slice(before.indexOf(' ') + 1); // drop a partial token
     return this.negation.test(before);
   }
+}
+
+/**
+ * Whether a concept rule holds: every `all` concept and one `any` concept,
+ * all within `window` words of the first `all` concept's hit. Returns the spans used.
+ */
+function matchConceptRule(rule: ConceptRule, hits: Map<string, { start: number; end: number }[]>): { start: number; end: number }[] | null {
+  if (!rule.all.every((c) => hits.has(c))) return null;
+  if (rule.any && !rule.any.some((c) => hits.has(c))) return null;
+  const window = rule.window ?? 20;
+  for (const anchor of hits.get(rule.all[0])!) {
+    const near = (c: string): { start: number; end: number } | undefined =>
+      hits.get(c)!.find((h) => Math.abs(h.start - anchor.start) <= window || Math.abs(h.end - anchor.end) <= window);
+    const used = [anchor];
+    let ok = true;
+    for (const c of rule.all.slice(1)) {
+      const h = near(c);
+      if (!h) {
+        ok = false;
+        break;
+      }
+      used.push(h);
+    }
+    if (!ok) continue;
+    if (rule.any) {
+      const h = rule.any.filter((c) => hits.has(c)).map(near).find(Boolean);
+      if (!h) continue;
+      used.push(h);
+    }
+    return used;
+  }
+  return null;
+}
+
+/** The clause (between punctuation tokens) around a word, at most 12 words each side. */
+function clauseAround(tokens: Token[], at: number): [number, number] {
+  const i = Math.min(Math.max(at, 0), tokens.length - 1);
+  const isPunct = (t: Token): boolean => t.norm === '.' || t.norm === ',';
+  let start = i;
+  while (start > 0 && i - start < 12 && !isPunct(tokens[start - 1])) start--;
+  let end = i + 1;
+  while (end < tokens.length && end - i < 12 && !isPunct(tokens[end])) end++;
+  return [start, end];
 }
 
 function toEvidence(text: string, tokens: Token[], label: BarrierLabel, rule: string, start: number, end: number): Evidence {
@@ -300,8 +454,14 @@ export function loadLexiconData(dir: string): unknown {
     negation: read('negation.json'),
     exclusions: read('exclusions.json'),
     severity: read('severity.json'),
+    ...(fs.existsSync(path.join(dir, 'concepts.json')) ? { concepts: read('concepts.json') } : {}),
     labels: labelFiles.map((f) => read(`labels/${f}`)),
   };
+}
+
+/** The learned model shipped with a lexicon directory (<dir>/model), or null when there is none. */
+export function loadModelFromLexiconDir(dir: string): BarrierModel | null {
+  return fs.existsSync(path.join(dir, 'model', 'model.json')) ? BarrierModel.loadFromDir(path.join(dir, 'model')) : null;
 }
 
 /** Default lexicon directory of this repository. */

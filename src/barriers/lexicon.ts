@@ -137,12 +137,57 @@ export const labelLexiconSchema = z
   })
   .strict();
 
+/**
+ * Concept families (death, means, time frame, burden, coercion, ...) and rules
+ * that combine them, so that a phrasing nobody wrote down is still caught when
+ * its parts are known: "means + act", "hopelessness + time frame". A rule with
+ * scope "conversation" also combines concepts seen in the conversation's recent
+ * messages (see conversationRisk.ts).
+ */
+export const conceptSchema = z
+  .object({
+    id: idSchema,
+    patterns: patternList,
+    /** Concept matches right after a negation cue are ignored (default true). */
+    negatable: z.boolean().optional(),
+    note: z.string().optional(),
+  })
+  .strict();
+
+export const conceptRuleSchema = z
+  .object({
+    id: idSchema,
+    label: labelSchema,
+    severity: activeSeverity,
+    /** Every concept listed must be present... */
+    all: z.array(idSchema).min(1),
+    /** ...and, when given, at least one of these. */
+    any: z.array(idSchema).min(1).optional(),
+    /** "message": all in one message, within `window` words; "conversation": across recent messages. */
+    scope: z.enum(['message', 'conversation']).optional(),
+    window: z.number().int().min(1).max(200).optional(),
+    note: z.string().optional(),
+  })
+  .strict();
+
+export const conceptsSchema = z
+  .object({
+    source: z.string().optional(),
+    description: z.string().optional(),
+    /** How long concepts of earlier messages count for conversation-scope rules. */
+    conversationHours: z.number().min(0.1).max(168),
+    concepts: z.array(conceptSchema).min(1),
+    rules: z.array(conceptRuleSchema),
+  })
+  .strict();
+
 export const lexiconSchema = z
   .object({
     normalisation: normalisationSchema,
     negation: negationSchema,
     exclusions: exclusionsSchema,
     severity: severitySchema,
+    concepts: conceptsSchema.optional(),
     labels: z.array(labelLexiconSchema).min(1),
   })
   .strict();
@@ -156,6 +201,8 @@ export type SeverityConfig = z.infer<typeof severitySchema>;
 export type LexiconEntry = z.infer<typeof entrySchema>;
 export type LabelLexicon = z.infer<typeof labelLexiconSchema>;
 export type Lexicon = z.infer<typeof lexiconSchema>;
+export type ConceptsConfig = z.infer<typeof conceptsSchema>;
+export type ConceptRule = z.infer<typeof conceptRuleSchema>;
 
 export type ValidationResult = { ok: true; lexicon: Lexicon } | { ok: false; errors: string[] };
 
@@ -231,6 +278,21 @@ export function validateLexicon(data: unknown): ValidationResult {
   lexicon.negation.cues.forEach((p, i) => checkPattern(p, ['negation', 'cues', i]));
   lexicon.exclusions.entries.forEach((e, i) => e.patterns.forEach((p, j) => checkPattern(p, ['exclusions', 'entries', i, 'patterns', j])));
   lexicon.severity.rules.forEach((r, i) => r.context.forEach((p, j) => checkPattern(p, ['severity', 'rules', i, 'context', j])));
+  if (lexicon.concepts) {
+    const ids = new Set<string>();
+    lexicon.concepts.concepts.forEach((c, i) => {
+      if (ids.has(c.id)) errors.push(errorAt(data, ['concepts', 'concepts', i, 'id'], `duplicate concept ${c.id}`));
+      ids.add(c.id);
+      c.patterns.forEach((p, j) => checkPattern(p, ['concepts', 'concepts', i, 'patterns', j]));
+    });
+    lexicon.concepts.rules.forEach((r, i) => {
+      for (const key of ['all', 'any'] as const) {
+        (r[key] ?? []).forEach((c, j) => {
+          if (!ids.has(c)) errors.push(errorAt(data, ['concepts', 'rules', i, key, j], `unknown concept "${c}"`));
+        });
+      }
+    });
+  }
   const seenIds = new Set<string>();
   const seenLabels = new Set<BarrierLabel>();
   lexicon.labels.forEach((lab, li) => {

@@ -39,6 +39,12 @@ export interface Detection {
   labels: BarrierLabel[];
   severity: Severity;
   evidence: Evidence[];
+  /**
+   * Concept families found in the message (dialogs/barriers/concepts.json),
+   * kept with the conversation so that signals of several messages add up
+   * (conversationRisk.ts). Absent when the lexicon has no concepts.
+   */
+  concepts?: string[];
 }
 
 export const SEVERITY_RANK: Record<Severity, number> = { none: 0, normal: 1, high: 2, urgent: 3 };
