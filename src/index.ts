@@ -87,6 +87,8 @@ export async function start(opts: StartOptions = {}): Promise<RunningService> {
       dataDir: path.resolve(ROOT, config.DATA_DIR),
       port: config.FERRETDB_PORT,
       sync: config.FERRETDB_SYNC,
+      // A dead engine is restarted (backoff, logged); meanwhile requests get 503 and /readyz says so.
+      restartOnCrash: true,
       logger,
     });
     uri = await embedded.start();
