@@ -443,13 +443,13 @@ export class ConsoleApp {
         ctx.res.header('retry-after', '900');
         return { status: 429, body: { error: 'rate_limited', message: 'Too many sign-in attempts from this address, retry later' } };
       }
-      const result = await this.accounts.authenticate(email, body.password);
+      const result = await this.accounts.authenticate(email, body.password, ctx.ip);
       if (!result.ok) {
         if (result.reason === 'locked') {
           await this.audit.record({ action: 'login.locked', outcome: 'failure', actorEmail: email, ip: ctx.ip });
           const seconds = Math.max(1, Math.ceil(((result.lockedUntil?.getTime() ?? Date.now()) - Date.now()) / 1000));
           ctx.res.header('retry-after', String(seconds));
-          return { status: 429, body: { error: 'locked', message: 'Too many failed sign-ins: this account is locked for a while', retryAfterSeconds: seconds } };
+          return { status: 429, body: { error: 'locked', message: 'Too many failed sign-ins on this account from this address: retry later', retryAfterSeconds: seconds } };
         }
         await this.audit.record({ action: 'login.failure', outcome: 'failure', actorEmail: email, ip: ctx.ip });
         return { status: 401, body: { error: 'invalid_credentials', message: 'Wrong email or password' } };

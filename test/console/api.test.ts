@@ -92,7 +92,7 @@ describe('authentication', () => {
     expect(form.headers.get('set-cookie')).toBeNull();
   });
 
-  it('locks the account after 5 failures (persisted), even for the right password, and unlocks after the lock period', async () => {
+  it('slows an address after 5 failures on an email (persisted, doubling waits), even for the right password from there', async () => {
     await svc.console.accounts.create({ email: 'carol@declic.test', displayName: 'Carol', role: 'mediator', password: PASSWORD });
     const c = new ConsoleClient(svc.url);
     const statuses: number[] = [];
@@ -101,13 +101,46 @@ describe('authentication', () => {
     const locked = await c.login('carol@declic.test', PASSWORD);
     expect(locked.status).toBe(429);
     expect(locked.json.error).toBe('locked');
-    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
+    // The first wait is 30 s after the 5th failure.
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(20);
+    expect(Number(locked.headers.get('retry-after'))).toBeLessThanOrEqual(30);
     expect(await svc.console.failuresCount('carol@declic.test')).toBe(5);
     expect(await svc.console.audit.model.countDocuments({ action: 'login.locked', actorEmail: 'carol@declic.test' })).toBeGreaterThanOrEqual(2);
-    // 16 minutes later (the failures are moved back in time in the database).
-    await svc.console.accounts.failures.updateMany({ email: 'carol@declic.test' }, { $set: { at: new Date(Date.now() - 16 * 60000) } });
+    // 31 s later (the failures are moved back in time in the database) one more wrong try is checked, and the wait doubles.
+    await svc.console.accounts.failures.updateMany({ email: 'carol@declic.test' }, { $set: { at: new Date(Date.now() - 31000) } });
+    const sixth = await c.login('carol@declic.test', 'wrong-5-password');
+    expect(sixth.status).toBe(429);
+    expect(Number(sixth.headers.get('retry-after'))).toBeGreaterThan(50);
+    expect(Number(sixth.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    // After the wait, the right password signs in and clears that address's failures.
+    await svc.console.accounts.failures.updateMany({ email: 'carol@declic.test' }, { $set: { at: new Date(Date.now() - 61000) } });
     expect((await c.login('carol@declic.test', PASSWORD)).status).toBe(200);
     expect(await svc.console.failuresCount('carol@declic.test')).toBe(0);
+  });
+
+  it('an attacker failing on an email from another address does not keep the mediator from signing in from hers', async () => {
+    await svc.console.accounts.create({ email: 'claire@asso.fr', displayName: 'Claire', role: 'mediator', password: PASSWORD });
+    const attacker = new ConsoleClient(svc.url, { from: '127.0.0.2' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await attacker.login('claire@asso.fr', `guess-${i}-password`)).status);
+    // Four guesses checked, then the attacker's address waits (429) and its guesses are not even checked.
+    expect(statuses.slice(0, 4)).toEqual([401, 401, 401, 401]);
+    expect(statuses.slice(4).every((s) => s === 429)).toBe(true);
+    expect(await svc.console.failuresCount('claire@asso.fr')).toBe(5);
+    // The failures are recorded with the attacker's address.
+    const audited = await svc.console.audit.model.find({ actorEmail: 'claire@asso.fr', action: { $in: ['login.failure', 'login.locked'] } }).lean();
+    expect(audited.length).toBe(12);
+    expect(new Set(audited.map((e) => e.ip))).toEqual(new Set([expect.stringContaining('127.0.0.2')]));
+    // Claire, from her own address, signs in at once with the right password.
+    const claire = new ConsoleClient(svc.url, { from: '127.0.0.3' });
+    const res = await claire.login('claire@asso.fr', PASSWORD);
+    expect(res.status).toBe(200);
+    expect((await claire.get('/api/console/me')).json.user.email).toBe('claire@asso.fr');
+    // Her own typo then does not count the attacker's failures either.
+    const claire2 = new ConsoleClient(svc.url, { from: '127.0.0.3' });
+    expect((await claire2.login('claire@asso.fr', 'a typo in it')).status).toBe(401);
+    // The attacker is still waiting, and the per-address limit bounds its attempts on any email.
+    expect((await attacker.login('claire@asso.fr', PASSWORD)).status).toBe(429);
   });
 
   it('logs out: the session is gone server-side', async () => {
