@@ -46,10 +46,11 @@ export const newAccountSchema = z.object({
   email: z.string().trim().toLowerCase().email().max(254),
   displayName: z.string().trim().min(1).max(80),
   role: z.enum(['mediator', 'admin']),
-  password: z.string().superRefine((p, ctx) => {
-    const problem = passwordProblem(p);
-    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
-  }),
+  password: z.string(),
+}).superRefine((a, ctx) => {
+  // Checked with the owner's email and name: a password made of them is refused.
+  const problem = passwordProblem(a.password, { email: a.email, name: a.displayName });
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem, path: ['password'] });
 });
 export type NewAccount = z.input<typeof newAccountSchema>;
 
@@ -134,7 +135,9 @@ export class AccountService {
     const parsed = newAccountSchema.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new AccountError('invalid', `${String(issue.path[0] ?? 'input')} ${issue.message}`, String(issue.path[0] ?? ''));
+      const field = String(issue.path[0] ?? '');
+      // The password's problems are sentences in French for the person choosing it; others name their field.
+      throw new AccountError('invalid', field === 'password' ? issue.message : `${field || 'input'} ${issue.message}`, field);
     }
     const { email, displayName, role, password } = parsed.data;
     const now = new Date();
@@ -161,8 +164,9 @@ export class AccountService {
   }
 
   async setPassword(id: string, password: string): Promise<void> {
-    const problem = passwordProblem(password);
-    if (problem) throw new AccountError('invalid', `password ${problem}`, 'password');
+    const account = await this.get(id);
+    const problem = passwordProblem(password, { email: account?.email, name: account?.displayName });
+    if (problem) throw new AccountError('invalid', problem, 'password');
     await this.model.updateOne({ _id: id }, { $set: { password: await hashPassword(password), updatedAt: new Date() } }).exec();
   }
 

@@ -177,6 +177,37 @@ describe('roles and CSRF', () => {
     expect(short.json.field).toBe('password');
   });
 
+  it('refuses weak passwords (strength estimator, French dictionary, own email and name) with a French reason', async () => {
+    const create = (password: string) => admin.post('/api/console/accounts', { email: 'claire.martin@asso.fr', displayName: 'Claire Martin', role: 'mediator', password });
+    const refusals: Record<string, RegExp> = {
+      password1234: /trop facile à deviner.*couramment utilisé/,
+      'declic2026!': /au moins 12 caractères/,
+      'declic2026!!': /ni le nom de Déclic/,
+      'Déclic-Asso-2026': /ni le nom de Déclic/,
+      'claire.martin@asso.fr': /ni l'adresse e-mail/,
+      'ClaireMartin1990': /ni le nom de la personne/,
+      // French words and keyboard rows: the French dictionary and the adjacency graphs.
+      soleil123456: /trop facile à deviner/,
+      azertyuiop12: /trop facile à deviner.*clavier/,
+      motdepasse123: /trop facile à deviner/,
+      marseille2024: /trop facile à deviner/,
+    };
+    for (const [password, reason] of Object.entries(refusals)) {
+      const res = await create(password);
+      expect({ password, status: res.status, field: res.json.field }).toEqual({ password, status: 400, field: 'password' });
+      expect(res.json.message).toMatch(reason);
+    }
+    expect(await svc.console.accounts.findByEmail('claire.martin@asso.fr')).toBeNull();
+    // A strong one is accepted, and signs in.
+    const ok = await create('velours-tramway-cerise-9');
+    expect(ok.status).toBe(201);
+    expect((await new ConsoleClient(svc.url).login('claire.martin@asso.fr', 'velours-tramway-cerise-9')).status).toBe(200);
+    // A password change goes through the same policy, with the account's own email and name.
+    const claire = (await svc.console.accounts.findByEmail('claire.martin@asso.fr'))!;
+    await expect(svc.console.accounts.setPassword(claire._id, 'Claire-Martin-2026')).rejects.toThrow(/ni le nom de la personne/);
+    await expect(svc.console.accounts.setPassword(claire._id, 'password1234')).rejects.toThrow(/trop facile/);
+  });
+
   it('refuses state-changing requests without or with a wrong CSRF token (403)', async () => {
     const waId = randomWaId();
     await youngPersonSays(svc, waId, 'je voudrais parler à un conseiller');
@@ -521,5 +552,15 @@ describe('sessions across restarts, idle expiry, user:create', () => {
     });
     expect(refused).not.toBe(0);
     expect(await svc.console.accounts.findByEmail('x@declic.test')).toBeNull();
+    // A weak password (from the environment) is refused with the reason in French.
+    const weak = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(tsx, [script, '--email', 'weak@declic.test', '--name', 'Wanda', '--role', 'mediator'], { env: { ...process.env, MONGODB_URI: svc.config.MONGODB_URI, DECLIC_NEW_PASSWORD: 'password1234', LOG_LEVEL: 'silent' }, timeout: 60000 }, (err, _stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+      );
+    });
+    expect(weak.code).not.toBe(0);
+    expect(weak.stderr).toMatch(/trop facile à deviner/);
+    expect(weak.stderr).not.toContain('password1234');
+    expect(await svc.console.accounts.findByEmail('weak@declic.test')).toBeNull();
   }, 90000);
 });
