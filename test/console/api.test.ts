@@ -443,6 +443,41 @@ describe('live events (SSE)', () => {
     ctrl.abort();
     await pump;
   });
+
+  it('ends the stream within a second of logout (and only that session’s stream)', async () => {
+    const c = new ConsoleClient(svc.url);
+    expect((await c.login('alice@declic.test', PASSWORD)).status).toBe(200);
+    const open = async (cookie: string) => {
+      const res = await fetch(`${svc.url}/api/console/events`, { headers: { cookie } });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const state = { text: '', endedAt: 0 };
+      const done = (async () => {
+        for (;;) {
+          const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+          if (done) break;
+          state.text += Buffer.from(value!).toString('utf8');
+        }
+        state.endedAt = Date.now();
+      })();
+      await waitFor(() => state.text.includes('event: hello'), 5000, 'hello event');
+      return { state, done, cancel: () => reader.cancel().catch(() => undefined) };
+    };
+    const mine = await open(c.cookie);
+    const other = await open(bob.cookie);
+    const cookie = c.cookie;
+    const loggedOutAt = Date.now();
+    expect((await c.post('/api/console/logout')).status).toBe(204);
+    await Promise.race([mine.done, new Promise((r) => setTimeout(r, 1500))]);
+    expect(mine.state.endedAt).toBeGreaterThan(0);
+    expect(mine.state.endedAt - loggedOutAt).toBeLessThan(1000);
+    expect(mine.state.text).toContain('event: logout');
+    // The stream cannot be reopened with the old cookie, and another mediator's stream goes on.
+    expect((await fetch(`${svc.url}/api/console/events`, { headers: { cookie } })).status).toBe(401);
+    expect(other.state.endedAt).toBe(0);
+    await other.cancel();
+    await other.done;
+  });
 });
 
 describe('OpenAPI and headers', () => {
