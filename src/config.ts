@@ -23,6 +23,8 @@ const schema = z.object({
   PUBLIC_BASE_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
   /** HMAC secret of the download links of generated PDFs (/files/:id/:token). Required in production; random per boot otherwise. */
   FILES_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Days a download link of a generated PDF works; then it answers 410 and the young person asks the bot for a new one. */
+  FILES_LINK_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().positive().max(365).default(7)),
 
   MicrosoftAppId: optionalString,
   MicrosoftAppPassword: optionalString,
