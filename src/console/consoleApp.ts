@@ -17,6 +17,7 @@ import { NOTE_MAX_CHARS, NoteDoc, NoteStore } from './notes';
 import { openApiDocument } from './openapi';
 import { SessionDoc, SessionStore, safeEqual } from './sessions';
 import { registerStaticRoutes } from './static';
+import type { TrustedProxies } from '../http/trustedProxies';
 
 export interface ConsoleSettings {
   /** Secure cookie flag and HSTS (production, behind HTTPS). */
@@ -28,7 +29,8 @@ export interface ConsoleSettings {
   /** Login attempts per client address per 15 minutes. */
   loginAttemptsPerIp: number;
   heartbeatMs: number;
-  trustProxy: boolean;
+  /** Reverse proxies whose X-Forwarded-For is believed (config TRUST_PROXY). */
+  trustProxy: TrustedProxies;
   maxMessageChars: number;
   /** Folder of the page's static files. */
   publicDir: string;
