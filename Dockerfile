@@ -31,6 +31,7 @@ COPY src/admin/public ./src/admin/public
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
 EXPOSE 3978
+# Readiness, not liveness: unhealthy while the database (embedded engine) does not answer.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3978)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3978)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "dist/src/index.js"]

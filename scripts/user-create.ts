@@ -91,13 +91,14 @@ function readStdinLine(): Promise<string> {
   });
 }
 
-async function readPassword(): Promise<string> {
+async function readPassword(owner: { email: string; name: string }): Promise<string> {
   const fromEnv = process.env.DECLIC_NEW_PASSWORD;
   if (fromEnv) return fromEnv;
   if (!process.stdin.isTTY) return readStdinLine();
   const first = await promptHidden('Password (not shown): ');
-  const problem = passwordProblem(first);
-  if (problem) throw new AccountError('invalid', `password ${problem}`, 'password');
+  // Checked before asking it again (the account creation checks it too, also when it comes from the environment).
+  const problem = passwordProblem(first, owner);
+  if (problem) throw new AccountError('invalid', problem, 'password');
   const second = await promptHidden('Same password again: ');
   if (first !== second) throw new AccountError('invalid', 'the two passwords differ', 'password');
   return first;
@@ -107,7 +108,7 @@ async function readPassword(): Promise<string> {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const config = loadConfig(process.env);
-  const password = await readPassword();
+  const password = await readPassword({ email: args.email, name: args.name });
 
   let embedded: EmbeddedFerretDB | undefined;
   let uri = config.MONGODB_URI;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'crypto';
 import { z } from 'zod';
 import { parseOpeningHours } from './handoff/openingHours';
+import { TrustedProxies } from './http/trustedProxies';
 
 /**
  * The one validated configuration of the service. Every variable is read here,
@@ -23,6 +24,8 @@ const schema = z.object({
   PUBLIC_BASE_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
   /** HMAC secret of the download links of generated PDFs (/files/:id/:token). Required in production; random per boot otherwise. */
   FILES_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Days a download link of a generated PDF works; then it answers 410 and the young person asks the bot for a new one. */
+  FILES_LINK_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().positive().max(365).default(7)),
 
   MicrosoftAppId: optionalString,
   MicrosoftAppPassword: optionalString,
@@ -71,7 +74,29 @@ const schema = z.object({
   MAX_BODY_BYTES: positiveInt(262144),
   /** Messages per minute per conversation (burst of the same size); 0 disables the limit. */
   RATE_LIMIT_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(100000).default(60)),
-  TRUST_PROXY: bool(false),
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed: comma-separated addresses and CIDR ranges (e.g.
+   * "127.0.0.1,10.0.0.0/8"). Empty (or false): the direct peer is the client. "true" is refused (it trusted anyone).
+   */
+  TRUST_PROXY: z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*(false|0)?\s*$/i.test(v) ? undefined : v),
+    z
+      .string()
+      .optional()
+      .superRefine((v, ctx) => {
+        if (v === undefined) return;
+        if (/^\s*(true|1|yes|\*)\s*$/i.test(v)) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must list the trusted proxy addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8): "true" would believe a forged X-Forwarded-For from anyone' });
+          return;
+        }
+        try {
+          TrustedProxies.parse(v);
+        } catch (err) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+        }
+      })
+      .transform((v) => TrustedProxies.parse(v)),
+  ),
 
   // Meta channels (WhatsApp Cloud API, Messenger). A channel missing one of its variables is disabled.
   WHATSAPP_APP_SECRET: optionalString,

@@ -87,6 +87,8 @@ export async function start(opts: StartOptions = {}): Promise<RunningService> {
       dataDir: path.resolve(ROOT, config.DATA_DIR),
       port: config.FERRETDB_PORT,
       sync: config.FERRETDB_SYNC,
+      // A dead engine is restarted (backoff, logged); meanwhile requests get 503 and /readyz says so.
+      restartOnCrash: true,
       logger,
     });
     uri = await embedded.start();
@@ -128,7 +130,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const structures = StructureDirectory.load(path.join(ROOT, 'dialogs', 'data', 'missions-locales.json'));
   const sectors = SectorCatalog.load(path.join(ROOT, 'dialogs', 'data', 'sectors.yaml'), texts);
   // `url` is known once the server listens (below), before any document is generated.
-  const documents = new DocumentService(db.connection, { secret: config.FILES_SECRET!, baseUrl: () => config.PUBLIC_BASE_URL ?? url });
+  const documents = new DocumentService(db.connection, { secret: config.FILES_SECRET!, baseUrl: () => config.PUBLIC_BASE_URL ?? url, linkTtlMs: config.FILES_LINK_DAYS * 86400000 });
   await db.syncIndexes();
 
   const conversationState = new ConversationState(storage);
@@ -184,7 +186,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
 
   const server = createHttpServer({ logger, maxBodyBytes: config.MAX_BODY_BYTES });
   registerHealthRoutes(server, { ping: () => db.ping(config.DB_TIMEOUT_MS) });
-  registerFileRoutes(server, { documents, logger });
+  registerFileRoutes(server, { documents, texts, logger });
   // The channels run the guarded bot, built right below (it needs the channel registry to reach young people).
   // Per-conversation rate limit: /api/messages answers 429 over it; webhook turns are delayed, never dropped. Urgent messages are never limited.
   const limiter = config.RATE_LIMIT_PER_MINUTE > 0 ? new RateLimiter({ perMinute: config.RATE_LIMIT_PER_MINUTE }) : undefined;

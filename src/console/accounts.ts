@@ -46,10 +46,11 @@ export const newAccountSchema = z.object({
   email: z.string().trim().toLowerCase().email().max(254),
   displayName: z.string().trim().min(1).max(80),
   role: z.enum(['mediator', 'admin']),
-  password: z.string().superRefine((p, ctx) => {
-    const problem = passwordProblem(p);
-    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
-  }),
+  password: z.string(),
+}).superRefine((a, ctx) => {
+  // Checked with the owner's email and name: a password made of them is refused.
+  const problem = passwordProblem(a.password, { email: a.email, name: a.displayName });
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem, path: ['password'] });
 });
 export type NewAccount = z.input<typeof newAccountSchema>;
 
@@ -63,13 +64,18 @@ export class AccountError extends Error {
 interface FailureDoc {
   _id: string;
   email: string;
+  /** The address the failed attempt came from: throttling is per (email, address). */
+  ip?: string;
   at: Date;
 }
 
 export interface LoginPolicy {
-  /** Failures within `lockMs` that lock the email. */
+  /** Failures of one email from one address, within `lockMs`, before each further attempt from there must wait. */
   maxFailures: number;
+  /** The longest wait, and how long a failure counts. */
   lockMs: number;
+  /** The first wait (after `maxFailures` failures); it doubles at each further failure, up to `lockMs`. Default 30 s. */
+  baseDelayMs?: number;
 }
 
 export type LoginResult = { ok: true; account: AccountDoc } | { ok: false; reason: 'invalid' | 'locked'; lockedUntil?: Date };
@@ -85,7 +91,7 @@ export type LoginResult = { ok: true; account: AccountDoc } | { ok: false; reaso
 export class AccountService {
   readonly model: Model<AccountDoc>;
   readonly failures: Model<FailureDoc>;
-  /** Attempts on one email are serialised in this process, so a burst cannot outrun the lock. */
+  /** Attempts on one email from one address are serialised in this process, so a burst cannot outrun the throttle. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private dummy?: Promise<PasswordHash>;
 
@@ -110,7 +116,7 @@ export class AccountService {
     );
     schema.index({ email: 1 }, { unique: true });
     this.model = (connection.models.ConsoleAccount as Model<AccountDoc>) ?? connection.model<AccountDoc>('ConsoleAccount', schema);
-    const failureSchema = new Schema<FailureDoc>({ _id: { type: String, required: true }, email: { type: String, required: true }, at: { type: Date, required: true } }, { versionKey: false, collection: 'console_login_failures' });
+    const failureSchema = new Schema<FailureDoc>({ _id: { type: String, required: true }, email: { type: String, required: true }, ip: String, at: { type: Date, required: true } }, { versionKey: false, collection: 'console_login_failures' });
     failureSchema.index({ email: 1, at: -1 });
     this.failures = (connection.models.ConsoleLoginFailure as Model<FailureDoc>) ?? connection.model<FailureDoc>('ConsoleLoginFailure', failureSchema);
   }
@@ -129,7 +135,9 @@ export class AccountService {
     const parsed = newAccountSchema.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new AccountError('invalid', `${String(issue.path[0] ?? 'input')} ${issue.message}`, String(issue.path[0] ?? ''));
+      const field = String(issue.path[0] ?? '');
+      // The password's problems are sentences in French for the person choosing it; others name their field.
+      throw new AccountError('invalid', field === 'password' ? issue.message : `${field || 'input'} ${issue.message}`, field);
     }
     const { email, displayName, role, password } = parsed.data;
     const now = new Date();
@@ -156,8 +164,9 @@ export class AccountService {
   }
 
   async setPassword(id: string, password: string): Promise<void> {
-    const problem = passwordProblem(password);
-    if (problem) throw new AccountError('invalid', `password ${problem}`, 'password');
+    const account = await this.get(id);
+    const problem = passwordProblem(password, { email: account?.email, name: account?.displayName });
+    if (problem) throw new AccountError('invalid', problem, 'password');
     await this.model.updateOne({ _id: id }, { $set: { password: await hashPassword(password), updatedAt: new Date() } }).exec();
   }
 
@@ -165,43 +174,45 @@ export class AccountService {
     await this.model.updateOne({ _id: id }, { $set: { disabled, updatedAt: new Date() } }).exec();
   }
 
-  /** When the email is locked: until when (5 failures within the lock period lock it for that period after the last one). */
-  async lockedUntil(email: string, now = new Date()): Promise<Date | undefined> {
-    const recent = (await this.failures
-      .find({ email, at: { $gt: new Date(now.getTime() - this.policy.lockMs * 2) } })
-      .sort({ at: -1 })
-      .limit(this.policy.maxFailures)
-      .lean()
-      .exec()) as FailureDoc[];
-    if (recent.length < this.policy.maxFailures) return undefined;
-    const newest = new Date(recent[0].at).getTime();
-    const oldest = new Date(recent[recent.length - 1].at).getTime();
-    if (newest - oldest > this.policy.lockMs) return undefined;
-    const until = newest + this.policy.lockMs;
+  /**
+   * Until when attempts on `email` from `ip` must wait, if they must: after `maxFailures` failures (within `lockMs`)
+   * from that address, each further attempt waits `baseDelayMs` after the last failure, doubling at each failure up to
+   * `lockMs`. Failures from other addresses do not count: an attacker elsewhere never locks the real mediator out
+   * (the per-address limit of the login route bounds how many emails one address can try).
+   */
+  async lockedUntil(email: string, ip: string, now = new Date()): Promise<Date | undefined> {
+    const { maxFailures, lockMs } = this.policy;
+    const count = await this.failures.countDocuments({ email, ip, at: { $gt: new Date(now.getTime() - lockMs) } }).exec();
+    if (count < maxFailures) return undefined;
+    const [last] = (await this.failures.find({ email, ip }).sort({ at: -1 }).limit(1).lean().exec()) as FailureDoc[];
+    if (!last) return undefined;
+    const delay = Math.min(lockMs, (this.policy.baseDelayMs ?? 30000) * 2 ** Math.min(30, count - maxFailures));
+    const until = new Date(last.at).getTime() + delay;
     return until > now.getTime() ? new Date(until) : undefined;
   }
 
   /**
-   * Checks an email and password. Unknown emails cost the same scrypt work
-   * as known ones; a locked email is refused before the password is even
-   * checked (also with the right password).
+   * Checks an email and password coming from address `ip`. Unknown emails cost the same scrypt work as known ones;
+   * while attempts from that address must wait (see lockedUntil) the attempt is refused before the password is
+   * even checked (also with the right password). A success clears that address's failures on the email.
    */
-  async authenticate(emailInput: string, password: string): Promise<LoginResult> {
+  async authenticate(emailInput: string, password: string, ip = 'unknown'): Promise<LoginResult> {
     const email = emailInput.trim().toLowerCase().slice(0, 254);
-    return this.serialise(email, async () => {
-      const locked = await this.lockedUntil(email);
+    const from = ip.slice(0, 64);
+    return this.serialise(`${email}\n${from}`, async () => {
+      const locked = await this.lockedUntil(email, from);
       if (locked) return { ok: false, reason: 'locked', lockedUntil: locked };
       const account = await this.findByEmail(email);
       const ok = await verifyPassword(password, account?.password ?? (await this.dummyHash()));
       if (account && ok && !account.disabled) {
-        await this.failures.deleteMany({ email }).exec();
+        await this.failures.deleteMany({ email, ip: from }).exec();
         await this.model.updateOne({ _id: account._id }, { $set: { lastLoginAt: new Date() } }).exec();
         return { ok: true, account };
       }
-      await this.failures.create({ _id: randomUUID(), email, at: new Date() });
+      await this.failures.create({ _id: randomUUID(), email, ip: from, at: new Date() });
       // Housekeeping: failures older than a day no longer matter.
       await this.failures.deleteMany({ email, at: { $lt: new Date(Date.now() - 86400000) } }).exec();
-      const nowLocked = await this.lockedUntil(email);
+      const nowLocked = await this.lockedUntil(email, from);
       return nowLocked ? { ok: false, reason: 'locked', lockedUntil: nowLocked } : { ok: false, reason: 'invalid' };
     });
   }

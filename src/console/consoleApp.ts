@@ -17,6 +17,7 @@ import { NOTE_MAX_CHARS, NoteDoc, NoteStore } from './notes';
 import { openApiDocument } from './openapi';
 import { SessionDoc, SessionStore, safeEqual } from './sessions';
 import { registerStaticRoutes } from './static';
+import type { TrustedProxies } from '../http/trustedProxies';
 
 export interface ConsoleSettings {
   /** Secure cookie flag and HSTS (production, behind HTTPS). */
@@ -28,7 +29,8 @@ export interface ConsoleSettings {
   /** Login attempts per client address per 15 minutes. */
   loginAttemptsPerIp: number;
   heartbeatMs: number;
-  trustProxy: boolean;
+  /** Reverse proxies whose X-Forwarded-For is believed (config TRUST_PROXY). */
+  trustProxy: TrustedProxies;
   maxMessageChars: number;
   /** Folder of the page's static files. */
   publicDir: string;
@@ -226,6 +228,8 @@ export class ConsoleApp {
   readonly notes: NoteStore;
   private readonly registered: RegisteredRoute[] = [];
   private readonly streams = new Set<Response>();
+  /** The open event streams of each session token: ended at once when that session logs out. */
+  private readonly sessionStreams = new Map<string, Set<() => void>>();
   private readonly loginWindow: AttemptWindow;
   private readonly log: Logger;
   private readonly cookieName: string;
@@ -443,19 +447,22 @@ export class ConsoleApp {
         ctx.res.header('retry-after', '900');
         return { status: 429, body: { error: 'rate_limited', message: 'Too many sign-in attempts from this address, retry later' } };
       }
-      const result = await this.accounts.authenticate(email, body.password);
+      const result = await this.accounts.authenticate(email, body.password, ctx.ip);
       if (!result.ok) {
         if (result.reason === 'locked') {
           await this.audit.record({ action: 'login.locked', outcome: 'failure', actorEmail: email, ip: ctx.ip });
           const seconds = Math.max(1, Math.ceil(((result.lockedUntil?.getTime() ?? Date.now()) - Date.now()) / 1000));
           ctx.res.header('retry-after', String(seconds));
-          return { status: 429, body: { error: 'locked', message: 'Too many failed sign-ins: this account is locked for a while', retryAfterSeconds: seconds } };
+          return { status: 429, body: { error: 'locked', message: 'Too many failed sign-ins on this account from this address: retry later', retryAfterSeconds: seconds } };
         }
         await this.audit.record({ action: 'login.failure', outcome: 'failure', actorEmail: email, ip: ctx.ip });
         return { status: 401, body: { error: 'invalid_credentials', message: 'Wrong email or password' } };
       }
       const old = parseCookies(ctx.req.headers.cookie)[this.cookieName];
-      if (old) await this.sessions.destroy(old);
+      if (old) {
+        await this.sessions.destroy(old);
+        this.endSessionStreams(old);
+      }
       const { token, session } = await this.sessions.create(result.account._id);
       this.setCookie(ctx.res, token, Math.floor(this.deps.settings.absoluteMs / 1000));
       await this.audit.record({ action: 'login.success', outcome: 'success', actorId: result.account._id, actorEmail: email, ip: ctx.ip });
@@ -464,6 +471,7 @@ export class ConsoleApp {
 
     this.route('post', '/api/console/logout', 'mediator', async (ctx) => {
       await this.sessions.destroy(ctx.token);
+      this.endSessionStreams(ctx.token);
       this.setCookie(ctx.res, '', 0);
       await this.audit.record({ action: 'logout', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip });
       return { status: 204 };
@@ -688,6 +696,14 @@ export class ConsoleApp {
       );
     }, this.deps.settings.heartbeatMs);
     this.streams.add(res);
+    // Logout (in this process) ends the stream at once; a session ended elsewhere is noticed at the next heartbeat.
+    const endNow = () => {
+      write('event: logout\ndata: {}\n\n');
+      res.end();
+    };
+    const mine = this.sessionStreams.get(token) ?? new Set<() => void>();
+    mine.add(endNow);
+    this.sessionStreams.set(token, mine);
     await new Promise<void>((resolve) => {
       if (res.writableEnded || res.destroyed) return resolve();
       res.once('close', () => resolve());
@@ -695,6 +711,15 @@ export class ConsoleApp {
     clearInterval(beat);
     unsubscribe();
     this.streams.delete(res);
+    mine.delete(endNow);
+    if (mine.size === 0 && this.sessionStreams.get(token) === mine) this.sessionStreams.delete(token);
+  }
+
+  /** Ends the live event streams opened with session `token` (it was just destroyed). */
+  private endSessionStreams(token: string): void {
+    const ends = this.sessionStreams.get(token);
+    this.sessionStreams.delete(token);
+    for (const end of ends ?? []) end();
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'restify';
+import type { TrustedProxies } from '../http/trustedProxies';
 
 /** Input that failed validation: answered 400 with the field. */
 export class BadInput extends Error {
@@ -69,12 +70,9 @@ export function parseCookies(header: string | undefined): Record<string, string>
 }
 
 /** The client's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */
-export function clientIp(req: Request, trustProxy: boolean): string {
-  if (trustProxy) {
-    const fwd = String(req.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim();
-    if (fwd) return fwd.slice(0, 64);
-  }
-  return (req.socket?.remoteAddress ?? 'unknown').slice(0, 64);
+/** The client's address: the direct peer, or the right-most untrusted X-Forwarded-For hop when the peer is a trusted proxy. */
+export function clientIp(req: Request, proxies: TrustedProxies): string {
+  return proxies.clientAddress(req.socket?.remoteAddress, req.headers['x-forwarded-for']);
 }
 
 /** A JSON object body, or a 400 naming `body`. */

@@ -148,7 +148,7 @@ export function openApiDocument(): Json {
             '200': json(ref('SessionInfo')),
             '400': err('Invalid input'),
             '401': err('Wrong email or password (invalid_credentials)'),
-            '429': err('Locked after repeated failures (locked) or too many attempts from this address (rate_limited); see Retry-After'),
+            '429': err('Repeated failures on this email from this address must wait, doubling each time (locked) or too many attempts from this address (rate_limited); see Retry-After'),
           },
         },
       },

@@ -17,6 +17,14 @@ export interface EmbeddedOptions {
    * power cut can lose about the last 100 ms of them. `full`: an fsync at every commit (survives everything, slower writes).
    */
   sync?: 'interval' | 'full';
+  /**
+   * Restart the engine (same port, same data) when it dies unexpectedly, with a backoff doubling from
+   * `restartBaseMs` (default 200 ms) up to `restartMaxMs` (default 10 s) between failed attempts; each death and
+   * restart is logged. Off by default (tests that kill an engine on purpose want it to stay down).
+   */
+  restartOnCrash?: boolean;
+  restartBaseMs?: number;
+  restartMaxMs?: number;
 }
 
 /** Default location of the FerretDB binary built by `npm run ferretdb:build`. */
@@ -55,6 +63,10 @@ export class EmbeddedFerretDB {
   private port = 0;
   private readonly notes: string[] = [];
   private readonly onExit = () => this.child?.kill('SIGKILL');
+  /** Set by stop(): an exit after it is expected and not restarted. */
+  private stopping = false;
+  private restartTimer?: NodeJS.Timeout;
+  private restarts = 0;
 
   constructor(private readonly opts: EmbeddedOptions) {}
 
@@ -74,12 +86,58 @@ export class EmbeddedFerretDB {
     return this.notes;
   }
 
+  /** How many times the engine was restarted after an unexpected death. */
+  get restartCount(): number {
+    return this.restarts;
+  }
+
   async start(): Promise<string> {
+    this.stopping = false;
+    const uri = await this.spawnEngine();
+    this.watch();
+    return uri;
+  }
+
+  /** Restarts the engine when its process exits while not stopping (opt-in: `restartOnCrash`). */
+  private watch(): void {
+    const child = this.child;
+    if (!this.opts.restartOnCrash || !child) return;
+    child.once('exit', (code, signal) => {
+      if (this.stopping || this.child !== child) return;
+      this.opts.logger?.error({ code, signal, pid: child.pid }, 'embedded FerretDB died: restarting it');
+      this.scheduleRestart(this.opts.restartBaseMs ?? 200);
+    });
+  }
+
+  private scheduleRestart(delayMs: number): void {
+    const { logger } = this.opts;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopping) return;
+      this.spawnEngine().then(
+        () => {
+          this.restarts++;
+          logger?.warn({ port: this.port, restarts: this.restarts, pid: this.child?.pid }, 'embedded FerretDB restarted');
+          if (this.stopping) void this.stop();
+          else this.watch();
+        },
+        (err: Error) => {
+          const next = Math.min(delayMs * 2, this.opts.restartMaxMs ?? 10000);
+          logger?.error({ err: { message: err.message }, retryInMs: next }, 'embedded FerretDB restart failed: retrying');
+          this.scheduleRestart(next);
+        },
+      );
+    }, delayMs);
+    this.restartTimer.unref();
+  }
+
+  private async spawnEngine(): Promise<string> {
     const { bin, dataDir, logger } = this.opts;
     if (!fs.existsSync(bin)) {
       throw new Error(`FerretDB binary not found at ${bin}: run "npm run ferretdb:build" (needs Go) or set MONGODB_URI`);
     }
-    this.port = this.opts.port || (await freePort());
+    // A restart keeps the port it had: the service's driver reconnects to the same address.
+    this.port = this.port || this.opts.port || (await freePort());
     if (await canConnect(this.port)) {
       throw new Error(`Port ${this.port} is already in use: set FERRETDB_PORT to a free port (or 0)`);
     }
@@ -108,6 +166,7 @@ export class EmbeddedFerretDB {
     };
     child.stdout?.on('data', collector());
     child.stderr?.on('data', collector());
+    process.removeListener('exit', this.onExit);
     process.once('exit', this.onExit);
 
     const deadline = Date.now() + (this.opts.startTimeoutMs ?? 20000);
@@ -128,6 +187,9 @@ export class EmbeddedFerretDB {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     const child = this.child;
     process.removeListener('exit', this.onExit);
     // A process killed by a signal has a null exitCode but a signalCode.

@@ -1,7 +1,7 @@
 import { editDistance, normalize } from './recognizers';
 
 /** Words the young person can write at any time. */
-export type Command = 'menu' | 'help' | 'restart' | 'human' | 'stop' | 'resume' | 'erase';
+export type Command = 'menu' | 'help' | 'restart' | 'human' | 'stop' | 'resume' | 'erase' | 'resendCv' | 'resendLetter';
 
 /** Exact phrases (normalised: no accents, lower case) per command. */
 const PHRASES: Record<Command, string[]> = {
@@ -19,6 +19,15 @@ const PHRASES: Record<Command, string[]> = {
   erase: [
     'supprimer mes donnees', 'supprime mes donnees', 'suprimer mes donnees', 'supprimer mes donnes', 'suprime mes donnees', 'efface mes donnees', 'effacer mes donnees', 'supprimer mes infos',
     'supprime mes infos', 'efface mes infos', 'supprimer mon compte', 'supprime mon compte', 'supprimer toutes mes donnees', 'delete my data', 'erase my data', 'delete my account', 'supprimer donnees',
+  ],
+  // A fresh link to the last generated document (links expire, see FILES_LINK_DAYS).
+  resendCv: [
+    'mon cv', 'renvoie mon cv', 'renvoi mon cv', 'renvoyer mon cv', 'renvoie moi mon cv', 'envoie mon cv', 'envoie moi mon cv', 'je veux mon cv', 'redonne mon cv', 'le lien de mon cv',
+    'nouveau lien cv', 'my cv', 'send my cv', 'resend my cv', 'my resume', 'send my resume',
+  ],
+  resendLetter: [
+    'ma lettre', 'renvoie ma lettre', 'renvoi ma lettre', 'renvoyer ma lettre', 'renvoie moi ma lettre', 'envoie ma lettre', 'envoie moi ma lettre', 'je veux ma lettre', 'ma lettre de motivation',
+    'renvoie ma lettre de motivation', 'my letter', 'send my letter', 'resend my letter', 'my cover letter', 'send my cover letter',
   ],
 };
 

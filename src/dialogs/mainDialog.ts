@@ -208,6 +208,17 @@ export class MainDialog extends ComponentDialog {
       }
       case 'erase':
         return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.erase));
+      case 'resendCv':
+      case 'resendLetter': {
+        const kind = command === 'resendCv' ? 'cv' : 'letter';
+        const att = await this.deps.documents.latest(session.contactKey, kind);
+        // Without a document yet it is no command: "mon cv" then goes to the dialog (e.g. the menu's CV choice).
+        if (!att) return undefined;
+        const text = this.deps.texts.t(sessionLocale(session), `documents.resent_${kind}`, { days: String(this.deps.documents.linkDays) });
+        await context.sendActivity({ type: 'message', text, attachments: [{ contentType: att.contentType, contentUrl: att.contentUrl, name: att.name }] });
+        if (innerDC.activeDialog) await innerDC.repromptDialog();
+        return Dialog.EndOfTurn;
+      }
       default: {
         const never: never = command;
         throw new Error(`Unhandled command ${String(never)}`);

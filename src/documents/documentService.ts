@@ -40,12 +40,22 @@ export interface DocumentServiceOptions {
   baseUrl: () => string;
   /** pdfkit compression (tests turn it off to read the PDF text). */
   compressPdf?: boolean;
+  /** How long a download link works (config FILES_LINK_DAYS); default 7 days. The young person asks the bot for a new one. */
+  linkTtlMs?: number;
+  /** The clock (tests). */
+  now?: () => number;
 }
+
+/** What a download link is worth: `ok`, `expired` (a genuine link past its expiry), or `invalid` (forged, tampered, unknown). */
+export type LinkCheck = 'ok' | 'expired' | 'invalid';
+
+export const DEFAULT_LINK_TTL_MS = 7 * 86400000;
 
 /**
  * Stores generated PDFs per contact and builds their download links:
- * `${baseUrl}/files/<id>/<token>` where token = HMAC-SHA256(id, secret),
- * so a link works on every channel without authentication and cannot be guessed.
+ * `${baseUrl}/files/<id>/<expiry>.<mac>` where expiry is the link's end (unix seconds, base 36) and
+ * mac = HMAC-SHA256("<id>.<expiry>", secret), so a link works on every channel without authentication,
+ * cannot be guessed nor extended, and stops working after `linkTtlMs` (410: ask the bot for a new one).
  */
 export class DocumentService {
   readonly model: Model<StoredDocument>;
@@ -69,6 +79,11 @@ export class DocumentService {
     this.model = (connection.models.GeneratedDocument as Model<StoredDocument>) ?? connection.model<StoredDocument>('GeneratedDocument', schema);
   }
 
+  /** How many days a link works (rounded up), for the message that comes with it. */
+  get linkDays(): number {
+    return Math.max(1, Math.ceil((this.opts.linkTtlMs ?? DEFAULT_LINK_TTL_MS) / 86400000));
+  }
+
   get compressPdf(): boolean {
     return this.opts.compressPdf ?? true;
   }
@@ -84,18 +99,42 @@ export class DocumentService {
     return renderLetterPdf(letter, { compress: this.compressPdf });
   }
 
-  token(id: string): string {
-    return createHmac('sha256', this.opts.secret).update(id).digest('base64url');
+  /** A download token for `id`, valid until `expiresAtMs` (default: now + the link lifetime). */
+  token(id: string, expiresAtMs = this.now() + (this.opts.linkTtlMs ?? DEFAULT_LINK_TTL_MS)): string {
+    const exp = Math.ceil(expiresAtMs / 1000).toString(36);
+    return `${exp}.${this.mac(`${id}.${exp}`)}`;
+  }
+
+  /** Whether `token` is a genuine link to `id`, and still valid. Links of before expiries (HMAC of the id alone) count as expired. */
+  check(id: string, token: string): LinkCheck {
+    const t = String(token ?? '');
+    const dot = t.indexOf('.');
+    if (dot < 0) return this.sameMac(t, this.mac(id)) ? 'expired' : 'invalid';
+    const exp = t.slice(0, dot);
+    if (!/^[0-9a-z]{1,10}$/.test(exp) || !this.sameMac(t.slice(dot + 1), this.mac(`${id}.${exp}`))) return 'invalid';
+    return parseInt(exp, 36) * 1000 > this.now() ? 'ok' : 'expired';
   }
 
   verify(id: string, token: string): boolean {
-    const expected = Buffer.from(this.token(id));
-    const given = Buffer.from(String(token));
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return this.check(id, token) === 'ok';
   }
 
   url(id: string): string {
     return `${this.opts.baseUrl().replace(/\/+$/, '')}/files/${id}/${this.token(id)}`;
+  }
+
+  private now(): number {
+    return this.opts.now ? this.opts.now() : Date.now();
+  }
+
+  private mac(text: string): string {
+    return createHmac('sha256', this.opts.secret).update(text).digest('base64url');
+  }
+
+  private sameMac(given: string, expected: string): boolean {
+    const g = Buffer.from(given);
+    const e = Buffer.from(expected);
+    return g.length === e.length && timingSafeEqual(g, e);
   }
 
   /** Stores a PDF for a contact, keeps the last versions of that kind, and returns the attachment to send. */
@@ -108,7 +147,7 @@ export class DocumentService {
     return { id, contentType: 'application/pdf', contentUrl: this.url(id), name };
   }
 
-  /** The document if the token matches, else null. */
+  /** The document if the token matches and has not expired, else null. */
   async find(id: string, token: string): Promise<StoredDocument | null> {
     if (!/^[0-9a-f]{24}$/.test(id) || !this.verify(id, token)) return null;
     const doc = await this.model.findById(id).lean().exec();
@@ -116,6 +155,13 @@ export class DocumentService {
     const data = doc.data as unknown;
     const buf = Buffer.isBuffer(data) ? data : Buffer.from((data as { buffer: ArrayBuffer | Uint8Array }).buffer as Uint8Array);
     return { ...doc, data: buf } as StoredDocument;
+  }
+
+  /** A fresh link to the newest document of that kind of the contact (the young person asked again), or undefined. */
+  async latest(contactKey: string, kind: StoredDocument['kind']): Promise<(PdfAttachment & { id: string }) | undefined> {
+    const [doc] = await this.model.find({ contactKey, kind }, { data: 0 }).sort({ createdAt: -1 }).limit(1).lean().exec();
+    if (!doc) return undefined;
+    return { id: doc._id, contentType: 'application/pdf', contentUrl: this.url(doc._id), name: doc.name };
   }
 
   async listFor(contactKey: string): Promise<Array<Omit<StoredDocument, 'data'>>> {

@@ -92,7 +92,7 @@ describe('authentication', () => {
     expect(form.headers.get('set-cookie')).toBeNull();
   });
 
-  it('locks the account after 5 failures (persisted), even for the right password, and unlocks after the lock period', async () => {
+  it('slows an address after 5 failures on an email (persisted, doubling waits), even for the right password from there', async () => {
     await svc.console.accounts.create({ email: 'carol@declic.test', displayName: 'Carol', role: 'mediator', password: PASSWORD });
     const c = new ConsoleClient(svc.url);
     const statuses: number[] = [];
@@ -101,13 +101,46 @@ describe('authentication', () => {
     const locked = await c.login('carol@declic.test', PASSWORD);
     expect(locked.status).toBe(429);
     expect(locked.json.error).toBe('locked');
-    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
+    // The first wait is 30 s after the 5th failure.
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(20);
+    expect(Number(locked.headers.get('retry-after'))).toBeLessThanOrEqual(30);
     expect(await svc.console.failuresCount('carol@declic.test')).toBe(5);
     expect(await svc.console.audit.model.countDocuments({ action: 'login.locked', actorEmail: 'carol@declic.test' })).toBeGreaterThanOrEqual(2);
-    // 16 minutes later (the failures are moved back in time in the database).
-    await svc.console.accounts.failures.updateMany({ email: 'carol@declic.test' }, { $set: { at: new Date(Date.now() - 16 * 60000) } });
+    // 31 s later (the failures are moved back in time in the database) one more wrong try is checked, and the wait doubles.
+    await svc.console.accounts.failures.updateMany({ email: 'carol@declic.test' }, { $set: { at: new Date(Date.now() - 31000) } });
+    const sixth = await c.login('carol@declic.test', 'wrong-5-password');
+    expect(sixth.status).toBe(429);
+    expect(Number(sixth.headers.get('retry-after'))).toBeGreaterThan(50);
+    expect(Number(sixth.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    // After the wait, the right password signs in and clears that address's failures.
+    await svc.console.accounts.failures.updateMany({ email: 'carol@declic.test' }, { $set: { at: new Date(Date.now() - 61000) } });
     expect((await c.login('carol@declic.test', PASSWORD)).status).toBe(200);
     expect(await svc.console.failuresCount('carol@declic.test')).toBe(0);
+  });
+
+  it('an attacker failing on an email from another address does not keep the mediator from signing in from hers', async () => {
+    await svc.console.accounts.create({ email: 'claire@asso.fr', displayName: 'Claire', role: 'mediator', password: PASSWORD });
+    const attacker = new ConsoleClient(svc.url, { from: '127.0.0.2' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await attacker.login('claire@asso.fr', `guess-${i}-password`)).status);
+    // Four guesses checked, then the attacker's address waits (429) and its guesses are not even checked.
+    expect(statuses.slice(0, 4)).toEqual([401, 401, 401, 401]);
+    expect(statuses.slice(4).every((s) => s === 429)).toBe(true);
+    expect(await svc.console.failuresCount('claire@asso.fr')).toBe(5);
+    // The failures are recorded with the attacker's address.
+    const audited = await svc.console.audit.model.find({ actorEmail: 'claire@asso.fr', action: { $in: ['login.failure', 'login.locked'] } }).lean();
+    expect(audited.length).toBe(12);
+    expect(new Set(audited.map((e) => e.ip))).toEqual(new Set([expect.stringContaining('127.0.0.2')]));
+    // Claire, from her own address, signs in at once with the right password.
+    const claire = new ConsoleClient(svc.url, { from: '127.0.0.3' });
+    const res = await claire.login('claire@asso.fr', PASSWORD);
+    expect(res.status).toBe(200);
+    expect((await claire.get('/api/console/me')).json.user.email).toBe('claire@asso.fr');
+    // Her own typo then does not count the attacker's failures either.
+    const claire2 = new ConsoleClient(svc.url, { from: '127.0.0.3' });
+    expect((await claire2.login('claire@asso.fr', 'a typo in it')).status).toBe(401);
+    // The attacker is still waiting, and the per-address limit bounds its attempts on any email.
+    expect((await attacker.login('claire@asso.fr', PASSWORD)).status).toBe(429);
   });
 
   it('logs out: the session is gone server-side', async () => {
@@ -142,6 +175,37 @@ describe('roles and CSRF', () => {
     const short = await admin.post('/api/console/accounts', { email: 'x@declic.test', displayName: 'X', role: 'mediator', password: 'short' });
     expect(short.status).toBe(400);
     expect(short.json.field).toBe('password');
+  });
+
+  it('refuses weak passwords (strength estimator, French dictionary, own email and name) with a French reason', async () => {
+    const create = (password: string) => admin.post('/api/console/accounts', { email: 'claire.martin@asso.fr', displayName: 'Claire Martin', role: 'mediator', password });
+    const refusals: Record<string, RegExp> = {
+      password1234: /trop facile à deviner.*couramment utilisé/,
+      'declic2026!': /au moins 12 caractères/,
+      'declic2026!!': /ni le nom de Déclic/,
+      'Déclic-Asso-2026': /ni le nom de Déclic/,
+      'claire.martin@asso.fr': /ni l'adresse e-mail/,
+      'ClaireMartin1990': /ni le nom de la personne/,
+      // French words and keyboard rows: the French dictionary and the adjacency graphs.
+      soleil123456: /trop facile à deviner/,
+      azertyuiop12: /trop facile à deviner.*clavier/,
+      motdepasse123: /trop facile à deviner/,
+      marseille2024: /trop facile à deviner/,
+    };
+    for (const [password, reason] of Object.entries(refusals)) {
+      const res = await create(password);
+      expect({ password, status: res.status, field: res.json.field }).toEqual({ password, status: 400, field: 'password' });
+      expect(res.json.message).toMatch(reason);
+    }
+    expect(await svc.console.accounts.findByEmail('claire.martin@asso.fr')).toBeNull();
+    // A strong one is accepted, and signs in.
+    const ok = await create('velours-tramway-cerise-9');
+    expect(ok.status).toBe(201);
+    expect((await new ConsoleClient(svc.url).login('claire.martin@asso.fr', 'velours-tramway-cerise-9')).status).toBe(200);
+    // A password change goes through the same policy, with the account's own email and name.
+    const claire = (await svc.console.accounts.findByEmail('claire.martin@asso.fr'))!;
+    await expect(svc.console.accounts.setPassword(claire._id, 'Claire-Martin-2026')).rejects.toThrow(/ni le nom de la personne/);
+    await expect(svc.console.accounts.setPassword(claire._id, 'password1234')).rejects.toThrow(/trop facile/);
   });
 
   it('refuses state-changing requests without or with a wrong CSRF token (403)', async () => {
@@ -379,6 +443,41 @@ describe('live events (SSE)', () => {
     ctrl.abort();
     await pump;
   });
+
+  it('ends the stream within a second of logout (and only that session’s stream)', async () => {
+    const c = new ConsoleClient(svc.url);
+    expect((await c.login('alice@declic.test', PASSWORD)).status).toBe(200);
+    const open = async (cookie: string) => {
+      const res = await fetch(`${svc.url}/api/console/events`, { headers: { cookie } });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const state = { text: '', endedAt: 0 };
+      const done = (async () => {
+        for (;;) {
+          const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+          if (done) break;
+          state.text += Buffer.from(value!).toString('utf8');
+        }
+        state.endedAt = Date.now();
+      })();
+      await waitFor(() => state.text.includes('event: hello'), 5000, 'hello event');
+      return { state, done, cancel: () => reader.cancel().catch(() => undefined) };
+    };
+    const mine = await open(c.cookie);
+    const other = await open(bob.cookie);
+    const cookie = c.cookie;
+    const loggedOutAt = Date.now();
+    expect((await c.post('/api/console/logout')).status).toBe(204);
+    await Promise.race([mine.done, new Promise((r) => setTimeout(r, 1500))]);
+    expect(mine.state.endedAt).toBeGreaterThan(0);
+    expect(mine.state.endedAt - loggedOutAt).toBeLessThan(1000);
+    expect(mine.state.text).toContain('event: logout');
+    // The stream cannot be reopened with the old cookie, and another mediator's stream goes on.
+    expect((await fetch(`${svc.url}/api/console/events`, { headers: { cookie } })).status).toBe(401);
+    expect(other.state.endedAt).toBe(0);
+    await other.cancel();
+    await other.done;
+  });
 });
 
 describe('OpenAPI and headers', () => {
@@ -488,5 +587,15 @@ describe('sessions across restarts, idle expiry, user:create', () => {
     });
     expect(refused).not.toBe(0);
     expect(await svc.console.accounts.findByEmail('x@declic.test')).toBeNull();
+    // A weak password (from the environment) is refused with the reason in French.
+    const weak = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(tsx, [script, '--email', 'weak@declic.test', '--name', 'Wanda', '--role', 'mediator'], { env: { ...process.env, MONGODB_URI: svc.config.MONGODB_URI, DECLIC_NEW_PASSWORD: 'password1234', LOG_LEVEL: 'silent' }, timeout: 60000 }, (err, _stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+      );
+    });
+    expect(weak.code).not.toBe(0);
+    expect(weak.stderr).toMatch(/trop facile à deviner/);
+    expect(weak.stderr).not.toContain('password1234');
+    expect(await svc.console.accounts.findByEmail('weak@declic.test')).toBeNull();
   }, 90000);
 });

@@ -45,7 +45,11 @@ export class ConsoleClient {
   csrf = '';
   user: any;
 
-  constructor(readonly baseUrl: string) {}
+  /**
+   * `from`: the loopback source address of its connections (e.g. 127.0.0.2), to act as another client address;
+   * `headers`: sent with every request (e.g. a forged X-Forwarded-For).
+   */
+  constructor(readonly baseUrl: string, readonly opts: { from?: string; headers?: Record<string, string> } = {}) {}
 
   async login(email: string, password: string): Promise<ApiResult> {
     const res = await this.request('POST', '/api/console/login', { email, password }, { csrf: false });
@@ -57,13 +61,14 @@ export class ConsoleClient {
   }
 
   async request(method: string, path: string, body?: unknown, opts: { csrf?: boolean | string } = {}): Promise<ApiResult> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...this.opts.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.cookie) headers.cookie = this.cookie;
     const csrf = opts.csrf === undefined ? method !== 'GET' : opts.csrf;
     if (typeof csrf === 'string') headers['x-csrf-token'] = csrf;
     else if (csrf && this.csrf) headers['x-csrf-token'] = this.csrf;
-    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const res = this.opts.from ? await requestFrom(this.opts.from, `${this.baseUrl}${path}`, method, headers, payload) : await fetch(`${this.baseUrl}${path}`, { method, headers, body: payload });
     const setCookie = res.headers.get('set-cookie');
     if (setCookie) {
       const pair = setCookie.split(';')[0];
@@ -82,6 +87,26 @@ export class ConsoleClient {
   get = (path: string) => this.request('GET', path);
   post = (path: string, body?: unknown, opts?: { csrf?: boolean | string }) => this.request('POST', path, body, opts);
   put = (path: string, body?: unknown, opts?: { csrf?: boolean | string }) => this.request('PUT', path, body, opts);
+}
+
+/** One HTTP request whose connection comes from the local address `from` (fetch cannot choose it). */
+async function requestFrom(from: string, url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Headers; text(): Promise<string> }> {
+  const http = await import('http');
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, localAddress: from, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: h, text: async () => text });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 export const conv = (key: string) => `/api/console/conversations/${encodeURIComponent(key)}`;

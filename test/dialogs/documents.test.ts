@@ -1,3 +1,4 @@
+import { createHmac } from 'crypto';
 import { Database } from '../../src/db/database';
 import { DocumentService, DocumentTooLargeError, MAX_DOCUMENT_BYTES } from '../../src/documents/documentService';
 import { renderCvPdf, renderLetterPdf, toWinAnsi } from '../../src/documents/pdf';
@@ -70,7 +71,8 @@ describe('DocumentService', () => {
   test('links carry an HMAC token; a wrong token or id finds nothing', async () => {
     const pdf = Buffer.from('%PDF-1.3\n%%EOF\n');
     const att = await docs.save('test:u1', 'cv', 'CV-A-B.pdf', pdf);
-    expect(att.contentUrl).toBe(`https://declic.example/files/${att.id}/${docs.token(att.id)}`);
+    expect(att.contentUrl).toMatch(new RegExp(`^https://declic\\.example/files/${att.id}/[0-9a-z]+\\.[A-Za-z0-9_-]{43}$`));
+    expect(docs.check(att.id, att.contentUrl.split('/').pop()!)).toBe('ok');
     expect(att).toMatchObject({ contentType: 'application/pdf', name: 'CV-A-B.pdf' });
     const found = await docs.find(att.id, docs.token(att.id));
     expect(found!.data.equals(pdf)).toBe(true);
@@ -79,6 +81,22 @@ describe('DocumentService', () => {
     expect(await docs.find('../../etc', docs.token('../../etc'))).toBeNull();
     const other = new DocumentService(db.connection, { secret: 'a-different-secret-abcdef', baseUrl: () => '' });
     expect(await docs.find(att.id, other.token(att.id))).toBeNull();
+    expect(docs.check(att.id, other.token(att.id))).toBe('invalid');
+  });
+
+  test('links expire: a genuine token past its expiry is "expired" (not "invalid"), and finds nothing', async () => {
+    const att = await docs.save('test:u3', 'cv', 'CV.pdf', Buffer.from('%PDF-1.3\n%%EOF\n'));
+    const past = docs.token(att.id, Date.now() - 1000);
+    expect(docs.check(att.id, past)).toBe('expired');
+    expect(await docs.find(att.id, past)).toBeNull();
+    expect(docs.check(att.id, docs.token(att.id, Date.now() + 60000))).toBe('ok');
+    // A link of before expiries (HMAC of the id alone) counts as expired.
+    const legacy = createHmac('sha256', 'another-test-secret-123456').update(att.id).digest('base64url');
+    expect(docs.check(att.id, legacy)).toBe('expired');
+    // The newest version of a kind, with a fresh link.
+    const latest = await docs.latest('test:u3', 'cv');
+    expect(latest).toMatchObject({ id: att.id, name: 'CV.pdf' });
+    expect(await docs.latest('test:u3', 'letter')).toBeUndefined();
   });
 
   test('refuses documents over 1 MB, keeps the last 3 versions, erases per contact', async () => {

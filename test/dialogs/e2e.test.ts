@@ -2,6 +2,7 @@ import { inflateSync } from 'zlib';
 import type { RunningService } from '../../src/index';
 import { BotClient } from '../support/botClient';
 import { startService } from '../support/env';
+import { DocumentService } from '../../src/documents/documentService';
 
 /** Text of a (compressed) pdfkit PDF: inflates the Flate streams and decodes the hex strings of the text operators. */
 function pdfText(pdf: Buffer): string {
@@ -94,4 +95,42 @@ test('through the real HTTP service: consent, diagnostic and CV; the PDF link wo
   const contact = await service.db.connection.collection('contacts').findOne({ _id: `emulator:${client.userId}` as never });
   expect(contact?.consent).toBe(true);
   expect(contact?.profile).toMatchObject({ prenom: 'Inès', cv_nom: 'Martin', departement: '93' });
+
+  // The link carries its expiry (7 days by default, FILES_LINK_DAYS), signed: extending it by hand breaks the signature.
+  const [, id, token] = /\/files\/([0-9a-f]{24})\/([0-9a-z]+)\.([A-Za-z0-9_-]+)$/.exec(att.contentUrl!) ?? [];
+  expect(id).toBeTruthy();
+  const expiresAt = parseInt(token, 36) * 1000;
+  expect(expiresAt - Date.now()).toBeGreaterThan(7 * 86400000 - 60000);
+  expect(expiresAt - Date.now()).toBeLessThanOrEqual(7 * 86400000 + 1000);
+  const extended = att.contentUrl!.replace(`/${token}.`, `/${(parseInt(token, 36) + 86400 * 30).toString(36)}.`);
+  expect((await fetch(extended)).status).toBe(404);
+
+  // A genuine link issued 8 days ago (same secret, a clock 8 days back) has expired: 410 and a short page in French.
+  const eightDaysAgo = new DocumentService(service.db.connection, { secret: service.config.FILES_SECRET!, baseUrl: () => service.url, now: () => Date.now() - 8 * 86400000 });
+  const expired = await fetch(eightDaysAgo.url(id));
+  expect(expired.status).toBe(410);
+  expect(expired.headers.get('content-type')).toMatch(/^text\/html/);
+  const page = await expired.text();
+  expect(page).toContain('Ce lien a expiré');
+  expect(page).toContain('renvoie mon CV');
+  expect(page).not.toContain('Inès');
+
+  // In the chat, "renvoie mon CV" gives a fresh link to the same CV, which works.
+  const again = await client.say('renvoie mon CV');
+  expect(again.map((r) => r.text ?? '').join('\n')).toMatch(/Voici ton CV.*7 jours/);
+  const fresh = again.flatMap((r) => r.attachments ?? [])[0];
+  expect(fresh).toMatchObject({ contentType: 'application/pdf', name: 'CV-Ines-Martin.pdf' });
+  const download = await fetch(fresh.contentUrl!);
+  expect(download.status).toBe(200);
+  expect(Buffer.from(await download.arrayBuffer()).equals(pdf)).toBe(true);
+  // "mon cv" works too.
+  expect((await client.say('mon cv')).flatMap((r) => r.attachments ?? [])[0]).toMatchObject({ name: 'CV-Ines-Martin.pdf' });
+});
+
+test('"mon cv" before any CV exists is no command: the dialog goes on', async () => {
+  const client = new BotClient(service.url);
+  await expectReply(client, 'salut', /français ou en anglais/);
+  const replies = await client.say('mon cv');
+  expect(replies.flatMap((r) => r.attachments ?? [])).toEqual([]);
+  expect(replies.map((r) => r.text ?? '').join('\n')).not.toMatch(/Voici ton CV/);
 });

@@ -231,7 +231,7 @@ describe('CV and letter', () => {
     const withPdf = replies.find((r) => r.attachments?.length);
     const att = withPdf!.attachments![0];
     expect(att).toMatchObject({ contentType: 'application/pdf', name: 'CV-Ines-Martin.pdf' });
-    const m = att.contentUrl!.match(/^http:\/\/files\.test\/files\/([0-9a-f]{24})\/([\w-]+)$/);
+    const m = att.contentUrl!.match(/^http:\/\/files\.test\/files\/([0-9a-f]{24})\/([\w.-]+)$/);
     expect(m).not.toBeNull();
     const doc = await env.documents.find(m![1], m![2]);
     expect(doc!.contactKey).toBe(chat.key);
