@@ -331,7 +331,7 @@ export class BarrierDetector {
     const labels = BARRIER_LABELS.filter((l) => found.has(l));
     kept.sort((a, b) => a.start - b.start || BARRIER_LABELS.indexOf(a.label) - BARRIER_LABELS.indexOf(b.label));
     const result: Detection = { labels, severity, evidence: kept };
-    if (this.concepts.length) result.concepts = [...conceptHits.keys()];
+    if (conceptHits.size) result.concepts = [...conceptHits.keys()];
     return result;
   }
 
@@ -340,7 +340,8 @@ export class BarrierDetector {
    * messages (within `conversationHours`) and of this one add up, so that a
    * hopeless message followed by a means or a time frame is urgent even if
    * neither is alone. A rule only fires when this message brings one of its
-   * concepts (the conversation is not re-alerted by old messages alone).
+   * concepts (the conversation is not re-alerted by old messages alone) and
+   * needs at least one of them from an earlier message.
    * Returns the detection raised by the first rule that holds, or the
    * detection unchanged.
    */
@@ -355,6 +356,8 @@ export class BarrierDetector {
       if (!rule.all.every((c) => seen.has(c))) continue;
       if (rule.any && !rule.any.some((c) => seen.has(c))) continue;
       if (!involved.some((c) => mine.has(c))) continue;
+      // A conversation rule is about signals spread over messages: it does not fire on this message alone.
+      if (rule.all.every((c) => mine.has(c)) && (!rule.any || rule.any.some((c) => mine.has(c)))) continue;
       if (SEVERITY_RANK[rule.severity] <= SEVERITY_RANK[current.severity] && current.labels.includes(rule.label)) return current;
       const labels = BARRIER_LABELS.filter((l) => l === rule.label || current.labels.includes(l));
       const severity = maxSeverity(current.severity, rule.severity);

@@ -1,25 +1,80 @@
+/**
+ * The team's own held-out split (dialogs/barriers/corpus/test/: every 7th message of the
+ * team's labelled files, never trained on) and the team's multi-message conversations.
+ * The blind set (dialogs/barriers/corpus/blind/) is never used here: it is scored by
+ * `npm run -s eval:barriers -- --blind` only, so that nobody tunes on it.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
-import { BarrierDetector, DEFAULT_LEXICON_DIR } from '../../src/barriers/detector';
-import { evaluate, formatReport, readCorpus } from '../../src/barriers/evaluate';
+import { BarrierDetector, ConceptMemory, DEFAULT_LEXICON_DIR, loadLexiconData, validateLexicon } from '../../src/barriers/detector';
+import { evaluate, readCorpus } from '../../src/barriers/evaluate';
 
-const CORPUS = path.resolve(
-  process.env.BARRIERS_CORPUS ?? path.join(__dirname, '..', '..', '..', 'shared', 'corpus', 'barriers-dev.jsonl'),
-);
+const detector = BarrierDetector.loadFromDir(DEFAULT_LEXICON_DIR);
+const TEST_DIR = path.join(DEFAULT_LEXICON_DIR, 'corpus', 'test');
 
-describe('dev corpus', () => {
-  test('reaches the targets (urgent recall 100%, any-barrier recall >= 95%, precision >= 90%)', () => {
-    if (!fs.existsSync(CORPUS)) {
-      throw new Error(`Barrier dev corpus not found at ${CORPUS}. It is expected at ../shared/corpus/barriers-dev.jsonl next to the repository (or set BARRIERS_CORPUS).`);
-    }
-    const items = readCorpus(CORPUS);
-    expect(items.length).toBeGreaterThan(0);
-    const report = evaluate(BarrierDetector.loadFromDir(DEFAULT_LEXICON_DIR), items);
-    console.log(formatReport(report));
-    expect(report.urgentRecall).toBe(1);
-    expect(report.anyRecall).toBeGreaterThanOrEqual(0.95);
-    expect(report.anyPrecision).toBeGreaterThanOrEqual(0.9);
-    expect(report.microRecall).toBeGreaterThanOrEqual(0.95);
-    expect(report.microPrecision).toBeGreaterThanOrEqual(0.9);
+describe('team held-out split', () => {
+  const items = fs.readdirSync(TEST_DIR).filter((f) => /^team-.*\.jsonl$/.test(f)).sort().flatMap((f) => readCorpus(path.join(TEST_DIR, f)));
+
+  test('is large enough to mean something', () => {
+    expect(items.length).toBeGreaterThan(1000);
+    expect(items.filter((i) => i.severity === 'urgent').length).toBeGreaterThan(200);
+  });
+
+  test('reaches the targets (urgent recall >= 97 %, any-barrier recall >= 95 %, precision >= 95 %)', () => {
+    const r = evaluate(detector, items);
+    expect(r.urgentRecall).toBeGreaterThanOrEqual(0.97);
+    expect(r.anyRecall).toBeGreaterThanOrEqual(0.95);
+    expect(r.anyPrecision).toBeGreaterThanOrEqual(0.95);
+    expect(r.microPrecision).toBeGreaterThanOrEqual(0.85);
+    expect(r.microRecall).toBeGreaterThanOrEqual(0.85);
+  });
+});
+
+describe('risk over the conversation (team conversations)', () => {
+  const convs = fs
+    .readFileSync(path.join(TEST_DIR, 'conversations-team.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as { id: string; messages: string[]; urgent: boolean });
+
+  const reachesUrgent = (messages: string[]): boolean => {
+    const memory: ConceptMemory[] = [];
+    let urgent = false;
+    messages.forEach((text, i) => {
+      const at = Date.UTC(2026, 11, 1, 20) + i * 120_000;
+      const d = detector.assessConversation(detector.detect(text), memory, at);
+      if (d.severity === 'urgent') urgent = true;
+      memory.push({ at, concepts: d.concepts ?? [] });
+    });
+    return urgent;
+  };
+
+  test('every urgent conversation reaches urgent; calm ones rarely do', () => {
+    const urgent = convs.filter((c) => c.urgent);
+    const calm = convs.filter((c) => !c.urgent);
+    expect(urgent.length).toBeGreaterThan(20);
+    const missed = urgent.filter((c) => !reachesUrgent(c.messages)).map((c) => c.id);
+    expect(missed).toEqual([]);
+    const alarms = calm.filter((c) => reachesUrgent(c.messages)).length;
+    expect(alarms / calm.length).toBeLessThanOrEqual(0.1);
+  });
+
+  test('a hopeless message followed hours later by a means is urgent; neither is alone (concept rules)', () => {
+    const loaded = validateLexicon(loadLexiconData(DEFAULT_LEXICON_DIR));
+    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+    const detector = new BarrierDetector(loaded.lexicon, { model: null });
+    const first = "franchement j'ai plus aucun espoir, rien changera jamais";
+    const second = "j'ai mis de côté des cachets";
+    expect(detector.detect(first).severity).not.toBe('urgent');
+    expect(detector.detect(second).severity).not.toBe('urgent');
+    const t0 = Date.UTC(2026, 11, 1, 18);
+    const d1 = detector.detect(first);
+    const later = detector.assessConversation(detector.detect(second), [{ at: t0, concepts: d1.concepts ?? [] }], t0 + 3 * 3600_000);
+    expect(later.severity).toBe('urgent');
+    expect(later.labels).toContain('suicidal');
+    expect(later.evidence.some((e) => e.rule.startsWith('conversation/'))).toBe(true);
+    // Beyond the conversation window (6 h), the earlier message no longer counts.
+    const muchLater = detector.assessConversation(detector.detect(second), [{ at: t0, concepts: d1.concepts ?? [] }], t0 + 30 * 3600_000);
+    expect(muchLater.evidence.some((e) => e.rule.startsWith('conversation/'))).toBe(false);
   });
 });
