@@ -31,6 +31,12 @@ const schema = z.object({
   MicrosoftAppPassword: optionalString,
   MicrosoftAppType: z.preprocess(emptyToUndefined, z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant')),
   MicrosoftAppTenantId: optionalString,
+  /**
+   * The Bot Framework endpoint POST /api/messages. enabled: JWT-validated with MicrosoftAppId, Emulator mode without it
+   * (refused in production); disabled: 404 (WhatsApp/Messenger only come through their signed webhooks); emulator:
+   * the unauthenticated Emulator mode on purpose, production included (benchmarks on a private host, never public).
+   */
+  BOT_FRAMEWORK_ENDPOINT: z.preprocess(emptyToUndefined, z.enum(['enabled', 'disabled', 'emulator']).default('enabled')),
 
   MONGODB_URI: z.preprocess(emptyToUndefined, z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional()),
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
@@ -168,6 +174,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (cfg.NODE_ENV === 'production') throw new ConfigError('FILES_SECRET', 'is required in production (download links of generated documents)');
     // Outside production a random secret per boot is fine: links just stop working after a restart.
     cfg.FILES_SECRET = randomBytes(32).toString('base64url');
+  }
+  if (!cfg.MicrosoftAppId && cfg.NODE_ENV === 'production' && cfg.BOT_FRAMEWORK_ENDPOINT === 'enabled') {
+    throw new ConfigError('MicrosoftAppId', 'is required in production: without it POST /api/messages would accept unauthenticated activities (set BOT_FRAMEWORK_ENDPOINT=disabled to run without the Bot Framework endpoint)');
+  }
+  if (cfg.MicrosoftAppId && cfg.BOT_FRAMEWORK_ENDPOINT === 'emulator') {
+    throw new ConfigError('BOT_FRAMEWORK_ENDPOINT', 'cannot be emulator when MicrosoftAppId is set (use enabled)');
   }
   return cfg;
 }

@@ -27,7 +27,7 @@ import { createTurnErrorHandler } from './bot/turnError';
 import { TurnLogMiddleware } from './bot/turnLogger';
 import { DeclicCloudAdapter } from './bot/cloudAdapter';
 import { createHttpServer } from './http/server';
-import { registerBotRoutes, registerHealthRoutes } from './http/botRoutes';
+import { registerBotRoutes, registerDisabledBotRoute, registerHealthRoutes } from './http/botRoutes';
 import { RateLimiter, TurnThrottle } from './http/rateLimit';
 import { setupChannels } from './channels/setup';
 import { ContactStore } from './contacts/contactStore';
@@ -234,7 +234,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   });
   const gate = new BarrierGate({ detector, handoff, conversations, contacts, events, texts, highPolicy: config.HIGH_SEVERITY_POLICY, ackEveryMs: config.HANDOFF_ACK_MINUTES * 60000, logger });
   const guarded = new GuardedBot(gate, handoff, bot);
-  registerBotRoutes(server, { adapter, bot: guarded, logger, limiter, bypassLimit: isUrgentText });
+  if (config.BOT_FRAMEWORK_ENDPOINT === 'disabled') registerDisabledBotRoute(server);
+  else registerBotRoutes(server, { adapter, bot: guarded, logger, limiter, bypassLimit: isUrgentText, mode: config.MicrosoftAppId ? 'authenticated' : 'emulator' });
   const consoleApp = await setupConsole({
     server,
     connection: db.connection,

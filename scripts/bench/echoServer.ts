@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     },
   };
   const server = createHttpServer({ logger, maxBodyBytes: 262144 });
-  registerBotRoutes(server, { adapter, bot, logger });
+  registerBotRoutes(server, { adapter, bot, logger, mode: 'emulator' });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   serveParent({

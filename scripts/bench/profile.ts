@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const engine = new EmbeddedFerretDB({ bin: process.env.FERRETDB_BIN || defaultFerretBin(ROOT), dataDir, port: 0, sync: benchSync() });
   const uri = await engine.start();
   const service = await start({
-    env: { NODE_ENV: 'production', FILES_SECRET: 'profile-files-secret-0123456789', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', MONGODB_URI: `${uri}declic` },
+    env: { NODE_ENV: 'production', BOT_FRAMEWORK_ENDPOINT: 'emulator', FILES_SECRET: 'profile-files-secret-0123456789', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', MONGODB_URI: `${uri}declic` },
     logger: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false })),
   });
   for (const t of DIAGNOSTIC_SCRIPT) await post(`${service.url}/api/messages`, activity('warm-up', 'u-warm-up', t));

@@ -32,6 +32,8 @@ async function main(): Promise<void> {
     env: {
       ...process.env,
       NODE_ENV: 'production',
+      // Unauthenticated /api/messages on purpose (the bench posts Emulator activities on loopback).
+      BOT_FRAMEWORK_ENDPOINT: 'emulator',
       FILES_SECRET: 'bench-files-secret-0123456789',
       PORT: '0',
       HOST: '127.0.0.1',

@@ -1,3 +1,4 @@
+import { assertSafeKeyPath, UnsafeKeyError, unsafeKeyBody } from '../http/safeKeys';
 import type { Server } from 'restify';
 import YAML from 'yaml';
 import { z } from 'zod';
@@ -97,6 +98,7 @@ function textsOf(files: ScriptSet): Record<string, Record<string, string>> {
 
 /** Sets a dotted key in a nested bundle (creating objects on the way). */
 function setText(bundle: Bundle, key: string, value: string, locale: string): void {
+  assertSafeKeyPath(key, `texts.${locale}.${key}`);
   const parts = key.split('.');
   let node: Bundle = bundle;
   parts.slice(0, -1).forEach((p, i) => {
@@ -160,6 +162,7 @@ export function registerAdminApi(deps: AdminApiDeps): void {
         return await handler(ctx);
       } catch (err) {
         if (err instanceof ScriptConflictError) return conflictReply(err);
+        if (err instanceof UnsafeKeyError) return { status: 422, body: unsafeKeyBody(err.field) };
         if (err instanceof NotFound) return { status: 404, body: { error: 'not_found', message: err.message } };
         if (err instanceof PreviewInvalidError) return errorsReply(err.errors, { revision: err.revision });
         throw err;

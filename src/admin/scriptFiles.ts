@@ -1,3 +1,4 @@
+import { RESERVED_KEYS, unsafeKeyPath } from '../http/safeKeys';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -125,7 +126,8 @@ function checkBundle(file: string, value: unknown, pointer: string, errors: Admi
   }
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const p = `${pointer}/${escapePointer(k)}`;
-    if (k.startsWith('$') || k.includes('.') || k === '') errors.push({ file, path: p, code: 'unsafe_key', message: `key "${k}" must not be empty, start with "$" nor contain "."` });
+    if (RESERVED_KEYS.has(k)) errors.push({ file, path: p, code: 'unsafe_key', message: `key "${k}" is reserved (__proto__, constructor, prototype)` });
+    else if (k.startsWith('$') || k.includes('.') || k === '') errors.push({ file, path: p, code: 'unsafe_key', message: `key "${k}" must not be empty, start with "$" nor contain "."` });
     checkBundle(file, v, p, errors);
   }
 }
@@ -216,6 +218,13 @@ export function validateScriptSet(files: ScriptSet, baseBundles?: Record<Locale,
     }
   }
   if (total > MAX_SET_CHARS) errors.push({ file: '', path: '/', code: 'too_large', message: `the scripts are larger than ${MAX_SET_CHARS} characters in all` });
+  if (errors.length) return { errors };
+  // No reserved key (__proto__, constructor, prototype) anywhere in a file: they would reach Object.prototype when merged.
+  for (const [file, content] of Object.entries(files)) {
+    const parsed = parseScript(file, content);
+    const at = 'code' in parsed ? undefined : unsafeKeyPath(parsed.data);
+    if (at !== undefined) errors.push({ file, path: `/${at.split('.').map(escapePointer).join('/')}`, code: 'unsafe_key', message: `key "${at}" uses a reserved name (__proto__, constructor, prototype)` });
+  }
   if (errors.length) return { errors };
 
   // Locale bundles.

@@ -51,7 +51,8 @@ export function pageHeaders(res: Response, hsts: boolean): void {
 }
 
 export function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
+  // Cookie names come from the client: no prototype.
+  const out = Object.create(null) as Record<string, string>;
   if (!header) return out;
   for (const part of header.split(';')) {
     const i = part.indexOf('=');

@@ -1,3 +1,4 @@
+import { RESERVED_KEYS } from '../http/safeKeys';
 import type { ConversationReference } from 'botbuilder';
 import { Connection, Model, Schema } from 'mongoose';
 import { KeyedMutex } from '../db/keyedMutex';
@@ -43,7 +44,7 @@ const SAFE_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Profile keys come from script variable names; anything MongoDB would refuse is rejected here. */
 export function assertSafeProfile(profile: Record<string, unknown>): void {
   for (const key of Object.keys(profile)) {
-    if (!SAFE_KEY.test(key)) throw new Error(`Invalid profile key "${key}"`);
+    if (!SAFE_KEY.test(key) || RESERVED_KEYS.has(key)) throw new Error(`Invalid profile key "${key}"`);
   }
 }
 

@@ -13,6 +13,17 @@ import type { Locale } from '../i18n';
 
 /** Inputs longer than this are cut before recognition (the recognizers are slow on huge texts). */
 export const MAX_RECOGNITION_CHARS = 300;
+/**
+ * Bounded work per message (issue 14): the recognizers-text models cost CPU that grows with the text (a 300-character
+ * date answer took ~0.5 s). Their inputs are bounded: a date answer longer than MAX_DATE_MODEL_CHARS or with more than
+ * MAX_DATE_MODEL_DIGITS digits (the model's slowest inputs are long digit runs), or a number answer longer than
+ * MAX_NUMBER_MODEL_CHARS, is not given to the model (not understood: the dialog asks again). Measured in
+ * test/dialogs/boundedWork.test.ts.
+ */
+export const MAX_DATE_MODEL_CHARS = 40;
+export const MAX_DATE_MODEL_DIGITS = 8;
+export const MAX_NUMBER_MODEL_CHARS = 32;
+export const MAX_YES_NO_MODEL_CHARS = 60;
 
 const cultureOf = (locale: Locale): string => (locale === 'en' ? Culture.English : Culture.French);
 const otherLocale = (locale: Locale): Locale => (locale === 'en' ? 'fr' : 'en');
@@ -88,7 +99,8 @@ export function recognizeYesNo(text: string, locale: Locale): boolean | undefine
   // so beyond a few words only a yes/no that opens the message counts.
   const short = n.split(' ').length <= 4;
   for (const l of [locale, otherLocale(locale)]) {
-    const res = booleanModel(cultureOf(l)).parse(n);
+    // Bounded window: beyond a few words only a yes/no at the very start counts, so the first characters suffice.
+    const res = booleanModel(cultureOf(l)).parse(n.slice(0, MAX_YES_NO_MODEL_CHARS));
     if (res.length && (short || res[0].start === 0)) return Boolean((res[0].resolution as { value: boolean }).value);
   }
   return undefined;
@@ -100,6 +112,7 @@ export function recognizeNumber(text: string, locale: Locale): number | undefine
   if (!t) return undefined;
   const digits = t.match(/^\s*(\d{1,9}(?:[.,]\d+)?)\s*(ans?|years?( old)?)?\s*$/i);
   if (digits) return Number(digits[1].replace(',', '.'));
+  if (t.length > MAX_NUMBER_MODEL_CHARS) return undefined;
   for (const l of [locale, otherLocale(locale)]) {
     const res = numberModel(cultureOf(l)).parse(t);
     const value = res.map((r) => Number((r.resolution as { value?: string }).value)).find((v) => Number.isFinite(v));
@@ -163,6 +176,7 @@ export function recognizeDateWithModel(text: string, locale: Locale, opts: DateO
   const range = opts.range ?? 'past';
   const t = text.slice(0, MAX_RECOGNITION_CHARS).trim();
   if (!t) return undefined;
+  if (t.length > MAX_DATE_MODEL_CHARS || (t.match(/\d/g)?.length ?? 0) > MAX_DATE_MODEL_DIGITS) return undefined;
   const today = isoDate(now);
   const fits = (date: string) => range === 'any' || (range === 'past' ? date.slice(0, 10) <= today : date.slice(0, 10) >= today);
   for (const l of [locale, otherLocale(locale)]) {

@@ -25,6 +25,44 @@ export function activityBodyProblem(body: unknown): string | undefined {
   return undefined;
 }
 
+/** Channels whose young people only come through their signed webhooks (src/channels): never accepted on /api/messages. */
+export const WEBHOOK_ONLY_CHANNELS: ReadonlySet<string> = new Set(['whatsapp', 'messenger', 'facebook']);
+/** The channel ids accepted without Bot Framework credentials (Emulator mode): the Emulator's, Web Chat's and tests'. */
+export const EMULATOR_CHANNELS: ReadonlySet<string> = new Set(['emulator', 'test', 'webchat', 'directline']);
+
+/** True for an http(s) URL whose host is loopback (127.0.0.0/8, ::1, localhost): the only replies Emulator mode sends. */
+export function isLoopbackUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+  const host = url.hostname.toLowerCase();
+  // WHATWG URL parsing normalises IPv4 forms (127.1, 2130706433, 0x7f.1) to dotted decimal.
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Who may speak on /api/messages. With credentials the Bot Framework token vouches for the channel and the serviceUrl
+ * (botframework-connector checks the signing key's endorsements for channelId and the serviceurl claim); without them
+ * (Emulator mode) only the Emulator's and tests' channels, replying to a loopback serviceUrl. Returns a refusal reason.
+ */
+export function channelProblem(activity: { channelId?: string; serviceUrl?: string }, mode: 'authenticated' | 'emulator'): string | undefined {
+  const channelId = String(activity.channelId ?? '');
+  if (WEBHOOK_ONLY_CHANNELS.has(channelId.toLowerCase())) return `Channel "${channelId.slice(0, 40)}" only comes through its signed webhook, not /api/messages`;
+  if (mode === 'authenticated') return undefined;
+  if (!EMULATOR_CHANNELS.has(channelId)) return `Without Bot Framework credentials only the channels ${[...EMULATOR_CHANNELS].join(', ')} are accepted`;
+  if (activity.serviceUrl !== undefined && !isLoopbackUrl(activity.serviceUrl)) return 'Without Bot Framework credentials replies go only to a loopback serviceUrl (127.0.0.0/8, ::1, localhost)';
+  return undefined;
+}
+
+/** POST /api/messages when BOT_FRAMEWORK_ENDPOINT=disabled: 404, nothing read. */
+export function registerDisabledBotRoute(server: Server): void {
+  server.post('/api/messages', async (_req: Request, res: Response) => sendError(res, 404, 'not_found', 'The Bot Framework endpoint is disabled on this service'));
+}
+
 /** POST /api/messages: the Bot Framework endpoint (Emulator, Azure Bot Service channels, tests with expectReplies). */
 export function registerBotRoutes(
   server: Server,
@@ -32,6 +70,8 @@ export function registerBotRoutes(
     adapter: DeclicCloudAdapter;
     bot: TurnRunner;
     logger: Logger;
+    /** authenticated: MicrosoftAppId set (JWT validated by the adapter); emulator: no credentials (see channelProblem). */
+    mode: 'authenticated' | 'emulator';
     /** Per-conversation message rate limit (429 over it). */
     limiter?: RateLimiter;
     /** Messages that are never refused by the limiter (urgent barriers: the safety answer must go out). */
@@ -44,6 +84,9 @@ export function registerBotRoutes(
     const activity = req.body as Activity;
     activity.channelId ??= 'emulator';
     activity.from ??= { id: 'anonymous', name: '' };
+    // Before anything reads or writes state (and before any reply could go out: no request forgery).
+    const refused = channelProblem(activity, deps.mode);
+    if (refused) return sendError(res, 403, 'forbidden', refused);
     if (deps.limiter && activity.type === 'message' && !(typeof activity.text === 'string' && activity.text && deps.bypassLimit?.(activity.text))) {
       const decision = deps.limiter.take(senderKey(activity));
       if (!decision.allowed) {

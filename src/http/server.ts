@@ -1,6 +1,7 @@
 import restify, { Request, Response, Server } from 'restify';
 import type { Logger } from 'pino';
 import { randomUUID } from 'crypto';
+import { unsafeKeyBody, unsafeKeyPath } from './safeKeys';
 
 /** Request with the raw body kept (webhook signatures are computed over the raw bytes). */
 export interface RawRequest extends Request {
@@ -83,6 +84,14 @@ export function createHttpServer(opts: HttpOptions): Server {
         req.body = Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
       } else {
         req.body = raw;
+      }
+      // Every JSON or form body of every route (console, admin, webhooks, /api/messages): no __proto__ / constructor / prototype key.
+      const unsafe = unsafeKeyPath(req.body);
+      if (unsafe !== undefined) {
+        res.status(422);
+        res.header('content-type', 'application/json');
+        res.send(unsafeKeyBody(unsafe.slice(0, 200)));
+        return next(false);
       }
       return next();
     });
