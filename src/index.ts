@@ -242,6 +242,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     transcripts,
     events,
     followUps: followups,
+    texts,
     logger,
     settings: {
       cookieSecure: config.COOKIE_SECURE ?? config.NODE_ENV === 'production',

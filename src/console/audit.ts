@@ -12,6 +12,8 @@ export type AuditAction =
   | 'conversation.release'
   | 'conversation.close'
   | 'conversation.reopen'
+  | 'conversation.transfer'
+  | 'conversation.erased'
   | 'conversation.message'
   | 'conversation.note'
   | 'conversation.tags'
