@@ -422,7 +422,8 @@ export class ConsoleApp {
       return result;
     } catch (err) {
       const code = err instanceof HandoffError || err instanceof PolicyDenied ? err.code : err instanceof BadInput ? 'invalid_input' : (err as Error)?.name;
-      await this.audit.record({ action, outcome: 'failure', actorId: ctx.account._id, ip: ctx.ip, target, detail: { error: code } }).catch(() => undefined);
+      // A key that names no conversation may be an erased young person's (it holds their phone number): not kept.
+      await this.audit.record({ action, outcome: 'failure', actorId: ctx.account._id, ip: ctx.ip, target: code === 'not_found' ? 'unknown' : target, detail: { error: code } }).catch(() => undefined);
       throw err;
     }
   }
