@@ -262,7 +262,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   privacy.register('channel-inbox', (subject) => channels.inbox.deleteForConversations(subject.conversationIds));
   privacy.registerFinaliser('console-trail', (subject) => eraseConsoleTrail(subject, { audit: consoleApp.audit, events }));
   // The data is erased already: a failed compaction is logged, never the erasure's failure.
-  privacy.registerFinaliser('compact', async () => void (await compactAfterErasure(db.connection, logger).catch((err: Error) => logger.warn({ err: { name: err?.name, message: err?.message } }, 'database not compacted after an erasure'))));
+  privacy.registerFinaliser('compact', async () => void (await compactAfterErasure(db.connection, logger, embedded ? () => embedded.checkpoint() : undefined).catch((err: Error) => logger.warn({ err: { name: err?.name, message: err?.message } }, 'database not compacted after an erasure'))));
   scripts.registerRoutes(consoleApp, server, { hsts: config.COOKIE_SECURE ?? config.NODE_ENV === 'production' });
 
   // The number/date recognizers take seconds to build: in production, before accepting traffic (lazily elsewhere).

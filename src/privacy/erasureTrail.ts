@@ -28,20 +28,27 @@ export async function eraseConsoleTrail(subject: ErasureSubject, deps: { audit: 
  * FerretDB v1.24's `compact` command with `force: true` runs `VACUUM` on the
  * database's SQLite file (internal/backends/sqlite/collection.go Compact): the
  * file is rebuilt from the live rows only; SQLite writes the rebuilt pages
- * through the WAL and checkpoints them. A `PRAGMA wal_checkpoint(TRUNCATE)`
- * is not reachable through the wire protocol (see the report / README).
- * On MongoDB (no `ferretdb` in buildInfo) nothing is run: its storage engine
+ * through the WAL. The WAL file still holds older page images then (SQLite's
+ * automatic checkpoints do not truncate it) and FerretDB's wire protocol has
+ * no checkpoint command: the engine started by the service (src/db/embedded.ts)
+ * runs `PRAGMA wal_checkpoint(TRUNCATE)` on request (`checkpoint`), which
+ * empties it. An engine the service did not start (MONGODB_URI pointing at a
+ * FerretDB) is compacted, but its WAL is the operator's (SIGUSR1 to its
+ * wrapper, or a restart).
+ * On MongoDB (no `ferretdbVersion` in buildInfo) nothing is run: its storage engine
  * is the operator's to configure (encrypted storage, compaction).
  */
-export async function compactAfterErasure(connection: Connection, logger: Logger): Promise<'compacted' | 'skipped'> {
+export async function compactAfterErasure(connection: Connection, logger: Logger, checkpoint?: () => Promise<boolean>): Promise<'compacted' | 'checkpointed' | 'skipped'> {
   const db = connection.db;
   if (!db) return 'skipped';
-  const info = (await db.admin().command({ buildInfo: 1 })) as { ferretdb?: unknown };
-  if (!info.ferretdb) return 'skipped';
+  const info = await db.admin().command({ buildInfo: 1 });
+  if (!('ferretdbVersion' in info)) return 'skipped';
   const [first] = await db.listCollections({}, { nameOnly: true }).toArray();
   if (!first) return 'skipped';
   const started = Date.now();
   await db.command({ compact: first.name, force: true });
-  logger.info({ ms: Date.now() - started }, 'database compacted after an erasure');
-  return 'compacted';
+  const checkpointed = checkpoint ? await checkpoint() : false;
+  if (checkpoint && !checkpointed) logger.warn('the engine did not report its write-ahead log checkpointed after an erasure');
+  logger.info({ ms: Date.now() - started, checkpointed }, 'database compacted after an erasure');
+  return checkpointed ? 'checkpointed' : 'compacted';
 }

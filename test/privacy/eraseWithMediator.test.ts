@@ -1,7 +1,8 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import type { RunningService } from '../../src/index';
-import { startService, testMongoUri, uniqueDbName } from '../support/env';
+import { startService } from '../support/env';
 import { FakeGraph, waitFor } from '../support/fakeGraph';
 import { postWebhook, randomWaId, waMessagesWebhook, waText } from '../support/meta';
 import { ConsoleClient, conv, WA_SECRET, waConversationKey, waEnv, youngPersonSays } from '../console/helpers';
@@ -10,17 +11,19 @@ import fr from '../../locales/fr.json';
 /**
  * "Supprimer mes données" while a mediator has the conversation, on WhatsApp (signed webhooks, fake Graph API),
  * on the real engine: afterwards no phone number, first name or text of that young person is left in any
- * collection, nor in the engine's SQLite files.
+ * collection, nor in the engine's SQLite files (the service runs its own embedded engine here, as in production,
+ * so that the compaction and the write-ahead log checkpoint that follow an erasure are the real ones).
  */
 const PASSWORD = 'correct horse battery staple';
-const dbName = uniqueDbName('erase');
+const bin = process.env.TEST_FERRETDB_BIN || path.join(__dirname, '..', '..', '.cache', 'ferretdb', 'ferretdb');
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'declic-erase-'));
 let graph: FakeGraph;
 let svc: RunningService;
 let alice: ConsoleClient;
 
 beforeAll(async () => {
   graph = await new FakeGraph().start();
-  svc = await startService(waEnv(graph, { MONGODB_URI: testMongoUri(dbName) }));
+  svc = await startService(waEnv(graph, { MONGODB_URI: '', DATA_DIR: dataDir, FERRETDB_PORT: '0', FERRETDB_BIN: bin }));
   await svc.console.accounts.create({ email: 'alice@declic.test', displayName: 'Alice', role: 'mediator', password: PASSWORD });
   alice = new ConsoleClient(svc.url);
   expect((await alice.login('alice@declic.test', PASSWORD)).status).toBe(200);
@@ -29,6 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await svc?.close();
   await graph?.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** Every document of every collection of the service's database, as text. */
@@ -105,16 +109,13 @@ describe('erasure while with a mediator', () => {
       expect({ needle, hits: all.filter((d) => d.text.includes(needle)).map((d) => d.collection) }).toEqual({ needle, hits: [] });
     }
 
-    // The engine's files, after the compaction that follows an erasure.
-    const dataDir = process.env.TEST_FERRETDB_DATA;
-    if (dataDir && !process.env.MONGODB_URI) {
-      // The database file itself, rebuilt by the compaction (VACUUM) that follows every erasure on FerretDB.
-      const files = [`${dbName}.sqlite`];
-      expect(fs.existsSync(path.join(dataDir, files[0]))).toBe(true);
-      for (const f of files) {
-        const bytes = fs.readFileSync(path.join(dataDir, f));
-        for (const needle of [waId, 'propriétaire', 'Maëlys', 'SIAO']) expect({ file: f, needle, at: bytes.indexOf(Buffer.from(needle, 'utf8')) }).toEqual({ file: f, needle, at: -1 });
-      }
+    // The engine's files, after the compaction (VACUUM) and the write-ahead log checkpoint that follow an erasure:
+    // the database file and its WAL (emptied by the checkpoint) hold none of it either.
+    const files = fs.readdirSync(path.join(dataDir, 'ferretdb')).filter((f) => f.startsWith('declic.sqlite'));
+    expect(files).toContain('declic.sqlite');
+    for (const f of files) {
+      const bytes = fs.readFileSync(path.join(dataDir, 'ferretdb', f));
+      for (const needle of [waId, 'propriétaire', 'Maëlys', 'SIAO', 'Durand']) expect({ file: f, needle, at: bytes.indexOf(Buffer.from(needle, 'utf8')) }).toEqual({ file: f, needle, at: -1 });
     }
   });
 });

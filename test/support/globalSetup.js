@@ -47,6 +47,4 @@ module.exports = async function globalSetup() {
   globalThis.__FERRETDB__ = { child, dataDir };
   process.env.TEST_MONGODB_URI = `mongodb://127.0.0.1:${port}/`;
   process.env.TEST_FERRETDB_BIN = bin;
-  // The engine's SQLite files (the erasure test scans them for erased bytes).
-  process.env.TEST_FERRETDB_DATA = dataDir;
 };
