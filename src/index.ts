@@ -21,6 +21,7 @@ import { warmUpRecognizers } from './dialogs/recognizers';
 import { FlowRegistry } from './dialogs/scripts/loader';
 import { SectorCatalog, StructureDirectory } from './dialogs/data';
 import { PrivacyService } from './privacy/privacyService';
+import { compactAfterErasure, eraseConsoleTrail } from './privacy/erasureTrail';
 import { DocumentService } from './documents/documentService';
 import { registerFileRoutes } from './documents/fileRoutes';
 import { createTurnErrorHandler } from './bot/turnError';
@@ -245,6 +246,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     transcripts,
     events,
     followUps: followups,
+    texts,
     logger,
     settings: {
       cookieSecure: config.COOKIE_SECURE ?? config.NODE_ENV === 'production',
@@ -260,6 +262,10 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     },
   });
   privacy.register('console-notes', (subject) => consoleApp.notes.deleteForUser(subject.userKey));
+  privacy.register('channel-inbox', (subject) => channels.inbox.deleteForConversations(subject.conversationIds));
+  privacy.registerFinaliser('console-trail', (subject) => eraseConsoleTrail(subject, { audit: consoleApp.audit, events }));
+  // The data is erased already: a failed compaction is logged, never the erasure's failure.
+  privacy.registerFinaliser('compact', async () => void (await compactAfterErasure(db.connection, logger, embedded ? () => embedded.checkpoint() : undefined).catch((err: Error) => logger.warn({ err: { name: err?.name, message: err?.message } }, 'database not compacted after an erasure'))));
   scripts.registerRoutes(consoleApp, server, { hsts: config.COOKIE_SECURE ?? config.NODE_ENV === 'production' });
 
   // The number/date recognizers take seconds to build: in production, before accepting traffic (lazily elsewhere).

@@ -216,6 +216,57 @@ func ensureIDIndexes(file string) {
 		_, _ = db.Exec(fmt.Sprintf(`CREATE INDEX IF NOT EXISTS "%s__id_path" ON "%s" (_ferretdb_sjson->'$._id')`, t, t))
 	}
 }
+
+// Checkpoints on request (SIGUSR1).
+//
+// SQLite keeps the page images of committed transactions in the WAL file
+// until a checkpoint copies them into the database file, and a checkpoint
+// of SQLite's own (automatic, PASSIVE) leaves the file's old frames in place:
+// a document deleted on request (an erasure) stays readable in the
+// *.sqlite-wal file for a while. FerretDB v1's wire protocol has no command
+// for it, so the service sends SIGUSR1 after an erasure (src/db/embedded.ts)
+// and checkpointAll runs PRAGMA wal_checkpoint(TRUNCATE) on every database
+// file: every frame is copied into the database file (FerretDB's `compact`
+// with force, which the service runs first, has rebuilt it without the
+// deleted rows) and the WAL file is truncated to zero bytes. It prints one
+// line per file, then "ferretdb: checkpoint done".
+func checkpointAll(dir, mode string) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.sqlite"))
+	for _, file := range files {
+		db, err := sql.Open("sqlite", "file:"+file+sqliteQuery(mode))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ferretdb: checkpoint of %s failed: %v\n", filepath.Base(file), err)
+			continue
+		}
+		var busy, frames, copied int
+		err = db.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied)
+		db.Close()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ferretdb: checkpoint of %s failed: %v\n", filepath.Base(file), err)
+			continue
+		}
+		fmt.Fprintf(os.Stdout, "ferretdb: checkpoint %s busy=%d frames=%d copied=%d\n", filepath.Base(file), busy, frames, copied)
+	}
+	fmt.Fprintln(os.Stdout, "ferretdb: checkpoint done")
+}
+
+// checkpointOnSignal runs checkpointAll at every SIGUSR1 until ctx is done.
+func checkpointOnSignal(ctx context.Context, dir, mode string) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	defer signal.Stop(sig)
+	// The service sends SIGUSR1 only to an engine that printed this (an older build would die of it).
+	fmt.Fprintln(os.Stdout, "ferretdb: checkpoint on SIGUSR1")
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sig:
+			checkpointAll(dir, mode)
+		}
+	}
+}
+
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data", "./data/ferretdb", "directory for the SQLite databases")
@@ -259,6 +310,7 @@ func main() {
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
 	go indexIDs(ctx, abs)
+	go checkpointOnSignal(ctx, abs, *syncMode)
 	if *syncMode == syncInterval {
 		go syncWALsEvery(ctx, abs, *syncEvery)
 	}

@@ -135,6 +135,11 @@ export class VersionedDialogRunner implements DialogRunner {
     await (await this.dialogFor(context, dialogState)).reprompt(context, dialogState);
   }
 
+  async menu(context: TurnContext, dialogState: StatePropertyAccessor<DialogState>): Promise<void> {
+    const dialog = await this.dialogFor(context, dialogState);
+    await (dialog.menu ? dialog.menu(context, dialogState) : dialog.run(context, dialogState));
+  }
+
   /** The version this turn runs on (pins it). */
   async versionFor(context: TurnContext, dialogState: StatePropertyAccessor<DialogState>): Promise<number> {
     const state = await dialogState.get(context);

@@ -9,12 +9,15 @@ import type { ConversationStore } from '../handoff/conversationStore';
 import type { HandoffEvents } from '../handoff/events';
 import { HandoffService, referenceKey } from '../handoff/handoffService';
 import { recognizeBooleanRaw } from '../dialogs/recognizers';
+import { detectCommand } from '../dialogs/commands';
 import { MongoTranscriptStore, TRANSCRIPT_BATCH_TURN_KEY } from '../transcript/transcriptStore';
 
 export type HighSeverityPolicy = 'offer' | 'handoff';
 
 /** Turn-state key set when the bot takes a conversation back: the dialog re-asks its pending question. */
 export const RESUME_TURN_KEY = Symbol('declic.resume');
+/** Turn-state key set at the first message after a mediator closed the conversation: the bot starts again with the menu. */
+export const MENU_TURN_KEY = Symbol('declic.menu');
 /** Turn-state key holding this turn's barrier detection, for the dialog and the logs. */
 export const DETECTION_TURN_KEY = Symbol('declic.detection');
 
@@ -92,6 +95,13 @@ export class BarrierGate {
 
     // A mediator owns the conversation (or will): the bot stays silent, except for safety and one acknowledgement.
     if (conv.state === 'waiting' || conv.state === 'with_mediator') {
+      // "Supprimer mes données" works in every state: the erase flow (its confirmation, then the erasure) runs even
+      // while a mediator has the conversation; the answer to its confirmation comes through too (erasePending).
+      const erase = detectCommand(text) === 'erase';
+      if (erase || conv.erasePending) {
+        await conversations.setFlags(key, erase ? { erasePending: true } : {}, erase ? [] : ['erasePending']);
+        return false;
+      }
       if (detection.severity === 'urgent') {
         await handoff.sendSafetyMessage(context, detection.labels);
         await handoff.enqueue(key, 'urgent', 'urgent');
@@ -106,8 +116,12 @@ export class BarrierGate {
     }
 
     if (conv.state === 'closed') {
-      const res = await conversations.transition(key, ['closed'], 'bot', () => ({ severity: 'none', priority: 0 }));
+      const menu = Boolean(conv.menuPending);
+      const res = await conversations.transition(key, ['closed'], 'bot', () => ({ severity: 'none', priority: 0 }), ['menuPending']);
       if (res.ok) conv = res.doc;
+      // Closed by a mediator: the bot starts again with the menu (not the step it was at before the handoff),
+      // unless the message is itself something the bot must handle first (below).
+      if (res.ok && menu) context.turnState.set(MENU_TURN_KEY, true);
     }
 
     if (detection.severity === 'urgent') {

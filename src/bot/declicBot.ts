@@ -1,6 +1,6 @@
 import { ActivityHandler, BotState, StatePropertyAccessor, TurnContext } from 'botbuilder';
 import type { DialogState } from 'botbuilder-dialogs';
-import { RESUME_TURN_KEY } from './barrierGate';
+import { MENU_TURN_KEY, RESUME_TURN_KEY } from './barrierGate';
 import { ERASED_TURN_KEY } from '../privacy/privacyService';
 
 /** The scripted conversation (src/dialogs/mainDialog.ts MainDialog). */
@@ -8,6 +8,8 @@ export interface DialogRunner {
   run(context: TurnContext, dialogState: StatePropertyAccessor<DialogState>): Promise<void>;
   /** Asks the pending question again instead of reading this message as its answer. */
   reprompt(context: TurnContext, dialogState: StatePropertyAccessor<DialogState>): Promise<void>;
+  /** Starts again with the menu (without it, the turn runs as usual). */
+  menu?(context: TurnContext, dialogState: StatePropertyAccessor<DialogState>): Promise<void>;
 }
 
 /**
@@ -23,7 +25,8 @@ export class DeclicBot extends ActivityHandler {
     this.dialogState = conversationState.createProperty<DialogState>('dialogState');
     this.onMessage(async (context, next) => {
       // Set by the barrier gate when the bot takes the conversation back (after a mediator, or a declined offer).
-      if (context.turnState.get(RESUME_TURN_KEY)) await this.dialog.reprompt(context, this.dialogState);
+      if (context.turnState.get(MENU_TURN_KEY) && this.dialog.menu) await this.dialog.menu(context, this.dialogState);
+      else if (context.turnState.get(RESUME_TURN_KEY)) await this.dialog.reprompt(context, this.dialogState);
       else await this.dialog.run(context, this.dialogState);
       await next();
     });

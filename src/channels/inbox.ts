@@ -231,6 +231,14 @@ export class InboxStore {
     await Promise.all(ids.map((id) => this.pendingModel.deleteOne({ _id: id }).exec().catch(() => undefined)));
   }
 
+  /** An erasure: removes every event (and pending entry) of these conversations, messages and statuses, whatever their state. */
+  async deleteForConversations(conversationIds: string[]): Promise<void> {
+    if (!conversationIds.length) return;
+    const lanes = conversationIds.flatMap((id) => [id, `${id}#status`]);
+    await this.pendingModel.deleteMany({ lane: { $in: lanes } }).exec();
+    await this.model.deleteMany({ lane: { $in: lanes } }).exec();
+  }
+
   /** Forgets processed events older than `before` (Meta stops redelivering after a few days). */
   async purge(before: Date): Promise<void> {
     await this.model.deleteMany({ processed: true, processedAt: { $lt: before } }).exec();

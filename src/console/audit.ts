@@ -12,6 +12,8 @@ export type AuditAction =
   | 'conversation.release'
   | 'conversation.close'
   | 'conversation.reopen'
+  | 'conversation.transfer'
+  | 'conversation.erased'
   | 'conversation.message'
   | 'conversation.note'
   | 'conversation.tags'
@@ -69,6 +71,16 @@ export class AuditLog {
 
   async record(entry: Omit<AuditEntry, '_id' | 'at'>): Promise<void> {
     await this.model.create({ _id: randomUUID(), at: new Date(), ...entry });
+  }
+
+  /**
+   * After an erasure: the entries about these targets (conversation keys, contact key: they hold the phone number or
+   * the channel user id) get `pseudonym` instead (random per erasure, not derived from the id: it cannot be reversed).
+   */
+  async pseudonymise(targets: string[], pseudonym: string): Promise<number> {
+    if (!targets.length) return 0;
+    const res = await this.model.updateMany({ target: { $in: targets } }, { $set: { target: pseudonym } }).exec();
+    return res.modifiedCount;
   }
 
   async recent(filter: { target?: string; actorId?: string; action?: string } = {}, limit = 200): Promise<AuditEntry[]> {

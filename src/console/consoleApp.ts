@@ -16,6 +16,8 @@ import { apiHeaders, AttemptWindow, BadInput, clientIp, jsonBody, parseCookies }
 import { NOTE_MAX_CHARS, NoteDoc, NoteStore } from './notes';
 import { openApiDocument } from './openapi';
 import { SessionDoc, SessionStore, safeEqual } from './sessions';
+import type { Texts } from '../i18n';
+import * as policy from './policies/conversationPolicy';
 import { registerStaticRoutes } from './static';
 import type { TrustedProxies } from '../http/trustedProxies';
 
@@ -67,6 +69,8 @@ export interface ConsoleDeps {
   contacts: ContactStore;
   transcripts: MongoTranscriptStore;
   events: HandoffEvents;
+  /** The French texts of the errors mediators get (locales/fr.json console.errors). */
+  texts: Texts;
   logger: Logger;
   settings: ConsoleSettings;
 }
@@ -101,6 +105,14 @@ export interface RegisteredRoute {
 }
 
 class Unavailable extends Error {}
+
+/** A refusal of the conversation policy (src/console/policies/conversationPolicy.ts), with its French message. */
+class PolicyDenied extends Error {
+  constructor(readonly code: string, message: string, readonly status: number, readonly extra: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'PolicyDenied';
+  }
+}
 
 const HANDOFF_STATUS: Record<HandoffError['code'], number> = {
   not_found: 404,
@@ -170,6 +182,14 @@ function conversationItem(doc: ConversationDoc, contact?: Contact | null) {
     waitingSince: iso(doc.waitingSince) ?? null,
     claimedAt: iso(doc.claimedAt) ?? null,
     assignee: doc.assignee ? { id: doc.assignee.id, name: doc.assignee.name } : null,
+    closedBy: doc.closedBy ? { id: doc.closedBy.id, name: doc.closedBy.name } : null,
+    closedAt: iso(doc.closedAt) ?? null,
+    reopenedBy: doc.reopenedBy ? { id: doc.reopenedBy.id, name: doc.reopenedBy.name } : null,
+    reopenedAt: iso(doc.reopenedAt) ?? null,
+    wrapUp: doc.wrapUp
+      ? { outcome: doc.wrapUp.outcome, riskAtClose: doc.wrapUp.riskAtClose, referral: doc.wrapUp.referral ?? null, summary: doc.wrapUp.summary, reason: doc.wrapUp.reason ?? null }
+      : null,
+    mediatorReplied: Boolean(doc.mediatorRepliedAt),
     lastInboundAt: iso(doc.lastInboundAt) ?? null,
     lastMessagePreview: doc.lastMessagePreview ?? null,
     tags: contact?.tags ?? [],
@@ -349,6 +369,11 @@ export class ConsoleApp {
       res.end();
       return;
     }
+    if (err instanceof PolicyDenied) {
+      res.status(err.status);
+      res.send({ error: err.code, message: err.message, ...err.extra });
+      return;
+    }
     if (err instanceof BadInput) {
       res.status(400);
       res.send({ error: 'invalid_input', message: err.message, field: err.field });
@@ -400,8 +425,9 @@ export class ConsoleApp {
       await this.audit.record({ action, outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target, ...(detail ? { detail: detail(result) } : {}) });
       return result;
     } catch (err) {
-      const code = err instanceof HandoffError ? err.code : err instanceof BadInput ? 'invalid_input' : (err as Error)?.name;
-      await this.audit.record({ action, outcome: 'failure', actorId: ctx.account._id, ip: ctx.ip, target, detail: { error: code } }).catch(() => undefined);
+      const code = err instanceof HandoffError || err instanceof PolicyDenied ? err.code : err instanceof BadInput ? 'invalid_input' : (err as Error)?.name;
+      // A key that names no conversation may be an erased young person's (it holds their phone number): not kept.
+      await this.audit.record({ action, outcome: 'failure', actorId: ctx.account._id, ip: ctx.ip, target: code === 'not_found' ? 'unknown' : target, detail: { error: code } }).catch(() => undefined);
       throw err;
     }
   }
@@ -414,6 +440,23 @@ export class ConsoleApp {
     const doc = await this.deps.conversations.get(key);
     if (!doc) throw new HandoffError('not_found', `No conversation ${key}`);
     return doc;
+  }
+
+  /** French text of the mediators' errors. */
+  private fr(key: string, vars: Record<string, string> = {}): string {
+    return this.deps.texts.t('fr', key, vars);
+  }
+
+  private actor(ctx: AuthedCtx): policy.Actor {
+    return { id: ctx.account._id, name: ctx.account.displayName, role: ctx.account.role };
+  }
+
+  /** Throws the policy's refusal (403 for who, 409 for the state), with the French message. */
+  private enforce(decision: policy.Decision, doc: ConversationDoc): void {
+    if (decision.ok) return;
+    const holder = policy.holderOf(doc);
+    const extra = { ...(holder ? { assignee: { id: holder.id, name: holder.name } } : {}), state: doc.state };
+    throw new PolicyDenied(decision.code, this.fr(decision.messageKey, { name: holder?.name ?? this.fr('console.errors.someone') }), decision.code === 'wrong_state' ? 409 : 403, extra);
   }
 
   private async items(docs: ConversationDoc[]) {
@@ -564,22 +607,104 @@ export class ConsoleApp {
       return { status: 200, body: { items } };
     });
 
-    const transition = (action: 'claim' | 'release' | 'close' | 'reopen') =>
-      this.route('post', `/api/console/conversations/:key/${action}`, 'mediator', async (ctx) => {
-        const key = this.key(ctx);
-        const doc = await this.audited(ctx, `conversation.${action}`, key, () => handoff[action](key, ctx.me));
-        const contact = await contacts.get(doc.userKey);
-        return { status: 200, body: { conversation: conversationItem(doc, contact) } };
+    const done = async (doc: ConversationDoc) => ({ status: 200, body: { conversation: conversationItem(doc, await contacts.get(doc.userKey)) } });
+    const isAdmin = (ctx: AuthedCtx) => ctx.account.role === 'admin';
+
+    this.route('post', '/api/console/conversations/:key/claim', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      return done(await this.audited(ctx, 'conversation.claim', key, () => handoff.claim(key, ctx.me)));
+    });
+
+    this.route('post', '/api/console/conversations/:key/release', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      const doc = await this.audited(ctx, 'conversation.release', key, async () => {
+        const current = await this.requireConversation(key);
+        this.enforce(policy.canRelease(this.actor(ctx), current), current);
+        return handoff.release(key, ctx.me, { admin: isAdmin(ctx) });
       });
-    transition('claim');
-    transition('release');
-    transition('close');
-    transition('reopen');
+      return done(doc);
+    });
+
+    this.route('post', '/api/console/conversations/:key/close', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      const doc = await this.audited(
+        ctx,
+        'conversation.close',
+        key,
+        async () => {
+          const current = await this.requireConversation(key);
+          this.enforce(policy.canClose(this.actor(ctx), current), current);
+          let raw: Record<string, unknown>;
+          try {
+            raw = jsonBody(ctx.req);
+          } catch {
+            throw new BadInput('body', this.fr('console.errors.wrapup_required'));
+          }
+          const checked = policy.wrapUpSchema.safeParse(raw);
+          if (!checked.success) {
+            const field = checked.error.issues[0].path.map(String).join('.') || 'body';
+            throw new BadInput(field, this.fr('console.errors.wrapup_invalid', { field }));
+          }
+          const wrapUp = checked.data;
+          if (policy.closeNeedsReason(current) && !wrapUp.reason) throw new BadInput('reason', this.fr('console.errors.reason_required'));
+          return handoff.close(key, ctx.me, wrapUp);
+        },
+        (d) => ({ outcome: d.wrapUp?.outcome, riskAtClose: d.wrapUp?.riskAtClose, referral: Boolean(d.wrapUp?.referral), withReason: Boolean(d.wrapUp?.reason) }),
+      );
+      return done(doc);
+    });
+
+    this.route('post', '/api/console/conversations/:key/reopen', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      const doc = await this.audited(
+        ctx,
+        'conversation.reopen',
+        key,
+        async () => {
+          const current = await this.requireConversation(key);
+          this.enforce(policy.canReopen(this.actor(ctx), current), current);
+          return handoff.reopen(key, ctx.me, policy.reopenOutcome(this.actor(ctx), current));
+        },
+        (d) => ({ state: d.state }),
+      );
+      return done(doc);
+    });
+
+    this.route('post', '/api/console/conversations/:key/transfer', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      const body = parse(z.object({ to: z.string().trim().min(1).max(254), note: z.string().trim().max(NOTE_MAX_CHARS).optional() }).strict(), jsonBody(ctx.req));
+      const result = await this.audited(
+        ctx,
+        'conversation.transfer',
+        key,
+        async () => {
+          const current = await this.requireConversation(key);
+          this.enforce(policy.canTransfer(this.actor(ctx), current), current);
+          const target = body.to.includes('@') ? await this.accounts.findByEmail(body.to) : await this.accounts.get(body.to);
+          if (!target || target.disabled) throw new PolicyDenied('unknown_colleague', this.fr('console.errors.unknown_colleague'), 404);
+          const moved = await handoff.transfer(key, ctx.me, { id: target._id, name: target.displayName }, { admin: isAdmin(ctx) });
+          if (body.note) await this.notes.add({ conversationKey: key, userKey: current.userKey, authorId: ctx.account._id, authorName: ctx.account.displayName, text: body.note });
+          return moved;
+        },
+        (r) => ({ from: r.from?.id ?? null, to: r.doc.assignee?.id ?? null, withNote: Boolean(body.note) }),
+      );
+      return done(result.doc);
+    });
 
     this.route('post', '/api/console/conversations/:key/messages', 'mediator', async (ctx) => {
       const key = this.key(ctx);
       const { text } = parse(z.object({ text: z.string().max(this.deps.settings.maxMessageChars) }), jsonBody(ctx.req));
-      const sent = await this.audited(ctx, 'conversation.message', key, () => handoff.sendMediatorMessage(key, ctx.me, text), (r) => ({ channelMessageId: r.id ?? null }));
+      const sent = await this.audited(
+        ctx,
+        'conversation.message',
+        key,
+        async () => {
+          const current = await this.requireConversation(key);
+          this.enforce(policy.canReply(this.actor(ctx), current), current);
+          return handoff.sendMediatorMessage(key, ctx.me, text, { admin: isAdmin(ctx) });
+        },
+        (r) => ({ channelMessageId: r.id ?? null }),
+      );
       return { status: 201, body: { id: sent.id ?? null } };
     });
 
@@ -629,13 +754,25 @@ export class ConsoleApp {
     this.route('post', '/api/console/conversations/:key/followups', 'mediator', async (ctx) => {
       const key = this.key(ctx);
       const input = parse(z.object({ dueAt: z.string().datetime({ offset: true }), text: z.string().max(1000) }), jsonBody(ctx.req));
-      const doc = await this.audited(ctx, 'conversation.followup', key, () => followUps().schedule({ conversationKey: key, dueAt: new Date(input.dueAt), text: input.text, kind: 'mediator', createdBy: ctx.me }));
+      const doc = await this.audited(ctx, 'conversation.followup', key, async () => {
+        const current = await this.requireConversation(key);
+        this.enforce(policy.canScheduleFollowup(this.actor(ctx), current), current);
+        return followUps().schedule({ conversationKey: key, dueAt: new Date(input.dueAt), text: input.text, kind: 'mediator', createdBy: ctx.me });
+      });
       return { status: 201, body: { followUp: followUpItem(doc) } };
     });
     this.route('post', '/api/console/followups/:id/cancel', 'mediator', async (ctx) => {
       const id = parse(z.string().min(1).max(100), ctx.params.id, 'id');
       const existing = await followUps().get(id);
-      const doc = await this.audited(ctx, 'conversation.followup', existing?.conversationKey ?? id, () => followUps().cancel(id, ctx.me), () => ({ cancelled: id }));
+      const doc = await this.audited(ctx, 'conversation.followup', existing?.conversationKey ?? id, async () => {
+        if (existing) {
+          // A follow-up of a conversation erased since is the admins' to cancel.
+          const current = await this.deps.conversations.get(existing.conversationKey);
+          if (current) this.enforce(policy.canCancelFollowup(this.actor(ctx), current), current);
+          else if (ctx.account.role !== 'admin') throw new PolicyDenied('not_assignee', this.fr('console.errors.not_holder', { name: this.fr('console.errors.someone') }), 403);
+        }
+        return followUps().cancel(id, ctx.me);
+      }, () => ({ cancelled: id }));
       return { status: 200, body: { followUp: followUpItem(doc) } };
     });
 

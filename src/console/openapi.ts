@@ -82,6 +82,16 @@ export function openApiDocument(): Json {
             waitingSince: { type: 'string', format: 'date-time', nullable: true },
             claimedAt: { type: 'string', format: 'date-time', nullable: true },
             assignee: { type: 'object', nullable: true, properties: { id: { type: 'string' }, name: { type: 'string' } } },
+            closedBy: { type: 'object', nullable: true, properties: { id: { type: 'string' }, name: { type: 'string' } } },
+            closedAt: { type: 'string', format: 'date-time', nullable: true },
+            reopenedBy: { type: 'object', nullable: true, properties: { id: { type: 'string' }, name: { type: 'string' } } },
+            reopenedAt: { type: 'string', format: 'date-time', nullable: true },
+            wrapUp: {
+              type: 'object',
+              nullable: true,
+              properties: { outcome: { type: 'string' }, riskAtClose: { type: 'string' }, referral: { type: 'string', nullable: true }, summary: { type: 'string' }, reason: { type: 'string', nullable: true } },
+            },
+            mediatorReplied: { type: 'boolean', description: 'A mediator’s message reached the young person in this episode' },
             lastInboundAt: { type: 'string', format: 'date-time', nullable: true },
             lastMessagePreview: { type: 'string', nullable: true },
             tags: { type: 'array', items: { type: 'string' } },
@@ -179,23 +189,66 @@ export function openApiDocument(): Json {
         post: op('Take the conversation (atomic: of two mediators, exactly one gets 200, the other 409 conflict)', { '200': json({ type: 'object', properties: { conversation: ref('Conversation') } }), ...handoffErrors }, { parameters: [keyParam, csrfParam] }),
       },
       '/api/console/conversations/{key}/release': {
-        post: op('Hand the conversation back to the bot (assignee only)', { '200': json({ type: 'object', properties: { conversation: ref('Conversation') } }), ...handoffErrors, '403': err('Not the assignee (not_assignee) or CSRF') }, { parameters: [keyParam, csrfParam] }),
+        post: op('Hand the conversation back to the bot (assignee or admin)', { '200': json({ type: 'object', properties: { conversation: ref('Conversation') } }), ...handoffErrors, '403': err('Not the assignee nor an admin (not_assignee), or CSRF') }, { parameters: [keyParam, csrfParam] }),
       },
       '/api/console/conversations/{key}/close': {
-        post: op('Close the conversation', { '200': json({ type: 'object', properties: { conversation: ref('Conversation') } }), ...handoffErrors }, { parameters: [keyParam, csrfParam] }),
+        post: op(
+          'Close the conversation with a wrap-up (assignee or admin; a conversation nobody holds: admin only). An urgent conversation no mediator answered needs a reason. The young person gets a closing message; the bot starts again with the menu at their next message',
+          {
+            '200': json({ type: 'object', properties: { conversation: ref('Conversation') } }),
+            '400': err('No wrap-up, an invalid field, or no reason for an unanswered urgent conversation (invalid_input, with field); the message is in French'),
+            ...handoffErrors,
+            '403': err('Not the assignee nor an admin (not_assignee), not claimed (forbidden), or CSRF'),
+          },
+          {
+            parameters: [keyParam, csrfParam],
+            requestBody: body({
+              type: 'object',
+              required: ['outcome', 'riskAtClose', 'summary'],
+              additionalProperties: false,
+              properties: {
+                outcome: { type: 'string', enum: ['supported', 'referred', 'resolved', 'no_reply', 'not_needed', 'other'] },
+                riskAtClose: { type: 'string', enum: ['none', 'low', 'medium', 'high', 'urgent'] },
+                referral: { type: 'string', maxLength: 300, description: 'Where the young person was referred, if anywhere' },
+                summary: { type: 'string', minLength: 1, maxLength: 2000 },
+                reason: { type: 'string', maxLength: 500, description: 'Required to close an urgent conversation no mediator answered' },
+              },
+            }),
+          },
+        ),
       },
       '/api/console/conversations/{key}/reopen': {
-        post: op('Reopen a closed conversation (I become its mediator)', { '200': json({ type: 'object', properties: { conversation: ref('Conversation') } }), ...handoffErrors }, { parameters: [keyParam, csrfParam] }),
+        post: op(
+          'Reopen a closed conversation (recorded). The mediator who closed it gets it back (with_mediator); anyone else puts it back in the queue (waiting) and claims it explicitly: it never changes hands silently',
+          { '200': json({ type: 'object', properties: { conversation: ref('Conversation') } }), ...handoffErrors },
+          { parameters: [keyParam, csrfParam] },
+        ),
+      },
+      '/api/console/conversations/{key}/transfer': {
+        post: op(
+          'Hand the conversation to a colleague (assignee or admin): the colleague becomes the assignee and gets a live event (transferred); the optional note is kept as a private note; audited',
+          {
+            '200': json({ type: 'object', properties: { conversation: ref('Conversation') } }),
+            '400': err('Invalid body (invalid_input, with field)'),
+            ...handoffErrors,
+            '403': err('Not the assignee nor an admin (not_assignee), or CSRF'),
+            '404': err('No such conversation (not_found) or no active colleague with this email or id (unknown_colleague)'),
+          },
+          {
+            parameters: [keyParam, csrfParam],
+            requestBody: body({ type: 'object', required: ['to'], additionalProperties: false, properties: { to: { type: 'string', description: 'The colleague’s email or account id' }, note: { type: 'string', maxLength: 4000 } } }),
+          },
+        ),
       },
       '/api/console/conversations/{key}/messages': {
         post: op(
-          'Send a message to the young person on their own channel (assignee only)',
+          'Send a message to the young person on their own channel (assignee or admin)',
           {
             '201': json({ type: 'object', properties: { id: { type: 'string', nullable: true, description: 'The channel’s message id' } } }, 'Sent'),
             '400': err('Empty message (empty_message) or invalid input'),
             '502': err('The channel refused the message (delivery_failed, with channelError); it is kept in the transcript as failed'),
             ...handoffErrors,
-            '403': err('Not the assignee (not_assignee) or CSRF'),
+            '403': err('Not the assignee nor an admin (not_assignee) or CSRF'),
           },
           { parameters: [keyParam, csrfParam], requestBody: body({ type: 'object', required: ['text'], properties: { text: { type: 'string' } } }) },
         ),
@@ -215,18 +268,18 @@ export function openApiDocument(): Json {
       },
       '/api/console/conversations/{key}/followups': {
         get: op('Follow-ups of the conversation', { '200': json({ type: 'object', properties: { items: { type: 'array', items: ref('FollowUp') } } }), '404': err('No such conversation'), ...authErrors, '503': err('Database or follow-ups not available (unavailable, followups_unavailable)') }, { parameters: [keyParam] }),
-        post: op('Plan a follow-up message to the young person', { '201': json({ type: 'object', properties: { followUp: ref('FollowUp') } }, 'Scheduled'), '400': err('Invalid date or text'), ...handoffErrors, '503': err('Database or follow-ups not available (unavailable, followups_unavailable)') }, {
+        post: op('Plan a follow-up message to the young person (the mediator who holds or last held the conversation, or an admin; others 403 not_assignee)', { '201': json({ type: 'object', properties: { followUp: ref('FollowUp') } }, 'Scheduled'), '400': err('Invalid date or text'), ...handoffErrors, '503': err('Database or follow-ups not available (unavailable, followups_unavailable)') }, {
           parameters: [keyParam, csrfParam],
           requestBody: body({ type: 'object', required: ['dueAt', 'text'], properties: { dueAt: { type: 'string', format: 'date-time' }, text: { type: 'string', maxLength: 1000 } } }),
         }),
       },
       '/api/console/followups/{id}/cancel': {
-        post: op('Cancel a scheduled follow-up', { '200': json({ type: 'object', properties: { followUp: ref('FollowUp') } }), '404': err('No such follow-up'), '409': err('Already sent, cancelled, or being sent'), ...writeErrors, '503': err('Database or follow-ups not available (unavailable, followups_unavailable)') }, {
+        post: op('Cancel a scheduled follow-up (the mediator who holds or last held its conversation, or an admin; others 403 not_assignee)', { '200': json({ type: 'object', properties: { followUp: ref('FollowUp') } }), '404': err('No such follow-up'), '409': err('Already sent, cancelled, or being sent'), ...writeErrors, '503': err('Database or follow-ups not available (unavailable, followups_unavailable)') }, {
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, csrfParam],
         }),
       },
       '/api/console/events': {
-        get: op('Live events (Server-Sent Events): hello, queued, message, claimed, released, closed, reopened, detection, logout; heartbeats as comments', {
+        get: op('Live events (Server-Sent Events): hello, queued, message, claimed, released, closed, reopened, transferred, erased, detection, logout; heartbeats as comments', {
           '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
           ...authErrors,
         }),

@@ -62,6 +62,8 @@ export class EmbeddedFerretDB {
   private child?: ChildProcess;
   private port = 0;
   private readonly notes: string[] = [];
+  /** How many checkpoints the engine reported done ("ferretdb: checkpoint done"). */
+  private checkpointsDone = 0;
   private readonly onExit = () => this.child?.kill('SIGKILL');
   /** Set by stop(): an exit after it is expected and not restarted. */
   private stopping = false;
@@ -158,7 +160,11 @@ export class EmbeddedFerretDB {
         partial = lines.pop()!.slice(-4000);
         for (const line of lines) {
           if (!line.startsWith('ferretdb: ')) continue;
-          if (this.notes.length < 200) this.notes.push(line);
+          if (line === 'ferretdb: checkpoint done') {
+            this.checkpointsDone++;
+            continue;
+          }
+          if (this.notes.length < 200 || line === 'ferretdb: checkpoint on SIGUSR1') this.notes.push(line);
           if (line.startsWith('ferretdb: WARNING')) logger?.warn({ engine: line }, 'embedded FerretDB warning');
           else if (line.startsWith('ferretdb: sqlite ')) logger?.info({ engine: line }, 'embedded FerretDB durability');
         }
@@ -184,6 +190,25 @@ export class EmbeddedFerretDB {
     }
     child.kill('SIGKILL');
     throw new Error(`FerretDB did not listen on port ${this.port} within the start timeout: ${output.trim().slice(-500)}`);
+  }
+
+  /**
+   * Asks the engine to checkpoint every database's write-ahead log into its file and truncate the log (SIGUSR1, see
+   * scripts/ferretdb/main.go checkpointAll), and waits until it reports it done. False if it did not within the time.
+   */
+  async checkpoint(timeoutMs = 5000): Promise<boolean> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return false;
+    // An engine built before checkpoints existed would die of the signal: only one that announced them gets it.
+    if (!this.notes.includes('ferretdb: checkpoint on SIGUSR1')) return false;
+    const before = this.checkpointsDone;
+    child.kill('SIGUSR1');
+    const deadline = Date.now() + timeoutMs;
+    while (this.checkpointsDone === before) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
   }
 
   async stop(): Promise<void> {

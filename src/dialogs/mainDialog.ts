@@ -11,6 +11,9 @@ import { getSession, Session, sessionLocale, setSession } from './engine/session
 export type MainDialogDeps = Omit<EngineDeps, 'options'> & { options?: Partial<EngineOptions> };
 
 /** Flows the main dialog starts itself (they must exist in dialogs/flows). */
+/** Turn-state key: this turn runs as the given global command, whatever the message says (see menu()). */
+export const FORCED_COMMAND_TURN_KEY = Symbol('declic.forcedCommand');
+
 export const ENTRY_FLOWS = { main: 'main', menu: 'menu', erase: 'erase' } as const;
 
 export type NonTextKind = 'sticker' | 'image' | 'audio' | 'video' | 'location' | 'file' | 'empty';
@@ -57,6 +60,12 @@ export class MainDialog extends ComponentDialog {
     const dc = await dialogSet.createContext(context);
     const result = await dc.continueDialog();
     if (result.status === DialogTurnStatus.empty) await dc.beginDialog(this.id);
+  }
+
+  /** Starts again with the menu (the bot takes the conversation back after a mediator closed it). */
+  async menu(context: TurnContext, accessor: StatePropertyAccessor<DialogState>): Promise<void> {
+    context.turnState.set(FORCED_COMMAND_TURN_KEY, 'menu');
+    await this.run(context, accessor);
   }
 
   /** Asks the pending question again (the bot takes the conversation back from a mediator, or after an interruption). */
@@ -176,7 +185,7 @@ export class MainDialog extends ComponentDialog {
   /** Global commands, available at any time. Returns a turn result when the message was one. */
   private async interrupt(innerDC: DialogContext): Promise<DialogTurnResult | undefined> {
     const context = innerDC.context;
-    const command: Command | undefined = detectCommand(context.activity.text);
+    const command: Command | undefined = (context.turnState.get(FORCED_COMMAND_TURN_KEY) as Command | undefined) ?? detectCommand(context.activity.text);
     if (!command) return undefined;
     const session = getSession(context);
     this.deps.logger.debug({ command }, 'global command');

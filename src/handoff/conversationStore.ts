@@ -17,6 +17,14 @@ export interface MediatorRef {
   name: string;
 }
 
+export interface WrapUp {
+  outcome: string;
+  riskAtClose: string;
+  referral?: string;
+  summary: string;
+  reason?: string;
+}
+
 export interface StoredDetection {
   at: Date;
   labels: BarrierLabel[];
@@ -47,6 +55,20 @@ export interface ConversationDoc {
   resumePending?: boolean;
   /** A high-severity barrier was detected and the bot offered a mediator; the next yes/no answers it. */
   offerPending?: boolean;
+  /** The mediator who last held the conversation (kept at release and close: the follow-up holder while the bot has it). */
+  lastAssignee?: MediatorRef;
+  /** When a mediator's message first reached the young person in this episode (cleared when a new episode starts). */
+  mediatorRepliedAt?: Date;
+  closedBy?: MediatorRef;
+  closedAt?: Date;
+  /** The closing mediator's wrap-up (src/console/policies/conversationPolicy.ts wrapUpSchema). */
+  wrapUp?: WrapUp;
+  reopenedBy?: MediatorRef;
+  reopenedAt?: Date;
+  /** Closed by a mediator: at the young person's next message the bot starts again with the menu. */
+  menuPending?: boolean;
+  /** The young person asked to erase their data while a mediator had the conversation: their next answer goes to the erase flow. */
+  erasePending?: boolean;
   detections: StoredDetection[];
   reference?: string;
   /**
@@ -189,6 +211,15 @@ export class ConversationStore {
         ackSentAt: Date,
         resumePending: Boolean,
         offerPending: Boolean,
+        lastAssignee: { type: new Schema({ id: String, name: String }, { _id: false }), default: undefined },
+        mediatorRepliedAt: Date,
+        closedBy: { type: new Schema({ id: String, name: String }, { _id: false }), default: undefined },
+        closedAt: Date,
+        wrapUp: { type: new Schema({ outcome: String, riskAtClose: String, referral: String, summary: String, reason: String }, { _id: false }), default: undefined },
+        reopenedBy: { type: new Schema({ id: String, name: String }, { _id: false }), default: undefined },
+        reopenedAt: Date,
+        menuPending: Boolean,
+        erasePending: Boolean,
         detections: {
           type: [new Schema({ at: Date, labels: [String], severity: String, evidence: [new Schema({ label: String, text: String, rule: String }, { _id: false })] }, { _id: false })],
           default: [],
@@ -358,7 +389,10 @@ export class ConversationStore {
         // (The queue index is another collection: its writes need not hold the conversation's key.)
         if (indexed) await indexed.catch(() => this.addQueueEntry(key, changes.rev));
         else if (doc.state === 'waiting') await this.removeQueueEntries(key, doc.rev).catch(() => undefined);
-        return { ok: true, doc: { ...doc, ...changes } as ConversationDoc };
+        // The document as written: the unset fields are gone.
+        const written: Record<string, unknown> = { ...doc, ...changes };
+        for (const f of unset) delete written[f];
+        return { ok: true, doc: written as unknown as ConversationDoc };
       }
       // Lost the race (to another process): re-read and re-check the state. A competing claim has moved the
       // conversation out of `from` (wrong_state next time); a concurrent bookkeeping write (severity, flags) has not, so retry.
@@ -368,7 +402,11 @@ export class ConversationStore {
   }
 
   /** Plain field updates that do not change ownership (flags, acknowledgements). */
-  async setFlags(key: string, set: Partial<Pick<ConversationDoc, 'ackSentAt' | 'offerPending' | 'resumePending' | 'name'>>, unset: Array<'ackSentAt' | 'offerPending' | 'resumePending'> = []): Promise<void> {
+  async setFlags(
+    key: string,
+    set: Partial<Pick<ConversationDoc, 'ackSentAt' | 'offerPending' | 'resumePending' | 'name' | 'mediatorRepliedAt' | 'menuPending' | 'erasePending'>>,
+    unset: Array<'ackSentAt' | 'offerPending' | 'resumePending' | 'menuPending' | 'erasePending'> = [],
+  ): Promise<void> {
     await conversationWrites.run(key, () =>
       this.written(key, () =>
         this.model.updateOne({ _id: key }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) }).exec(),

@@ -8,7 +8,10 @@ export type HandoffEvent =
   | { type: 'claimed'; key: string; mediatorId: string }
   | { type: 'released'; key: string }
   | { type: 'closed'; key: string }
-  | { type: 'reopened'; key: string }
+  | { type: 'reopened'; key: string; state?: 'with_mediator' | 'waiting'; mediatorId?: string }
+  | { type: 'transferred'; key: string; mediatorId: string; fromId: string }
+  /** The young person erased their data (the key is all the console gets: it drops the conversation it shows). */
+  | { type: 'erased'; key: string }
   | { type: 'detection'; key: string; severity: Severity };
 
 export class HandoffEvents {

@@ -14,7 +14,7 @@ import type { ContactStore } from '../contacts/contactStore';
 import type { HandoffPort } from '../dialogs/ports';
 import { Locale, pickLocale, Texts } from '../i18n';
 import type { MongoTranscriptStore } from '../transcript/transcriptStore';
-import { ConversationDoc, ConversationStore, conversationKey, HandoffReason, MediatorRef, priorityOf, TransitionResult } from './conversationStore';
+import { ConversationDoc, ConversationStore, conversationKey, HandoffReason, MediatorRef, priorityOf, TransitionResult, WrapUp } from './conversationStore';
 import type { HandoffEvents } from './events';
 import type { OpeningHours } from './openingHours';
 import { crisisLinesFor } from './safety';
@@ -117,7 +117,7 @@ export class HandoffService implements HandoffPort {
         reason: doc.state === 'waiting' && doc.reason ? doc.reason : reason,
         waitingSince: doc.state === 'waiting' && doc.waitingSince ? doc.waitingSince : new Date(),
       };
-    });
+    }, ['mediatorRepliedAt', 'menuPending']);
     if (res.ok) {
       this.deps.events.emit({ type: 'queued', key, severity: res.doc.severity });
       return res.doc;
@@ -182,9 +182,15 @@ export class HandoffService implements HandoffPort {
   }
 
   /** with_mediator → bot: the bot resumes the dialog where it left off. */
-  async release(key: string, mediator: MediatorRef): Promise<ConversationDoc> {
-    const doc = await this.requireAssignee(key, mediator);
-    const res = await this.deps.conversations.transition(key, ['with_mediator'], 'bot', () => ({ severity: 'none', priority: 0, resumePending: true }), ['assignee', 'waitingSince', 'claimedAt']);
+  async release(key: string, mediator: MediatorRef, opts: { admin?: boolean } = {}): Promise<ConversationDoc> {
+    const doc = await this.requireAssignee(key, mediator, opts);
+    const res = await this.deps.conversations.transition(
+      key,
+      ['with_mediator'],
+      'bot',
+      (d) => ({ severity: 'none', priority: 0, resumePending: true, ...(d.assignee ? { lastAssignee: d.assignee } : {}) }),
+      ['assignee', 'waitingSince', 'claimedAt', 'mediatorRepliedAt'],
+    );
     if (!res.ok) this.fail(res, key, 'release');
     this.deps.events.emit({ type: 'released', key });
     if (this.deps.channels.has(doc.channelId)) {
@@ -197,26 +203,71 @@ export class HandoffService implements HandoffPort {
     return res.doc;
   }
 
-  async close(key: string, _by: MediatorRef): Promise<ConversationDoc> {
-    const res = await this.deps.conversations.transition(key, ['bot', 'waiting', 'with_mediator'], 'closed', () => ({ severity: 'none', priority: 0 }), ['assignee', 'waitingSince', 'claimedAt', 'offerPending']);
+  /**
+   * → closed, with the mediator's wrap-up (who may close is the console's policy, src/console/policies). On Meta
+   * channels the young person gets the closing message right away, elsewhere at their next message; either way the
+   * bot starts again with the menu at their next message (menuPending).
+   */
+  async close(key: string, by: MediatorRef, wrapUp: WrapUp): Promise<ConversationDoc> {
+    const res = await this.deps.conversations.transition(
+      key,
+      ['bot', 'waiting', 'with_mediator'],
+      'closed',
+      (d) => {
+        const holder = d.state === 'with_mediator' ? d.assignee : d.lastAssignee;
+        return { severity: 'none', priority: 0, closedBy: by, closedAt: new Date(), wrapUp, menuPending: true, ...(holder ? { lastAssignee: holder } : {}) };
+      },
+      ['assignee', 'waitingSince', 'claimedAt', 'offerPending', 'mediatorRepliedAt', 'resumePending'],
+    );
     if (!res.ok) this.fail(res, key, 'close');
     this.deps.events.emit({ type: 'closed', key });
+    if (this.deps.channels.has(res.doc.channelId)) {
+      await this.sendToConversation(res.doc, (locale) => MessageFactory.text(this.deps.texts.t(locale, 'handoff.closedByMediator'))).catch((err) =>
+        this.deps.logger.warn({ err: { name: (err as Error).name, message: (err as Error).message } }, 'could not send the closing message'),
+      );
+    }
     return res.doc;
   }
 
-  /** closed → with_mediator (the mediator who reopens follows it up). */
-  async reopen(key: string, mediator: MediatorRef): Promise<ConversationDoc> {
-    const res = await this.deps.conversations.transition(key, ['closed'], 'with_mediator', () => ({ assignee: mediator, claimedAt: new Date() }));
+  /**
+   * closed → with_mediator for `to === 'with_mediator'` (the mediator who closed it takes it back), or → waiting (back
+   * in the queue, recorded as reopened by `mediator`: someone claims it explicitly). Never a silent change of hands.
+   */
+  async reopen(key: string, mediator: MediatorRef, to: 'with_mediator' | 'waiting' = 'with_mediator'): Promise<ConversationDoc> {
+    const now = new Date();
+    const res =
+      to === 'with_mediator'
+        ? await this.deps.conversations.transition(key, ['closed'], 'with_mediator', () => ({ assignee: mediator, claimedAt: now, reopenedBy: mediator, reopenedAt: now }), ['menuPending'])
+        : await this.deps.conversations.transition(
+            key,
+            ['closed'],
+            'waiting',
+            () => ({ severity: 'normal', priority: priorityOf('normal'), reason: 'mediator', waitingSince: now, reopenedBy: mediator, reopenedAt: now }),
+            ['menuPending', 'ackSentAt'],
+          );
     if (!res.ok) this.fail(res, key, 'reopen');
-    this.deps.events.emit({ type: 'reopened', key });
+    this.deps.events.emit({ type: 'reopened', key, state: to, ...(to === 'with_mediator' ? { mediatorId: mediator.id } : {}) });
+    if (to === 'waiting') this.deps.events.emit({ type: 'queued', key, severity: res.doc.severity });
     return res.doc;
   }
 
-  private async requireAssignee(key: string, mediator: MediatorRef): Promise<ConversationDoc> {
+  /** with_mediator → with_mediator, held by `to` (who may transfer is the console's policy). */
+  async transfer(key: string, by: MediatorRef, to: MediatorRef, opts: { admin?: boolean } = {}): Promise<{ doc: ConversationDoc; from?: MediatorRef }> {
+    const before = await this.requireAssignee(key, by, opts);
+    const res = await this.deps.conversations.transition(key, ['with_mediator'], 'with_mediator', (d) => {
+      if (d.assignee?.id !== before.assignee?.id) throw new HandoffError('conflict', 'Another mediator changed this conversation first; reload it');
+      return { assignee: to, claimedAt: new Date() };
+    });
+    if (!res.ok) this.fail(res, key, 'transfer');
+    this.deps.events.emit({ type: 'transferred', key, mediatorId: to.id, fromId: before.assignee?.id ?? by.id });
+    return { doc: res.doc, from: before.assignee };
+  }
+
+  private async requireAssignee(key: string, mediator: MediatorRef, opts: { admin?: boolean } = {}): Promise<ConversationDoc> {
     const doc = await this.deps.conversations.get(key);
     if (!doc) throw new HandoffError('not_found', `No conversation ${key}`);
     if (doc.state !== 'with_mediator') throw new HandoffError('wrong_state', `The conversation is ${doc.state}, claim it first`, { state: doc.state });
-    if (doc.assignee?.id !== mediator.id) throw new HandoffError('not_assignee', `The conversation is handled by ${doc.assignee?.name ?? 'someone else'}`, { assignee: doc.assignee });
+    if (!opts.admin && doc.assignee?.id !== mediator.id) throw new HandoffError('not_assignee', `The conversation is handled by ${doc.assignee?.name ?? 'someone else'}`, { assignee: doc.assignee });
     return doc;
   }
 
@@ -225,13 +276,14 @@ export class HandoffService implements HandoffPort {
    * A failed delivery is recorded in the transcript (status failed) and
    * reported to the caller; it is never silently dropped.
    */
-  async sendMediatorMessage(key: string, mediator: MediatorRef, text: string): Promise<{ id?: string }> {
+  async sendMediatorMessage(key: string, mediator: MediatorRef, text: string, opts: { admin?: boolean } = {}): Promise<{ id?: string }> {
     const clean = text.replace(/\u0000/g, '').trim();
     if (!clean) throw new HandoffError('empty_message', 'The message is empty');
-    const doc = await this.requireAssignee(key, mediator);
+    const doc = await this.requireAssignee(key, mediator, opts);
     const mark = { declicMediator: { id: mediator.id, name: mediator.name } };
     try {
       const ids = await this.sendToConversation(doc, () => ({ ...MessageFactory.text(clean), channelData: mark }));
+      if (!doc.mediatorRepliedAt) await this.deps.conversations.setFlags(key, { mediatorRepliedAt: new Date() });
       this.deps.events.emit({ type: 'message', key, direction: 'outbound' });
       return { id: ids[0] };
     } catch (err) {

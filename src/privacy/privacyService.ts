@@ -26,6 +26,7 @@ export type Eraser = (subject: ErasureSubject) => Promise<void>;
  */
 export class PrivacyService implements PrivacyPort {
   private readonly erasers: Array<{ name: string; erase: Eraser }> = [];
+  private readonly finalisers: Array<{ name: string; erase: Eraser }> = [];
 
   constructor(
     private readonly deps: { contacts: ContactStore; conversations: ConversationStore; transcripts: MongoTranscriptStore; storage: Storage; logger: Logger },
@@ -33,6 +34,12 @@ export class PrivacyService implements PrivacyPort {
 
   register(name: string, erase: Eraser): this {
     this.erasers.push({ name, erase });
+    return this;
+  }
+
+  /** Runs after every eraser and the contact's erasure (e.g. compacting the database files, telling the console). */
+  registerFinaliser(name: string, erase: Eraser): this {
+    this.finalisers.push({ name, erase });
     return this;
   }
 
@@ -54,6 +61,7 @@ export class PrivacyService implements PrivacyPort {
     for (const id of conversationIds) await this.deps.transcripts.deleteTranscript(channelId, id);
     await this.deps.storage.delete(botStateKeys(channelId, userId, conversationIds));
     await this.deps.contacts.erase(userKey);
+    for (const { erase } of this.finalisers) await erase(subject);
     this.deps.logger.info({ channelId, conversations: conversationIds.length, modules: this.erasers.map((e) => e.name) }, 'personal data erased on request');
     return subject;
   }

@@ -8,6 +8,7 @@ import { randomWaId } from '../support/meta';
 import { ConsoleClient, conv, waConversationKey, waEnv, youngPersonSays } from './helpers';
 
 const PASSWORD = 'correct horse battery staple';
+const WRAP_UP = { outcome: 'supported', riskAtClose: 'low', summary: 'Échange de soutien, orientation vers la mission locale.' };
 let graph: FakeGraph;
 let svc: RunningService;
 let alice: ConsoleClient;
@@ -222,7 +223,7 @@ describe('roles and CSRF', () => {
     const ok = await alice.post(`${conv(key)}/claim`);
     expect(ok.status).toBe(200);
     expect(ok.json.conversation).toMatchObject({ key, state: 'with_mediator', assignee: { id: alice.user.id, name: 'Alice' } });
-    await alice.post(`${conv(key)}/close`);
+    expect((await alice.post(`${conv(key)}/close`, WRAP_UP)).status).toBe(200);
   });
 });
 
@@ -263,11 +264,8 @@ describe('queue, claim, messages', () => {
     expect(loser.json.error).toBe('conflict');
     const winner = a.status === 200 ? alice : bob;
     expect((await svc.conversations.get(urgentKey))!.assignee!.id).toBe(winner.user.id);
-    // Make Alice the assignee for the next tests.
-    if (winner !== alice) {
-      await bob.post(`${conv(urgentKey)}/close`);
-      await alice.post(`${conv(urgentKey)}/reopen`);
-    }
+    // Make Alice the assignee for the next tests (the winner hands it over).
+    if (winner !== alice) expect((await bob.post(`${conv(urgentKey)}/transfer`, { to: 'alice@declic.test' })).status).toBe(200);
     expect((await svc.conversations.get(urgentKey))!.assignee!.id).toBe(alice.user.id);
   });
 
@@ -311,7 +309,6 @@ describe('queue, claim, messages', () => {
   it('shows the conversation: transcript, profile summary, detections, notes; writes an audit entry', async () => {
     const res = await bob.get(conv(urgentKey));
     expect(res.status).toBe(200);
-    // (Its severity depends on who won the claim race above: a close and reopen end the urgent episode.)
     expect(res.json.conversation).toMatchObject({ key: urgentKey, state: 'with_mediator', labels: ['suicidal'] });
     expect(res.json.contact).toMatchObject({ name: 'Yanis', phone: urgentWa, tags: [] });
     expect(typeof res.json.profile.summary).toBe('string');
@@ -369,10 +366,14 @@ describe('queue, claim, messages', () => {
     const before = graph.messages((r) => r.body.to === urgentWa).length;
     await youngPersonSays(svc, urgentWa, 'bonjour');
     await waitFor(() => graph.messages((r) => r.body.to === urgentWa).length > before, 10000, 'a bot reply');
-    expect((await alice.post(`${conv(urgentKey)}/close`)).json.conversation.state).toBe('closed');
-    expect((await alice.post(`${conv(urgentKey)}/close`)).status).toBe(409);
+    // Alice held it last: the bot has it now, only she (or an admin) closes it.
+    expect((await bob.post(`${conv(urgentKey)}/close`, WRAP_UP)).status).toBe(403);
+    expect((await alice.post(`${conv(urgentKey)}/close`, WRAP_UP)).json.conversation.state).toBe('closed');
+    expect((await alice.post(`${conv(urgentKey)}/close`, WRAP_UP)).status).toBe(409);
+    // Reopened by a colleague: back in the queue, recorded, nobody's until claimed.
     const reopened = await bob.post(`${conv(urgentKey)}/reopen`);
-    expect(reopened.json.conversation).toMatchObject({ state: 'with_mediator', assignee: { name: 'Bob' } });
+    expect(reopened.json.conversation).toMatchObject({ state: 'waiting', assignee: null, reopenedBy: { name: 'Bob' } });
+    expect((await alice.post(`${conv(urgentKey)}/claim`)).status).toBe(200);
     expect((await bob.post(`${conv('whatsapp:whatsapp:nope')}/claim`)).status).toBe(404);
   });
 
@@ -387,10 +388,12 @@ describe('queue, claim, messages', () => {
     const list = await bob.get(`${conv(urgentKey)}/followups`);
     expect(list.json.items.map((f: any) => f.id)).toContain(made.json.followUp.id);
     expect((await bob.get(conv(urgentKey))).json.followUps.map((f: any) => f.id)).toContain(made.json.followUp.id);
-    const cancelled = await bob.post(`/api/console/followups/${made.json.followUp.id}/cancel`);
+    // Only the assignee (Alice) or an admin cancels.
+    expect((await bob.post(`/api/console/followups/${made.json.followUp.id}/cancel`)).status).toBe(403);
+    const cancelled = await alice.post(`/api/console/followups/${made.json.followUp.id}/cancel`);
     expect(cancelled.status).toBe(200);
-    expect(cancelled.json.followUp).toMatchObject({ status: 'cancelled', cancelledBy: { name: 'Bob' } });
-    expect((await bob.post(`/api/console/followups/${made.json.followUp.id}/cancel`)).status).toBe(409);
+    expect(cancelled.json.followUp).toMatchObject({ status: 'cancelled', cancelledBy: { name: 'Alice' } });
+    expect((await alice.post(`/api/console/followups/${made.json.followUp.id}/cancel`)).status).toBe(409);
     expect((await bob.post('/api/console/followups/nope/cancel')).status).toBe(404);
     expect((await bob.post(`/api/console/followups/${made.json.followUp.id}/cancel`, undefined, { csrf: false })).status).toBe(403);
   });

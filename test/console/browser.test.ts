@@ -169,6 +169,23 @@ describe('the console in Chromium', () => {
     expect(await page.locator('#act-claim').isVisible()).toBe(true);
   });
 
+  it('closes with a short wrap-up form; the young person gets the closing message', async () => {
+    await page.getByRole('button', { name: 'Clore', exact: true }).click();
+    await page.locator('#close-form').waitFor();
+    // Nothing is sent without a summary (the form asks for it).
+    await page.getByRole('button', { name: 'Clore la conversation' }).click();
+    expect((await svc.conversations.get(key))!.state).toBe('bot');
+    await page.getByLabel('Issue').selectOption('referred');
+    await page.getByLabel('Risque à la clôture').selectOption('medium');
+    await page.getByLabel('Orientation (facultatif)').fill('Mission locale');
+    await page.getByLabel('Résumé').fill('Soutien, orientée vers la mission locale.');
+    await page.getByRole('button', { name: 'Clore la conversation' }).click();
+    await page.getByText('Conversation close.').waitFor();
+    expect(await page.locator('#close-form').isHidden()).toBe(true);
+    expect((await svc.conversations.get(key))!).toMatchObject({ state: 'closed', wrapUp: { outcome: 'referred', riskAtClose: 'medium', referral: 'Mission locale', summary: 'Soutien, orientée vers la mission locale.' } });
+    await waitFor(() => graph.messages((r) => r.body.to === waId && String(r.body.text?.body ?? '').startsWith('Merci pour cet échange')).length === 1, 10000, 'the closing message');
+  });
+
   it('looks right on desktop and on a phone (screenshots)', async () => {
     await page.locator('#conv-name').focus();
     await page.screenshot({ path: path.join(SHOTS, 'console-desktop.png'), fullPage: false });

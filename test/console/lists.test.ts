@@ -124,9 +124,12 @@ describe('console lists from the list index', () => {
 
     // Release, close, reopen by another mediator.
     expect((await alice.post(`${conv(key(1))}/release`)).status).toBe(200);
-    expect((await bob.post(`${conv(key(2))}/close`)).status).toBe(200);
+    expect((await bob.post(`${conv(key(2))}/close`, { outcome: 'supported', riskAtClose: 'high', summary: 'Soutien', reason: 'test' })).status).toBe(200);
     await expectListsAsBefore(svc, [alice, bob]);
-    expect((await alice.post(`${conv(key(2))}/reopen`)).status).toBe(200);
+    // Reopened by a colleague: back in the queue (no silent change of hands), then claimed explicitly.
+    expect((await alice.post(`${conv(key(2))}/reopen`)).json.conversation.state).toBe('waiting');
+    await expectListsAsBefore(svc, [alice, bob]);
+    expect((await alice.post(`${conv(key(2))}/claim`)).status).toBe(200);
     await youngPersonSays(svc, wa[3], 'je voudrais parler à un conseiller');
     expect((await alice.post(`${conv(key(3))}/claim`)).status).toBe(200);
     await expectListsAsBefore(svc, [alice, bob]);

@@ -439,13 +439,13 @@ function renderTranscript(entries) {
   if (last) last.scrollIntoView({ block: 'nearest' });
 }
 
-async function act(action, success) {
+async function act(action, success, body) {
   const key = state.currentKey;
   setText('action-error', '');
   setText('action-status', '');
   let ok = false;
   try {
-    await call('POST', `${conversationPath(key)}/${action}`);
+    await call('POST', `${conversationPath(key)}/${action}`, body);
     ok = true;
   } catch (err) {
     if (err instanceof ApiError && err.status !== 401) setText('action-error', errorMessage(err));
@@ -457,8 +457,25 @@ async function act(action, success) {
 
 $('act-claim').addEventListener('click', () => act('claim', 'Vous suivez maintenant cette conversation.').then(() => !$('composer-text').disabled && $('composer-text').focus()));
 $('act-release').addEventListener('click', () => act('release', 'La conversation est rendue au bot.'));
-$('act-close').addEventListener('click', () => act('close', 'Conversation close.'));
-$('act-reopen').addEventListener('click', () => act('reopen', 'Conversation rouverte : vous la suivez.'));
+// Closing asks for a short wrap-up first (POST …/close with a body).
+$('act-close').addEventListener('click', () => {
+  $('close-form').hidden = false;
+  $('close-summary').focus();
+});
+$('close-cancel').addEventListener('click', () => {
+  $('close-form').hidden = true;
+});
+$('close-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const optional = (id) => $(id).value.trim() || undefined;
+  const wrapUp = { outcome: $('close-outcome').value, riskAtClose: $('close-risk').value, summary: $('close-summary').value.trim(), referral: optional('close-referral'), reason: optional('close-reason') };
+  await act('close', 'Conversation close.', wrapUp);
+  if (!$('action-error').textContent) {
+    $('close-form').reset();
+    $('close-form').hidden = true;
+  }
+});
+$('act-reopen').addEventListener('click', () => act('reopen', 'Conversation rouverte.'));
 
 $('composer').addEventListener('submit', async (e) => {
   e.preventDefault();
@@ -603,6 +620,17 @@ function connectEvents() {
         return;
       }
       if (type === 'logout') return sessionEnded('Votre session a expiré : reconnectez-vous.');
+      if (type === 'transferred' && state.me && ev.mediatorId === state.me.id) setText('action-status', 'Une conversation vous a été transférée : elle est dans « Mes conversations ».');
+      if (type === 'erased') {
+        await refreshLists();
+        // Nothing of the young person is left to show: only that the erasure happened.
+        if (ev.key === state.currentKey) {
+          $('detail-body').hidden = true;
+          $('detail-empty').hidden = false;
+          $('detail-empty').textContent = 'Ce jeune a supprimé ses données à sa demande : la conversation n’existe plus.';
+        }
+        return;
+      }
       // A message in a conversation nobody here is looking at (the bot chatting away) changes nothing on screen.
       const visible = state.tab === 'recent' || ev.key === state.currentKey || state.listedKeys.has(ev.key);
       if (type !== 'message' || visible) await refreshLists();
@@ -614,7 +642,7 @@ function connectEvents() {
         if (type === 'claimed' && state.me && ev.mediatorId !== state.me.id) setText('action-status', 'Un·e collègue vient de prendre cette conversation.');
       }
     });
-  for (const t of ['queued', 'message', 'claimed', 'released', 'closed', 'reopened', 'detection', 'logout']) handle(t);
+  for (const t of ['queued', 'message', 'claimed', 'released', 'closed', 'reopened', 'transferred', 'erased', 'detection', 'logout']) handle(t);
 }
 
 // Relative times ("il y a 3 minutes") stay fresh.
