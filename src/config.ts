@@ -121,6 +121,9 @@ const schema = z.object({
   META_RETRY_BASE_MS: positiveInt(500),
   META_REQUEST_TIMEOUT_MS: positiveInt(10000),
   CHANNEL_REORDER_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(10000).default(300)),
+  /** Outbox (replies Meta could not take because of an outage): first retry delay, doubled up to the cap. */
+  OUTBOX_RETRY_BASE_MS: positiveInt(1000),
+  OUTBOX_RETRY_MAX_MS: positiveInt(60000),
 
   // Mediators' console (/console, /api/console).
   /** Secure flag of the console session cookie (and HSTS). Defaults to true in production, false otherwise. */

@@ -45,7 +45,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class GraphClient {
   constructor(private readonly opts: GraphClientOptions) {}
 
-  async post<T = Record<string, unknown>>(path: string, body: unknown): Promise<T> {
+  /** `retries` overrides the configured retries (the outbox does its own backoff: 0). */
+  async post<T = Record<string, unknown>>(path: string, body: unknown, opts: { retries?: number } = {}): Promise<T> {
+    const retries = opts.retries ?? this.opts.retries;
     const url = `${this.opts.baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
     let attempt = 0;
     for (;;) {
@@ -83,7 +85,7 @@ export class GraphClient {
         const timeout = (err as Error)?.name === 'TimeoutError' || (err as Error)?.name === 'AbortError';
         error = new ChannelSendError({ channelId: this.opts.channelId, code: timeout ? 'timeout' : 'network', title: timeout ? 'Graph API timeout' : 'Graph API unreachable', permanent: false });
       }
-      if (error.permanent || attempt >= this.opts.retries) {
+      if (error.permanent || attempt >= retries) {
         this.opts.logger.warn({ channelId: this.opts.channelId, code: error.code, subcode: error.subcode, httpStatus: error.httpStatus, attempts: attempt + 1 }, 'graph api send failed');
         throw error;
       }

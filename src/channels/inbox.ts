@@ -64,6 +64,8 @@ interface PendingEntryDoc {
   seq: number;
   /** When the entry was written: one whose event is still missing after PENDING_ORPHAN_MS is a leftover. */
   createdAt: Date;
+  /** The event waits for a retry until then (copied from the event: lets a status lane read the due ones first). */
+  notBefore?: Date;
 }
 
 /** How often the pending index is checked against the events (full scan, in the background). */
@@ -84,6 +86,14 @@ function arrivalSeq(): number {
   lastArrival = Math.max(Date.now() * 1000, lastArrival + 1);
   return lastArrival;
 }
+
+/** Delivery statuses have lanes of their own ("<conversation>#status"), independent of each other. */
+function isStatusLane(lane: string): boolean {
+  return lane.endsWith('#status');
+}
+
+/** How long a status for a message id we do not know (yet) is kept trying before it is dropped. */
+const STATUS_WAIT_MS = 2 * 60 * 1000;
 
 function byTime(a: { at: Date; seq: number }, b: { at: Date; seq: number }): number {
   return new Date(a.at).getTime() - new Date(b.at).getTime() || a.seq - b.seq;
@@ -123,6 +133,7 @@ export class InboxStore {
         at: { type: Date, required: true },
         seq: { type: Number, required: true },
         createdAt: { type: Date, required: true },
+        notBefore: Date,
       },
       { versionKey: false, collection: 'channel_inbox_pending' },
     );
@@ -192,10 +203,16 @@ export class InboxStore {
     // Not before the index holds the events of older versions: a lane must never skip an earlier event.
     await this.syncIndex(false);
     this.resyncIfDue();
-    const entries = ((await this.pendingModel.find({ lane }).lean().exec()) as PendingEntryDoc[]).sort(byTime);
+    const now = Date.now();
+    let entries = ((await this.pendingModel.find({ lane }).lean().exec()) as PendingEntryDoc[]).sort(byTime);
+    if (isStatusLane(lane)) {
+      // Statuses do not depend on each other: fresh ones first, then retries that are due, then those still waiting
+      // (e.g. for a message id we do not know), so a burst of unknown ids never holds up the person's real statuses.
+      const group = (e: PendingEntryDoc) => (e.notBefore === undefined ? 0 : new Date(e.notBefore).getTime() <= now ? 1 : 2);
+      entries = [0, 1, 2].flatMap((g) => entries.filter((e) => group(e) === g));
+    }
     const docs: InboxDoc[] = [];
     const stale: string[] = [];
-    const now = Date.now();
     for (let i = 0; i < entries.length && docs.length < limit; ) {
       const batch = entries.slice(i, i + limit - docs.length);
       i += batch.length;
@@ -207,7 +224,8 @@ export class InboxStore {
       });
     }
     if (stale.length) await this.dropEntries(stale);
-    return docs.sort(byTime);
+    // A status lane keeps the due-first order chosen above (statuses are independent; see isStatusLane).
+    return isStatusLane(lane) ? docs : docs.sort(byTime);
   }
 
   /** Lanes with unprocessed events (read from the pending index). */
@@ -246,6 +264,8 @@ export class InboxStore {
 
   async markFailedAttempt(id: string, attempts: number, nextAttemptAt: Date, error: string): Promise<void> {
     await this.model.updateOne({ _id: id }, { $set: { attempts, nextAttemptAt, lastError: error } }).exec();
+    // Best effort (only an ordering hint for status lanes; the event itself is the truth).
+    await this.pendingModel.updateOne({ _id: id }, { $set: { notBefore: nextAttemptAt } }).exec().catch(() => undefined);
   }
 
   private resyncIfDue(): void {
@@ -302,6 +322,8 @@ export interface InboxProcessorOptions {
   sweepMs?: number;
   /** Lanes processed at the same time (bounded: a burst of conversations must not start hundreds of turns). */
   maxConcurrent?: number;
+  /** How long a status that is not ready (unknown message id) keeps being retried before it is dropped. Default 2 min. */
+  statusWaitMs?: number;
   /** Housekeeping run with the sweep (purging old processed events: a full scan of the inbox). */
   maintenance?: () => Promise<void>;
   /** Minimum time between two housekeeping runs (the first runs with the first sweep). Default 1 hour. */
@@ -492,7 +514,7 @@ export class InboxProcessor {
       // The channel was disabled since the event was recorded: keep it for when it comes back.
       return { done: false, retryIn: 60000 };
     }
-    let result: HandleResult;
+    let result: HandleResult | undefined;
     let error: string;
     try {
       result = await handler(item.kind, item.data ? JSON.parse(item.data) : undefined);
@@ -512,6 +534,20 @@ export class InboxProcessor {
       this.opts.logger.warn({ err: { name: (err as Error)?.name }, kind: item.kind, lane: maskLane(item.lane), attempt: item.attempts + 1 }, 'inbox event failed');
     }
     const attempts = item.attempts + 1;
+    if (item.kind === 'status' && result === 'later') {
+      // A status for a message we do not know (not ours, erased, or its turn never recorded): waited for a bounded
+      // time (its message may still be being recorded), then dropped quietly. Arrival time: see arrivalSeq.
+      const waitedMs = Date.now() - Math.floor(item.seq / 1000);
+      const limitMs = this.opts.statusWaitMs ?? STATUS_WAIT_MS;
+      if (waitedMs >= limitMs || attempts > this.retryDelays.length) {
+        this.opts.logger.debug({ channelId: item.channelId, attempts, waitedMs }, 'status for an unknown message dropped');
+        await this.opts.store.markProcessed(item._id, 'dropped: no message with this id');
+        return { done: true };
+      }
+      const retryIn = Math.min(this.retryDelays[attempts - 1], Math.max(limitMs - waitedMs, 0) + 10);
+      await this.opts.store.markFailedAttempt(item._id, attempts, new Date(Date.now() + retryIn), error);
+      return { done: false, retryIn };
+    }
     if (attempts > this.retryDelays.length) {
       this.opts.logger.error({ kind: item.kind, lane: maskLane(item.lane), attempts }, 'inbox event set aside after its last attempt');
       await this.opts.store.markProcessed(item._id, `gave up: ${error}`);

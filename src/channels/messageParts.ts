@@ -4,6 +4,8 @@ interface PartDoc {
   _id: string;
   /** The Meta id the transcript entry of the activity carries (its first message). */
   primary: string;
+  /** True when this Meta id is the activity's message itself (sent from the outbox: the entry carries the outbox id). */
+  same?: boolean;
   at: Date;
 }
 
@@ -19,7 +21,7 @@ export class MessageParts {
 
   constructor(connection: Connection) {
     const schema = new Schema<PartDoc>(
-      { _id: { type: String, required: true }, primary: { type: String, required: true }, at: { type: Date, required: true } },
+      { _id: { type: String, required: true }, primary: { type: String, required: true }, same: Boolean, at: { type: Date, required: true } },
       { versionKey: false, collection: 'channel_message_parts' },
     );
     schema.index({ at: 1 });
@@ -42,6 +44,22 @@ export class MessageParts {
 
   async primaryOf(id: string): Promise<string | undefined> {
     return (await this.model.findById(id).lean().exec())?.primary;
+  }
+
+  /** The activity id of a Meta message id, and whether it is the activity's message itself (see `alias`) or an extra part. */
+  async lookup(id: string): Promise<{ primary: string; same: boolean } | undefined> {
+    const doc = await this.model.findById(id).lean().exec();
+    return doc ? { primary: doc.primary, same: Boolean(doc.same) } : undefined;
+  }
+
+  /**
+   * `metaId` is the message of activity `primary` itself: a reply delivered from the outbox, whose transcript entry
+   * carries its outbox id (written before Meta gave an id). Its statuses (delivered, read) then apply to that entry.
+   */
+  async alias(metaId: string, primary: string): Promise<void> {
+    await this.model.create({ _id: metaId, primary, same: true, at: new Date() }).catch((err: { code?: number }) => {
+      if (err.code !== 11000) throw err;
+    });
   }
 
   async purge(before: Date): Promise<void> {

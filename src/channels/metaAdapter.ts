@@ -14,6 +14,7 @@ import type { MediatorMark } from '../transcript/transcriptStore';
 import { MongoTranscriptStore, TranscriptDoc, nextSeq } from '../transcript/transcriptStore';
 import { ChannelSendError } from './errors';
 import type { HandleResult } from './inbox';
+import { Outbox, OutboxChannel, OutboxEntryDoc, OutboundPost } from './outbox';
 import type { MessageParts } from './messageParts';
 import type { StatusUpdate } from './whatsapp/mapper';
 
@@ -41,9 +42,12 @@ export interface MetaAdapterDeps {
   parts: MessageParts;
   logger: Logger;
   now?: () => Date;
+  /** Where replies the Graph API could not take for a transient reason wait (without it they fail as before). */
+  outbox?: Outbox;
 }
 
-const STATUS_RANK: Record<string, number> = { sent: 1, delivered: 2, read: 3, failed: 4 };
+/** pending / retrying: in the outbox (see outbox.ts). */
+const STATUS_RANK: Record<string, number> = { pending: 0, retrying: 0.5, sent: 1, delivered: 2, read: 3, failed: 4 };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -57,8 +61,9 @@ export function isMediatorActivity(activity: Partial<Activity>): boolean {
  * recording of failed sends in the transcript, and delivery statuses.
  * Subclasses only map and send one activity.
  */
-export abstract class MetaAdapter extends BotAdapter {
+export abstract class MetaAdapter extends BotAdapter implements OutboxChannel {
   abstract readonly channelId: string;
+  protected readonly outbox?: Outbox;
   protected readonly contacts: ContactStore;
   protected readonly transcripts: MongoTranscriptStore;
   protected readonly parts: MessageParts;
@@ -72,6 +77,59 @@ export abstract class MetaAdapter extends BotAdapter {
     this.parts = deps.parts;
     this.logger = deps.logger;
     this.now = deps.now ?? (() => new Date());
+    this.outbox = deps.outbox;
+  }
+
+  /** One Graph API POST of a message; Meta's message id. `retries` 0: the outbox's own attempts. */
+  protected abstract postMessage(path: string, body: unknown, retries?: number): Promise<string | undefined>;
+
+  postOnce(path: string, body: unknown): Promise<string | undefined> {
+    return this.postMessage(path, body, 0);
+  }
+
+  /**
+   * Sends the Meta messages of one activity, in order. While the conversation has replies waiting in the outbox, they
+   * queue behind them; a transient failure (after the client's own short retries) queues this one and the rest of its
+   * parts. Returns the Meta ids of the parts sent, or the outbox id the activity is recorded under.
+   */
+  protected async deliver(activity: Partial<Activity>, posts: OutboundPost[]): Promise<string[]> {
+    const outbox = this.outbox;
+    const lane = `${this.channelId}:${this.userIdOf(activity)}`;
+    if (outbox?.hasPending(lane)) {
+      const activityId = Outbox.newActivityId(this.channelId);
+      await outbox.enqueue({ channelId: this.channelId, lane, activityId, posts, firstPart: 0 });
+      return [activityId];
+    }
+    const ids: string[] = [];
+    for (let i = 0; i < posts.length; i++) {
+      try {
+        ids.push((await this.postMessage(posts[i].path, posts[i].body)) ?? '');
+      } catch (err) {
+        if (!outbox || !(err instanceof ChannelSendError) || err.permanent) throw err;
+        const activityId = (i > 0 && ids[0]) || Outbox.newActivityId(this.channelId);
+        await outbox.enqueue({ channelId: this.channelId, lane, activityId, posts: posts.slice(i), firstPart: i, error: err.summary });
+        return i > 0 && ids[0] ? ids : [activityId];
+      }
+    }
+    return ids;
+  }
+
+  async recordDelivered(entry: OutboxEntryDoc, messageId: string | undefined): Promise<boolean> {
+    if (entry.part > 0) {
+      if (messageId) await this.parts.record(entry.activityId, [messageId]);
+      return true;
+    }
+    if (messageId) await this.parts.alias(messageId, entry.activityId);
+    return (await this.applyStatus({ messageId: entry.activityId, status: 'sent' })) === 'done';
+  }
+
+  async recordRetrying(entry: OutboxEntryDoc): Promise<void> {
+    if (entry.part === 0) await this.applyStatus({ messageId: entry.activityId, status: 'retrying' });
+  }
+
+  async recordFailed(entry: OutboxEntryDoc, error: string): Promise<void> {
+    const res = await this.applyStatus({ messageId: entry.activityId, status: 'failed', error });
+    if (res === 'later') this.logger.warn({ channelId: this.channelId }, 'outbox: failed reply without a transcript entry');
   }
 
   /** Sends one activity; returns the ids of the Meta messages it became (empty when nothing was sent to Meta). */
@@ -221,11 +279,13 @@ export abstract class MetaAdapter extends BotAdapter {
   async applyStatus(update: StatusUpdate): Promise<HandleResult> {
     const existing = await this.transcripts.findByActivityId(update.messageId);
     if (!existing) {
-      const primary = await this.parts.primaryOf(update.messageId);
-      if (!primary) return 'later';
+      const part = await this.parts.lookup(update.messageId);
+      if (!part) return 'later';
+      // The activity's message itself, delivered from the outbox: its entry carries the outbox id.
+      if (part.same) return this.applyStatus({ ...update, messageId: part.primary });
       // Another message of the same activity: only its failure matters (the activity did not fully arrive).
       if (update.status !== 'failed') return 'done';
-      return this.applyStatus({ ...update, messageId: primary });
+      return this.applyStatus({ ...update, messageId: part.primary });
     }
     if ((STATUS_RANK[existing.status ?? ''] ?? 0) >= (STATUS_RANK[update.status] ?? 0) && existing.status !== undefined) return 'done';
     await this.transcripts.setStatus(update.messageId, update.status, update.error);

@@ -9,6 +9,7 @@ import type { MongoTranscriptStore } from '../transcript/transcriptStore';
 import { GraphClient } from './graphClient';
 import { InboxHandler, InboxProcessor, InboxStore } from './inbox';
 import { MessageParts } from './messageParts';
+import { Outbox, OutboxStore } from './outbox';
 import { MessengerAdapter } from './messenger/adapter';
 import { MESSENGER } from './messenger/mapper';
 import { msWebhook } from './messenger/schema';
@@ -47,6 +48,7 @@ export interface Channels {
   inbox: InboxStore;
   parts: MessageParts;
   processor: InboxProcessor;
+  outbox: Outbox;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,16 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
   await inbox.init();
   const parts = new MessageParts(deps.connection);
   await parts.init();
+  const outboxStore = new OutboxStore(deps.connection);
+  await outboxStore.init();
+  const outbox = new Outbox({
+    store: outboxStore,
+    logger: log,
+    connection: deps.connection,
+    retryBaseMs: config.OUTBOX_RETRY_BASE_MS,
+    retryMaxMs: config.OUTBOX_RETRY_MAX_MS,
+    requestTimeoutMs: config.META_REQUEST_TIMEOUT_MS,
+  });
   const registry = new ChannelRegistry();
   const handlers = new Map<string, InboxHandler>();
   const serviceUrl = config.META_GRAPH_URL;
@@ -92,6 +104,7 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
     whatsapp = new WhatsAppAdapter({
       contacts,
       parts,
+      outbox,
       transcripts: deps.transcripts,
       logger: log,
       graph: graph(WHATSAPP, config.WHATSAPP_ACCESS_TOKEN!),
@@ -124,6 +137,7 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
     messenger = new MessengerAdapter({
       contacts,
       parts,
+      outbox,
       transcripts: deps.transcripts,
       logger: log,
       graph: graph(MESSENGER, config.MESSENGER_PAGE_ACCESS_TOKEN!),
@@ -146,6 +160,7 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
 
   for (const adapter of [whatsapp, messenger]) {
     if (!adapter) continue;
+    outbox.register(adapter);
     adapter.use(...deps.middleware);
     adapter.onTurnError = deps.onTurnError;
   }
@@ -194,6 +209,11 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
 
   // Replays what a previous run left unprocessed, once the caller has finished wiring (the bot may be built after the channels).
   if (handlers.size) processor.startSoon();
+  // Replies a previous run could not deliver (the Graph API away), in their order.
+  if (handlers.size) {
+    const timer = setTimeout(() => void outbox.start(), 0);
+    timer.unref();
+  }
 
   return {
     registry,
@@ -202,6 +222,10 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
     inbox,
     parts,
     processor,
-    close: () => processor.close(),
+    outbox,
+    close: async () => {
+      await processor.close();
+      await outbox.close();
+    },
   };
 }

@@ -109,7 +109,7 @@ export function openApiDocument(): Json {
             direction: { type: 'string', enum: ['inbound', 'outbound'] },
             text: { type: 'string', nullable: true },
             attachments: { type: 'array', items: { type: 'object', properties: { contentType: { type: 'string' }, name: { type: 'string', nullable: true } } } },
-            status: { type: 'string', nullable: true, description: 'sent, delivered, read or failed' },
+            status: { type: 'string', nullable: true, description: 'pending or retrying (waiting in the outbox: the channel was unreachable), sent, delivered, read or failed' },
             error: { type: 'string', nullable: true, description: 'The channel’s error when delivery failed' },
             mediator: { type: 'object', nullable: true, properties: { id: { type: 'string' }, name: { type: 'string' } } },
           },

@@ -3,7 +3,7 @@ import type { DeclicCloudAdapter } from '../bot/cloudAdapter';
 import { AuthenticationError } from 'botframework-connector';
 import type { Logger } from 'pino';
 import type { Request, Response, Server } from 'restify';
-import { isDbUnavailable } from '../db/errors';
+import { isChannelUnreachable, isDbUnavailable } from '../db/errors';
 import { sendError } from './server';
 import { RateLimiter, senderKey } from './rateLimit';
 
@@ -103,6 +103,11 @@ export function registerBotRoutes(
     } catch (err) {
       if (err instanceof AuthenticationError || (err as Error)?.name === 'AuthenticationError') {
         return sendError(res, 401, 'unauthorized', 'Bot Framework authentication failed');
+      }
+      if (isChannelUnreachable(err)) {
+        // The caller's serviceUrl did not take the replies (refused, unreachable, error answer): not our storage.
+        deps.logger.warn({ err: { name: (err as Error).name, code: (err as { code?: unknown }).code } }, 'turn failed: the serviceUrl could not be reached');
+        return sendError(res, 502, 'channel_unreachable', 'The replies could not be delivered to the serviceUrl of the activity');
       }
       if (isDbUnavailable(err)) {
         deps.logger.warn({ err: { name: (err as Error).name } }, 'turn failed: database unavailable');

@@ -139,7 +139,9 @@ function maxDate(dates: Date[]): Date {
  * The message ids Meta gives, by channel: WhatsApp "wamid.…", Messenger "m_…" (older "mid.…"). Only these receive
  * delivery statuses; the other ids of outbound entries ("whatsapp-local-…", "…-failed-…", other channels) do not.
  */
-const META_MESSAGE_ID: Record<string, RegExp> = { whatsapp: /^wamid\./, messenger: /^(m_|mid\.)/ };
+const META_MESSAGE_ID: Record<string, RegExp> = { whatsapp: /^(wamid\.|whatsapp-outbox-)/, messenger: /^(m_|mid\.|messenger-outbox-)/ };
+/** Ids of replies the outbox holds (see src/channels/outbox.ts): written as pending, their status set by the outbox. */
+const OUTBOX_ID = /^(whatsapp|messenger)-outbox-/;
 const META_MESSAGE_ID_ANY = /^(wamid\.|m_|mid\.)/;
 
 /** The channel a Meta message id belongs to (by its shape), or undefined for any other id. */
@@ -281,6 +283,7 @@ export class MongoTranscriptStore implements TranscriptStore {
       type: activity.type ?? 'unknown',
       text: typeof activity.text === 'string' ? activity.text : undefined,
       activityId: activity.id,
+      ...(direction === 'outbound' && activity.id && OUTBOX_ID.test(activity.id) ? { status: 'pending' } : {}),
       data: JSON.stringify(activity),
     };
   }
@@ -447,7 +450,8 @@ export class MongoTranscriptStore implements TranscriptStore {
     const channelId = metaChannelOf(activityId);
     if (!channelId) return op({ activityId });
     const found = await op({ _id: MongoTranscriptStore.messageEntryId(channelId, activityId) });
-    if (found) return found;
+    // Outbox ids are newer than deterministic ids: never a legacy entry (and a miss is not remembered: the entry may come).
+    if (found || OUTBOX_ID.test(activityId)) return found;
     const known = this.legacy.get(activityId);
     if (known === null) return null;
     if (known !== undefined) {

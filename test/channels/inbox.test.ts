@@ -147,4 +147,33 @@ describe('InboxProcessor', () => {
     await processor.close();
     expect(await store.model.countDocuments({ lane, processed: false })).toBe(0);
   });
+
+  it('statuses for unknown message ids never hold up the real ones, and are dropped after a bounded wait', async () => {
+    const lane = `lane-unknown-${Date.now()}#status`;
+    const calls: string[] = [];
+    const handler = async (_kind: string, data: unknown): Promise<HandleResult> => {
+      const { name } = data as { name: string };
+      calls.push(name);
+      return name.startsWith('unknown') ? 'later' : 'done';
+    };
+    // The production retry delays (1 s, 3 s…): only the bounded wait (here 2.5 s) ends the unknown ones.
+    const processor = new InboxProcessor({ store, handlers: new Map([['test', handler]]), logger, reorderMs: 0, statusWaitMs: 2500 });
+    // More unknown ids than a lane reads at once (50), all older than the real status that follows.
+    for (let i = 0; i < 120; i++) await store.record(event(lane, 1 + i, { name: `unknown-${i}` }, 'status'));
+    processor.schedule(lane, 0);
+    await waitFor(() => calls.length >= 120, 10000, 'the first attempt of every unknown status');
+    const realAt = Date.now();
+    await store.record(event(lane, 500, { name: 'known' }, 'status'));
+    processor.schedule(lane, 0);
+    await waitFor(() => calls.includes('known'), 5000, 'the real status');
+    expect(Date.now() - realAt).toBeLessThan(1000);
+    // Dropped once the wait is over (processed, with the reason), each tried a bounded number of times.
+    await waitFor(async () => (await store.model.countDocuments({ lane, processed: false })) === 0, 10000, 'the unknown statuses dropped');
+    const dropped = await store.model.find({ lane, lastError: 'dropped: no message with this id' }).lean();
+    expect(dropped).toHaveLength(120);
+    for (let i = 0; i < 120; i++) expect(calls.filter((c) => c === `unknown-${i}`).length).toBeLessThanOrEqual(4);
+    await waitFor(() => processor.idle(), 5000, 'idle');
+    await processor.close();
+    expect(await store.pendingModel.countDocuments({ lane })).toBe(0);
+  });
 });

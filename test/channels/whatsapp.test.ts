@@ -333,13 +333,34 @@ describe('WhatsApp outbound rules', () => {
     expect(entry?.conversationId).toBe(`whatsapp:${waId}`);
   });
 
-  it('gives up after the bounded retries with a ChannelSendError', async () => {
+  it('still busy after the bounded retries: the reply waits in the outbox (pending) and is delivered once, later', async () => {
     const { waId, reference } = await contactAt(1);
     graph.failNext(4, { status: 429, body: {} });
+    let id: string | undefined;
+    await adapter().continueConversationAsync('', reference, async (ctx) => {
+      id = (await ctx.sendActivity('Coucou'))?.id;
+    });
+    expect(sentTo(waId)).toHaveLength(4);
+    expect(id).toMatch(/^whatsapp-outbox-/);
+    expect((await svc.transcripts.findByActivityId(id!))?.status).toMatch(/^(pending|sent)$/);
+    await waitFor(() => sentTo(waId).length === 5, 10000, 'the delivery from the outbox');
+    await waitFor(async () => (await svc.transcripts.findByActivityId(id!))?.status === 'sent', 5000, 'status sent');
+    // Meta's later statuses for the delivered message (its own wamid) reach the same entry.
+    const alias = await svc.db.connection.collection('channel_message_parts').findOne({ primary: id, same: true });
+    expect(String(alias?._id)).toMatch(/^wamid\.FAKE\d+$/);
+    const res = await postWebhook(hook, waStatusesWebhook([waStatus(String(alias!._id), waId, 'delivered')]), { secret: SECRET });
+    expect(res.status).toBe(200);
+    await waitFor(async () => (await svc.transcripts.findByActivityId(id!))?.status === 'delivered', 5000, 'status delivered');
+    expect(sentTo(waId)).toHaveLength(5);
+  });
+
+  it('a 4xx refusal is not retried: a ChannelSendError, the entry failed', async () => {
+    const { waId, reference } = await contactAt(1);
+    graph.failNext(1, graphError(131026, 'Message undeliverable'));
     const err = await send(reference, 'Coucou').catch((e) => e);
     expect(err).toBeInstanceOf(ChannelSendError);
-    expect(err.permanent).toBe(false);
-    expect(sentTo(waId)).toHaveLength(4);
+    expect(err.permanent).toBe(true);
+    expect(sentTo(waId)).toHaveLength(1);
   });
 
   it('records 131047 as a failed transcript entry and throws a typed error', async () => {

@@ -129,21 +129,19 @@ describe('follow-ups on WhatsApp', () => {
     expect(outs).toEqual([expect.objectContaining({ status: 'failed', error: '131047 Re-engagement message', text: 'On fait le point ?' })]);
   });
 
-  it('a transient error (rate limit after the channel\'s own retries) is retried later and sent once', async () => {
+  it('a transient error (rate limit after the channel\'s own retries) goes to the outbox: delivered later, once', async () => {
     const c = await conversationAt(svc, 'whatsapp', 1);
-    // The Graph client tries 1 + META_SEND_RETRIES (3) times per send.
+    // The Graph client tries 1 + META_SEND_RETRIES (3) times per send; then the reply waits in the outbox.
     graph.failNext(4, { status: 429, body: {} });
     const f = await svc.followups.schedule({ conversationKey: c.key, dueAt: soon(), text: 'Petit coucou', kind: 'mediator', createdBy: karima });
-    const retrying = await waitFor(async () => {
-      const d = await svc.followups.get(f._id);
-      return d?.attempts === 1 && d.status === 'scheduled' ? d : undefined;
-    }, 10000, 'the first attempt to fail');
-    expect(retrying.error).toMatchObject({ code: '429', permanent: false });
     const done = await settled(svc, f._id);
-    expect(done).toMatchObject({ status: 'sent', attempts: 2 });
-    expect(waSent(c.userId)).toHaveLength(5);
+    expect(done).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(done.messageIds[0]).toMatch(/^whatsapp-outbox-/);
+    await waitFor(() => waSent(c.userId).length === 5, 10000, 'the delivery from the outbox');
+    await waitFor(async () => (await svc.transcripts.findByActivityId(done.messageIds[0]))?.status === 'sent', 5000, 'the entry shown as sent');
+    await sleep(1500);
     expect(waSent(c.userId).filter((r) => r.body.type === 'text')).toHaveLength(5);
-    expect(await svc.followups.leases.countDocuments({ _id: { $regex: `^${f._id}:` } })).toBe(2);
+    expect(await svc.followups.leases.countDocuments({ _id: { $regex: `^${f._id}:` } })).toBe(1);
   });
 });
 

@@ -34,18 +34,27 @@ export class FakeGraph {
   private counter = 0;
   url = '';
 
+  private port = 0;
+
+  /** Listens (again, after `stop`, on the same port: the service's META_GRAPH_URL stays valid). */
   async start(): Promise<this> {
     this.server = createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
-    const { port } = this.server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}/v21.0`;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    this.url = `http://127.0.0.1:${this.port}/v21.0`;
     return this;
   }
 
+  /** Closes the server and every open connection: until `start`, the Graph API refuses connections (a real outage). */
   async stop(): Promise<void> {
     if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    const server = this.server;
+    this.server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   /** The next `n` calls answer `failure`. */

@@ -55,12 +55,15 @@ export class MessengerAdapter extends MetaAdapter {
       );
     }
 
-    const ids: string[] = [];
-    for (const payload of messengerMessages(activity, psid, how, this.opts.labels(locale))) {
-      const res = await this.opts.graph.post<SendResponse>('me/messages', payload);
-      ids.push(res.message_id ?? '');
-    }
-    return ids;
+    return this.deliver(
+      activity,
+      messengerMessages(activity, psid, how, this.opts.labels(locale)).map((body) => ({ path: 'me/messages', body })),
+    );
+  }
+
+  protected async postMessage(path: string, body: unknown, retries?: number): Promise<string | undefined> {
+    const res = await this.opts.graph.post<SendResponse>(path, body, { retries });
+    return res.message_id || undefined;
   }
 
   /**

@@ -39,9 +39,13 @@ export class WhatsAppAdapter extends MetaAdapter {
     super(opts);
   }
 
-  private async post(payload: WaPayload): Promise<string | undefined> {
-    const res = await this.opts.graph.post<SendResponse>(`${this.opts.phoneNumberId}/messages`, payload);
+  protected async postMessage(path: string, body: unknown, retries?: number): Promise<string | undefined> {
+    const res = await this.opts.graph.post<SendResponse>(path, body, { retries });
     return res.messages?.[0]?.id;
+  }
+
+  private get messagesPath(): string {
+    return `${this.opts.phoneNumberId}/messages`;
   }
 
   /** Typing indicators and read receipts are best effort: their failure never fails the turn. */
@@ -79,12 +83,13 @@ export class WhatsAppAdapter extends MetaAdapter {
       }
       const lang = pickLocale(locale);
       const language = this.opts.templates.languages[lang] ?? lang;
-      return [(await this.post(whatsAppTemplate(to, { name, language }, activity.text ?? undefined))) ?? ''];
+      return this.deliver(activity, [{ path: this.messagesPath, body: whatsAppTemplate(to, { name, language }, activity.text ?? undefined) }]);
     }
 
     const payloads = whatsAppMessages(activity, to, this.opts.labels(locale));
-    const ids: string[] = [];
-    for (const payload of payloads) ids.push((await this.post(payload)) ?? '');
-    return ids;
+    return this.deliver(
+      activity,
+      payloads.map((body) => ({ path: this.messagesPath, body })),
+    );
   }
 }

@@ -31,7 +31,7 @@ export const REASONS = {
   handoff_event: 'transfert',
 };
 
-export const DELIVERY = { sent: 'Envoyé', delivered: 'Distribué', read: 'Lu', failed: 'Échec de l’envoi' };
+export const DELIVERY = { pending: 'En attente d’envoi', retrying: 'Envoi en cours de réessai', sent: 'Envoyé', delivered: 'Distribué', read: 'Lu', failed: 'Échec de l’envoi' };
 
 export const FOLLOWUP_STATUS = { scheduled: 'Programmée', sending: 'En cours d’envoi', sent: 'Envoyée', failed: 'Échec', skipped_paused: 'Non envoyée (jeune en pause)', cancelled: 'Annulée' };
 
