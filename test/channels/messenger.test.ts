@@ -212,6 +212,7 @@ describe('Messenger windows and errors', () => {
       'the transcript entry',
     );
     expect(entry.activityId).toMatch(/^messenger-outbox-/);
+    expect(entry.status).toMatch(/^(pending|retrying)$/);
     await waitFor(() => sentTo(psid).length === 6, 15000, 'the delivery from the outbox');
     await waitFor(async () => (await svc.transcripts.findByActivityId(entry.activityId!))?.status === 'sent', 5000, 'shown as sent');
     await new Promise((r) => setTimeout(r, 1500));
