@@ -95,6 +95,8 @@ export abstract class MetaAdapter extends BotAdapter implements OutboxChannel {
   protected async deliver(activity: Partial<Activity>, posts: OutboundPost[]): Promise<string[]> {
     const outbox = this.outbox;
     const lane = `${this.channelId}:${this.userIdOf(activity)}`;
+    // After a restart, the replies the previous run left go first: known once the outbox is loaded.
+    if (outbox) await outbox.loaded;
     if (outbox?.hasPending(lane)) {
       const activityId = Outbox.newActivityId(this.channelId);
       await outbox.enqueue({ channelId: this.channelId, lane, activityId, posts, firstPart: 0 });

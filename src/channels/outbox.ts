@@ -177,6 +177,11 @@ export class Outbox {
   private readonly leases: CasLocks;
   private lastSeq = 0;
   private closing = false;
+  private markLoaded!: () => void;
+  /** Resolves once what a previous run left is loaded (see start): until then no reply may go out directly. */
+  readonly loaded = new Promise<void>((resolve) => {
+    this.markLoaded = resolve;
+  });
 
   constructor(private readonly opts: OutboxOptions) {
     this.leases = new CasLocks(opts.connection, opts.requestTimeoutMs + 5000);
@@ -218,6 +223,7 @@ export class Outbox {
       else if (!this.lanes.get(entry.lane)?.queue.some((e) => e._id === entry._id)) this.laneOf(entry.lane).queue.push(entry);
     }
     for (const lane of this.lanes.values()) lane.queue.sort((a, b) => a.seq - b.seq);
+    this.markLoaded();
     for (const lane of this.lanes.keys()) this.schedule(lane, 0);
     if (waiting.length) this.opts.logger.info({ entries: waiting.length }, 'outbox: resuming undelivered replies');
   }
@@ -254,6 +260,7 @@ export class Outbox {
   /** Stops the workers (entries stay stored for the next start). */
   async close(): Promise<void> {
     this.closing = true;
+    this.markLoaded();
     for (const lane of this.lanes.values()) if (lane.timer) clearTimeout(lane.timer);
     for (const t of this.recordTimers) clearTimeout(t);
     this.recordTimers.clear();

@@ -200,4 +200,22 @@ describe('Messenger windows and errors', () => {
     const failed = await svc.transcripts.model.findOne({ conversationId: `messenger:${psid}`, status: 'failed' }).lean();
     expect(failed?.error).toBe("551 This person isn't available right now.");
   });
+
+  it('a send still failing after the retries (5xx) waits in the outbox and is delivered once, shown pending then sent', async () => {
+    const { psid, reference } = await contactAt(1);
+    // 1 + META_SEND_RETRIES (3) attempts by the client, then the outbox's first one.
+    graph.failNext(5, { status: 500, body: { error: { message: 'An unknown error occurred', code: 1 } } });
+    await proactive(reference, 'On se reparle demain ?');
+    const entry = await waitFor(
+      async () => (await svc.transcripts.entries('messenger', `messenger:${psid}`)).find((e) => e.direction === 'outbound' && e.text === 'On se reparle demain ?'),
+      5000,
+      'the transcript entry',
+    );
+    expect(entry.activityId).toMatch(/^messenger-outbox-/);
+    expect(entry.status).toMatch(/^(pending|retrying)$/);
+    await waitFor(() => sentTo(psid).length === 6, 15000, 'the delivery from the outbox');
+    await waitFor(async () => (await svc.transcripts.findByActivityId(entry.activityId!))?.status === 'sent', 5000, 'shown as sent');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(sentTo(psid)).toHaveLength(6);
+  });
 });
