@@ -248,6 +248,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     followUps: followups,
     texts,
     logger,
+    detector,
     settings: {
       cookieSecure: config.COOKIE_SECURE ?? config.NODE_ENV === 'production',
       idleMs: config.CONSOLE_SESSION_IDLE_SECONDS * 1000,
@@ -262,6 +263,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     },
   });
   privacy.register('console-notes', (subject) => consoleApp.notes.deleteForUser(subject.userKey));
+  privacy.register('detection-corrections', (subject) => consoleApp.corrections.deleteForUser(subject.userKey));
   privacy.register('channel-inbox', (subject) => channels.inbox.deleteForConversations(subject.conversationIds));
   privacy.registerFinaliser('console-trail', (subject) => eraseConsoleTrail(subject, { audit: consoleApp.audit, events }));
   // The data is erased already: a failed compaction is logged, never the erasure's failure.

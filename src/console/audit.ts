@@ -16,6 +16,7 @@ export type AuditAction =
   | 'conversation.erased'
   | 'conversation.message'
   | 'conversation.note'
+  | 'conversation.correction'
   | 'conversation.tags'
   | 'conversation.followup'
   | 'conversation.search'

@@ -1,4 +1,6 @@
 import type { Connection } from 'mongoose';
+import { CorrectionDoc, CorrectionStore, correctionBodySchema } from '../barriers/corrections';
+import type { BarrierDetector } from '../barriers/detector';
 import type { Logger } from 'pino';
 import type { Request, Response, Server } from 'restify';
 import { z } from 'zod';
@@ -73,6 +75,8 @@ export interface ConsoleDeps {
   texts: Texts;
   logger: Logger;
   settings: ConsoleSettings;
+  /** Scores a message again when a mediator corrects its detection. */
+  detector?: Pick<BarrierDetector, 'detect'>;
 }
 
 export type Access = 'public' | 'mediator' | 'admin';
@@ -197,6 +201,10 @@ function conversationItem(doc: ConversationDoc, contact?: Contact | null) {
   };
 }
 
+function correctionItem(c: CorrectionDoc) {
+  return { id: c._id, entryId: c.entryId, detected: c.detected, expected: c.expected, note: c.note ?? null, authorId: c.authorId, at: iso(c.createdAt) };
+}
+
 function transcriptItem(e: TranscriptEntry) {
   const mark = (e.activity.channelData as { declicMediator?: { id: string; name?: string } } | undefined)?.declicMediator;
   const attachments = (e.activity.attachments ?? []).map((a) => ({ contentType: a.contentType, name: a.name ?? null }));
@@ -246,6 +254,7 @@ export class ConsoleApp {
   readonly sessions: SessionStore;
   readonly audit: AuditLog;
   readonly notes: NoteStore;
+  readonly corrections: CorrectionStore;
   private readonly registered: RegisteredRoute[] = [];
   private readonly streams = new Set<Response>();
   /** The open event streams of each session token: ended at once when that session logs out. */
@@ -260,6 +269,7 @@ export class ConsoleApp {
     this.sessions = new SessionStore(deps.connection, { idleMs: s.idleMs, absoluteMs: s.absoluteMs });
     this.audit = new AuditLog(deps.connection);
     this.notes = new NoteStore(deps.connection);
+    this.corrections = new CorrectionStore(deps.connection);
     this.loginWindow = new AttemptWindow(s.loginAttemptsPerIp, 15 * 60000);
     this.log = deps.logger.child({ component: 'console' });
     this.cookieName = s.cookieSecure ? '__Secure-declic_console' : 'declic_console';
@@ -267,7 +277,7 @@ export class ConsoleApp {
 
   /** Creates the collections and indexes, and registers every route. */
   async init(): Promise<this> {
-    await Promise.all([this.accounts.init(), this.sessions.init(), this.audit.init(), this.notes.init()]);
+    await Promise.all([this.accounts.init(), this.sessions.init(), this.audit.init(), this.notes.init(), this.corrections.init()]);
     this.registerApi();
     registerStaticRoutes(this.deps.server, { publicDir: this.deps.settings.publicDir, hsts: this.deps.settings.cookieSecure, logger: this.log });
     return this;
@@ -725,6 +735,39 @@ export class ConsoleApp {
         return this.notes.add({ conversationKey: key, userKey: doc.userKey, authorId: ctx.account._id, authorName: ctx.account.displayName, text });
       });
       return { status: 201, body: { note: noteItem(note) } };
+    });
+
+    // Mediators correct the detector on one message of the young person (kept, scored by
+    // `npm run eval:barriers -- --from-db`, erased with the young person).
+    this.route('get', '/api/console/conversations/:key/corrections', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      const items = await this.audited(ctx, 'conversation.view', key, async () => {
+        await this.requireConversation(key);
+        return this.corrections.listForConversation(key);
+      }, () => ({ part: 'corrections' }));
+      return { status: 200, body: { items: items.map(correctionItem) } };
+    });
+
+    this.route('post', '/api/console/conversations/:key/corrections', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      const body = parse(correctionBodySchema, jsonBody(ctx.req));
+      const saved = await this.audited(ctx, 'conversation.correction', key, async () => {
+        const doc = await this.requireConversation(key);
+        const entry = (await this.transcript(doc)).find((e) => e.id === body.entryId);
+        if (!entry || entry.sender !== 'user' || !entry.text) throw new HandoffError('not_found', 'No message of the young person with this entryId in this conversation');
+        const detected = this.deps.detector ? this.deps.detector.detect(entry.text) : { labels: [], severity: 'none' as const };
+        return this.corrections.add({
+          conversationKey: key,
+          userKey: doc.userKey,
+          entryId: body.entryId,
+          text: entry.text,
+          detected: { labels: detected.labels, severity: detected.severity },
+          expected: { labels: body.labels, severity: body.severity },
+          note: body.note,
+          authorId: ctx.account._id,
+        });
+      }, () => ({ labels: body.labels, severity: body.severity }));
+      return { status: 201, body: { correction: correctionItem(saved) } };
     });
 
     this.route('put', '/api/console/conversations/:key/tags', 'mediator', async (ctx) => {
