@@ -3,6 +3,9 @@
  * (process.cpuUsage, median of 3 runs). Before, a 300-character date answer cost ~0.5 s of event loop.
  */
 import * as path from 'path';
+import type { RunningService } from '../../src/index';
+import { BotClient } from '../support/botClient';
+import { startService } from '../support/env';
 import { loadLiveDetector } from '../../src/admin/setup';
 import {
   MAX_DATE_MODEL_CHARS,
@@ -95,4 +98,43 @@ test('the detector still finds a suicidal sentence at the end of a 19,000-charac
   expect(detection.severity).toBe('urgent');
   const ms = cpuMs(() => detector.detect(text));
   process.stdout.write(`detector, 19,021 chars with a danger sentence at the end: ${ms.toFixed(1)} ms CPU\n`);
+});
+
+describe('over HTTP', () => {
+  let svc: RunningService;
+  beforeAll(async () => {
+    svc = await startService({ RATE_LIMIT_PER_MINUTE: '0' });
+  });
+  afterAll(async () => {
+    await svc?.close();
+  });
+
+  test('/healthz answers fast while 20 adversarial 20,000-character messages are processed in parallel over /api/messages', async () => {
+    const clients = Array.from({ length: 20 }, () => new BotClient(svc.url));
+    // Into a conversation first (language question answered), so the long answers reach the recognizers.
+    await Promise.all(clients.map((c) => c.say('salut')));
+    const texts = Object.values(PATTERNS).map((p) => fill(p, 20000));
+    let polling = true;
+    const latencies: number[] = [];
+    const poll = (async () => {
+      while (polling) {
+        const t0 = performance.now();
+        const res = await fetch(`${svc.url}/healthz`);
+        await res.arrayBuffer();
+        latencies.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const replies = await Promise.all(clients.map((c, i) => c.post(c.activity({ text: texts[i % texts.length] }))));
+    polling = false;
+    await poll;
+    expect(replies.map((r) => r.status)).toEqual(clients.map(() => 200));
+    const worst = Math.max(...latencies);
+    process.stdout.write(`healthz during 20 parallel 20,000-char messages: ${latencies.length} probes, worst ${worst.toFixed(0)} ms\n`);
+    expect(latencies.length).toBeGreaterThan(0);
+    // Known gap, measured: the barrier detector costs 40-75 ms of CPU on 20,000 characters (see the detector test above),
+    // so a probe waits behind a few of these turns (~0.5 s worst). The goal (each message <= 20 ms) is not met for the
+    // detector yet; this bound catches a regression back to the seconds measured before (4.5 s).
+    expect(worst).toBeLessThan(1500);
+  });
 });
