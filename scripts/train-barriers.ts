@@ -12,8 +12,8 @@
  * Method: one logistic regression per label and one for "urgent" (danger to
  * life), over hashed word/character n-grams; AdaGrad with L2. Each head's
  * threshold is chosen on out-of-fold predictions (5-fold cross-validation) to
- * maximise an F-beta that favours recall (beta 3 for suicidal/urgent, 2 for
- * violence, 1.5 for the others). Output: dialogs/barriers/model/model.json
+ * maximise an F-beta (beta 2 for suicidal/urgent: recall first; 1.5 for
+ * violence; 1 for the others). Output: dialogs/barriers/model/model.json
  * and weights.bin (int8, one scale per head).
  */
 import * as fs from 'fs';
@@ -30,11 +30,11 @@ const TRAIN_DIR = path.join(LEXICON_DIR, 'corpus', 'train');
 const OUT_DIR = process.env.TRAIN_OUT ?? path.join(LEXICON_DIR, 'model');
 const BITS = 17;
 const EPOCHS = Number(process.env.TRAIN_EPOCHS ?? 8);
-const L2 = Number(process.env.TRAIN_L2 ?? 2e-5);
+const L2 = Number(process.env.TRAIN_L2 ?? 1e-2);
 const LR = 0.4;
-const MIN_THRESHOLD = 0.4;
+const MIN_THRESHOLD = Number(process.env.TRAIN_MIN_THRESHOLD ?? 0.1);
 /** A label only the model sees must be this probable (see model.json combination). */
-const ALONE_THRESHOLD = Number(process.env.ALONE_THRESHOLD ?? 0.7);
+const ALONE_THRESHOLD = Number(process.env.ALONE_THRESHOLD ?? 0);
 
 interface Item {
   text: string;
@@ -177,9 +177,9 @@ function predict(m: Trained, f: FeatureVector): Float64Array {
 }
 
 function beta(head: ModelHead): number {
-  if (head === 'suicidal' || head === 'urgent') return 3;
-  if (head === 'violence') return 2;
-  return 1.5;
+  if (head === 'suicidal' || head === 'urgent') return 2;
+  if (head === 'violence') return 1.5;
+  return 1;
 }
 
 function chooseThreshold(probs: number[], ys: number[], b: number): { threshold: number; precision: number; recall: number } {
@@ -239,6 +239,7 @@ function main(): void {
     }
     process.stderr.write(`fold ${k + 1}/${folds} done (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   }
+  if (process.env.TRAIN_OOF) fs.writeFileSync(process.env.TRAIN_OOF, JSON.stringify({ oof, oofY }));
   const chosen = MODEL_HEADS.map((h, i) => ({ head: h, ...(folds ? chooseThreshold(oof[i], oofY[i], beta(h)) : { threshold: MIN_THRESHOLD, precision: 0, recall: 0 }) }));
 
   const all = groups.flat();

@@ -265,6 +265,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   privacy.register('console-notes', (subject) => consoleApp.notes.deleteForUser(subject.userKey));
   privacy.register('detection-corrections', (subject) => consoleApp.corrections.deleteForUser(subject.userKey));
   privacy.register('channel-inbox', (subject) => channels.inbox.deleteForConversations(subject.conversationIds));
+  privacy.register('channel-outbox', (subject) => channels.outbox.eraseLane(`${subject.channelId}:${subject.userId}`));
   privacy.registerFinaliser('console-trail', (subject) => eraseConsoleTrail(subject, { audit: consoleApp.audit, events }));
   // The data is erased already: a failed compaction is logged, never the erasure's failure.
   privacy.registerFinaliser('compact', async () => void (await compactAfterErasure(db.connection, logger, embedded ? () => embedded.checkpoint() : undefined).catch((err: Error) => logger.warn({ err: { name: err?.name, message: err?.message } }, 'database not compacted after an erasure'))));

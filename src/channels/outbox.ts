@@ -147,6 +147,13 @@ export class OutboxStore {
   async remove(id: string): Promise<void> {
     await this.model.deleteOne({ _id: id }).exec();
   }
+
+  /** Erasure: the replies still waiting for one young person (they hold message text). */
+  async removeLane(lane: string): Promise<number> {
+    const ids = (await this.allWaiting()).filter((e) => e.lane === lane).map((e) => e._id);
+    for (const id of ids) await this.remove(id);
+    return ids.length;
+  }
 }
 
 export interface OutboxOptions {
@@ -255,6 +262,17 @@ export class Outbox {
     lane.queue.push(...entries);
     this.opts.logger.info({ channelId: input.channelId, lane: maskLane(input.lane), parts: entries.length, behind: queued }, 'outbox: reply queued');
     if (!queued) this.schedule(input.lane, entries[0].nextAttemptAt.getTime() - now.getTime());
+  }
+
+  /** Erasure on request: the young person's waiting replies are dropped, never delivered. */
+  async eraseLane(lane: string): Promise<void> {
+    const l = this.lanes.get(lane);
+    if (l) {
+      if (l.timer) clearTimeout(l.timer);
+      l.queue.length = 0;
+      this.lanes.delete(lane);
+    }
+    await this.opts.store.removeLane(lane);
   }
 
   /** Stops the workers (entries stay stored for the next start). */
