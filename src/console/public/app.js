@@ -346,6 +346,7 @@ function renderDetail(d) {
     composerOn ? 'Ctrl+Entrée pour envoyer.' : c.state === 'with_mediator' ? `${c.assignee ? c.assignee.name : 'Un·e collègue'} suit cette conversation.` : 'Prenez en charge la conversation pour répondre.',
   );
 
+  const DIRECT_ANSWERS = { yes: 'oui', sometimes: 'parfois', unsure: 'ne sait pas', no: 'non', other: 'autre (traitée comme un oui)' };
   setText('profile-summary', d.profile.summary || 'Pas encore de réponses au diagnostic.');
   $('detections').replaceChildren(
     ...(d.detections.length
@@ -358,6 +359,7 @@ function renderDetail(d) {
             el('span', { text: det.labels.map(label).join(', ') }),
             el('span', { class: 'hint', text: ` — ${dateTime(det.at)}` }),
             det.evidence.length ? el('span', { class: 'evidence', text: det.evidence.map((e) => `« ${e.text} »`).join(' ') }) : null,
+            det.directQuestion ? el('span', { class: 'hint', text: ` — question directe posée : réponse ${DIRECT_ANSWERS[det.directQuestion.answer] ?? det.directQuestion.answer}` }) : null,
           ),
         )
       : [el('li', { class: 'hint', text: 'Aucune difficulté détectée.' })]),
