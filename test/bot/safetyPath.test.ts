@@ -10,7 +10,7 @@ import { startService } from '../support/env';
 import { ConsoleClient, conv } from '../console/helpers';
 import fr from '../../locales/fr.json';
 import en from '../../locales/en.json';
-import { loadResourceTable, resourceKeys } from '../../src/handoff/safety';
+import { holdsAnswer, loadResourceTable, resourceKeys, resourcesFor } from '../../src/handoff/safety';
 import { classifyDirectAnswer } from '../../src/bot/directQuestion';
 
 jest.setTimeout(120000);
@@ -68,6 +68,40 @@ describe('the resource table (dialogs/data/resources.json)', () => {
       expect((fr.safety.numbers as Record<string, string>)[k]).toBeTruthy();
       expect((en.safety.numbers as Record<string, string>)[k]).toBeTruthy();
     }
+  });
+});
+
+describe('resourcesFor / holdsAnswer (label and severity → resources, from the table)', () => {
+  const table = loadResourceTable();
+  test.each<[string[], string, string[]]>([
+    [['suicidal'], 'urgent', ['suicide', 'emergency', 'sms', 'youth']],
+    [['housing'], 'urgent', ['housing', 'emergency', 'sms', 'youth']],
+    [['housing', 'financial'], 'high', ['housing', 'food']],
+    [['violence', 'family'], 'high', ['police', 'women', 'child', 'sms']],
+    [['psychological'], 'high', ['suicide', 'youth']],
+    [['addiction'], 'high', ['drugs']],
+    [['administrative'], 'normal', []],
+    [['mobility'], 'normal', []],
+  ])('%j at %s → %j', (labels, severity, expected) => {
+    expect(resourcesFor(table, { labels: labels as any, severity: severity as any })).toEqual(expected);
+  });
+  test.each<[string[], string, boolean]>([
+    [['suicidal'], 'normal', true],
+    [['violence'], 'normal', true],
+    [['mobility'], 'normal', false],
+    [['family'], 'normal', false],
+    [['financial'], 'high', true],
+    [['housing'], 'urgent', true],
+    [[], 'none', false],
+  ])('an answer with %j at %s is held: %s', (labels, severity, held) => {
+    expect(holdsAnswer(table, { labels: labels as any, severity: severity as any })).toBe(held);
+  });
+  test('a bad table fails with its path and the problem', () => {
+    const fs = require('fs') as typeof import('fs');
+    const file = require('path').join(require('os').tmpdir(), `resources-${Date.now()}.json`);
+    fs.writeFileSync(file, JSON.stringify({ rules: [{ labels: ['hunger'], minSeverity: 'high', resources: ['food'] }], urgent: { ensure: [], then: [] } }));
+    expect(() => loadResourceTable(file)).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*rules\\.0\\.labels\\.0`));
+    fs.unlinkSync(file);
   });
 });
 
