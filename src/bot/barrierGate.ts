@@ -10,7 +10,7 @@ import type { HandoffEvents } from '../handoff/events';
 import { HandoffService, referenceKey } from '../handoff/handoffService';
 import { recognizeBooleanRaw } from '../dialogs/recognizers';
 import { MongoTranscriptStore, TRANSCRIPT_BATCH_TURN_KEY } from '../transcript/transcriptStore';
-import { holdsAnswer } from '../handoff/safety';
+import { holdsAnswer, loadResourceTable, ResourceTable } from '../handoff/safety';
 import { classifyDirectAnswer, DIRECT_QUESTION_EVERY_MS } from './directQuestion';
 
 export type HighSeverityPolicy = 'offer' | 'handoff';
@@ -31,6 +31,8 @@ export interface BarrierGateDeps {
   /** How long a waiting young person goes without a new acknowledgement. */
   ackEveryMs: number;
   logger: Logger;
+  /** Which answers are held back (holdAnswer); dialogs/data/resources.json by default. */
+  resources?: ResourceTable;
 }
 
 function yesNo(text: string, locale: 'fr' | 'en'): boolean | undefined {
@@ -51,7 +53,11 @@ function yesNo(text: string, locale: 'fr' | 'en'): boolean | undefined {
  * a mediator, or a safety message / handoff was sent.
  */
 export class BarrierGate {
-  constructor(private readonly deps: BarrierGateDeps) {}
+  private readonly resources: ResourceTable;
+
+  constructor(private readonly deps: BarrierGateDeps) {
+    this.resources = deps.resources ?? loadResourceTable();
+  }
 
   async onMessage(context: TurnContext): Promise<boolean> {
     const { detector, handoff, conversations, contacts, events, texts } = this.deps;
@@ -186,7 +192,7 @@ export class BarrierGate {
       return true;
     }
 
-    if (detection.severity !== 'none' && holdsAnswer(handoff.resources, detection)) {
+    if (detection.severity !== 'none' && holdsAnswer(this.resources, detection)) {
       // A barrier in an answer is never consumed by the pending question (never written into a CV or a profile):
       // what was said is answered first, then the question is asked again.
       const lines = handoff.resourceLines(locale, detection);
