@@ -11,6 +11,8 @@ import { HandoffService, referenceKey } from '../handoff/handoffService';
 import { recognizeBooleanRaw } from '../dialogs/recognizers';
 import { detectCommand } from '../dialogs/commands';
 import { MongoTranscriptStore, TRANSCRIPT_BATCH_TURN_KEY } from '../transcript/transcriptStore';
+import { holdsAnswer, loadResourceTable, ResourceTable } from '../handoff/safety';
+import { classifyDirectAnswer, DIRECT_QUESTION_EVERY_MS } from './directQuestion';
 
 export type HighSeverityPolicy = 'offer' | 'handoff';
 
@@ -32,6 +34,8 @@ export interface BarrierGateDeps {
   /** How long a waiting young person goes without a new acknowledgement. */
   ackEveryMs: number;
   logger: Logger;
+  /** Which answers are held back (holdAnswer); dialogs/data/resources.json by default. */
+  resources?: ResourceTable;
 }
 
 function yesNo(text: string, locale: 'fr' | 'en'): boolean | undefined {
@@ -52,7 +56,11 @@ function yesNo(text: string, locale: 'fr' | 'en'): boolean | undefined {
  * a mediator, or a safety message / handoff was sent.
  */
 export class BarrierGate {
-  constructor(private readonly deps: BarrierGateDeps) {}
+  private readonly resources: ResourceTable;
+
+  constructor(private readonly deps: BarrierGateDeps) {
+    this.resources = deps.resources ?? loadResourceTable();
+  }
 
   async onMessage(context: TurnContext): Promise<boolean> {
     const { detector, handoff, conversations, contacts, events, texts } = this.deps;
@@ -132,6 +140,32 @@ export class BarrierGate {
       return true;
     }
 
+    if (conv.directPending) {
+      // The answer to the direct question: only a clear no is a no (src/bot/directQuestion.ts).
+      const answer = classifyDirectAnswer(text);
+      const asked = conv.directAskedAt ? new Date(conv.directAskedAt) : now;
+      const label = answer === 'no' ? 'psychological' : 'suicidal';
+      await conversations.setFlags(key, {}, ['directPending']);
+      await conversations.recordDetection(
+        key,
+        {
+          labels: [label],
+          severity: answer === 'no' ? 'high' : 'urgent',
+          evidence: [{ label, text: text.slice(0, 200), start: 0, end: Math.min(text.length, 200), rule: `direct-question/${answer}` }],
+          directQuestion: { askedAt: asked, answer },
+        },
+        now,
+      );
+      if (answer !== 'no') {
+        events.emit({ type: 'detection', key, severity: 'urgent' });
+        await Promise.all([handoff.sendSafetyMessage(context, ['suicidal']), handoff.enqueue(key, 'urgent', 'urgent')]);
+        await handoff.handOff(context, 'urgent', 'urgent', ['suicidal']);
+        return true;
+      }
+      await this.offer(context, key, { labels: ['psychological'], severity: 'high' }, !conv.watchSince);
+      return true;
+    }
+
     if (conv.offerPending) {
       await conversations.setFlags(key, {}, ['offerPending']);
       const answer = yesNo(text, locale);
@@ -156,11 +190,31 @@ export class BarrierGate {
         await handoff.handOff(context, 'high', 'high', detection.labels);
         return true;
       }
-      await conversations.setFlags(key, { offerPending: true });
-      await context.sendActivity(
-        MessageFactory.suggestedActions([texts.t(locale, 'handoff.offerYes'), texts.t(locale, 'handoff.offerNo')], texts.t(locale, 'handoff.offer')),
-      );
+      // Distress without certainty: ask directly, at most once a day (persisted on the conversation), never in a loop.
+      const askedAt = conv.directAskedAt ? new Date(conv.directAskedAt).getTime() : 0;
+      if (detection.labels.includes('psychological') && now.getTime() - askedAt >= DIRECT_QUESTION_EVERY_MS) {
+        await conversations.setFlags(key, { directPending: true, directAskedAt: now, ...(conv.watchSince ? {} : { watchSince: now }) });
+        await context.sendActivity(
+          MessageFactory.suggestedActions(
+            [texts.t(locale, 'safety.direct.yes'), texts.t(locale, 'safety.direct.sometimes'), texts.t(locale, 'safety.direct.no')],
+            texts.t(locale, 'safety.direct.question'),
+          ),
+        );
+        return true;
+      }
+      await this.offer(context, key, detection, !conv.watchSince);
       return true;
+    }
+
+    if (detection.severity !== 'none' && holdsAnswer(this.resources, detection)) {
+      // A barrier in an answer is never consumed by the pending question (never written into a CV or a profile):
+      // what was said is answered first, then the question is asked again.
+      const lines = handoff.resourceLines(locale, detection);
+      await context.sendActivity(
+        lines.length ? `${texts.t(locale, 'safety.heard')}\n\n${texts.t(locale, 'safety.resources')}\n${lines.join('\n')}` : texts.t(locale, 'safety.heard'),
+      );
+      context.turnState.set(RESUME_TURN_KEY, true);
+      return false;
     }
 
     if (conv.resumePending) {
@@ -169,5 +223,20 @@ export class BarrierGate {
       context.turnState.set(RESUME_TURN_KEY, true);
     }
     return false;
+  }
+
+  /**
+   * The resources that fit, then the offer of a mediator (yes/no buttons). The conversation goes on the
+   * mediators' "À surveiller" list (`watch`), whatever the young person answers.
+   */
+  private async offer(context: TurnContext, key: string, detection: Pick<Detection, 'labels' | 'severity'>, watch: boolean): Promise<void> {
+    const { conversations, handoff, texts } = this.deps;
+    const locale = pickLocale(context.activity.locale);
+    await conversations.setFlags(key, { offerPending: true, ...(watch ? { watchSince: new Date() } : {}) });
+    const lines = handoff.resourceLines(locale, detection);
+    if (lines.length) await context.sendActivity(`${texts.t(locale, 'safety.resources')}\n${lines.join('\n')}`);
+    await context.sendActivity(
+      MessageFactory.suggestedActions([texts.t(locale, 'handoff.offerYes'), texts.t(locale, 'handoff.offerNo')], texts.t(locale, 'handoff.offer')),
+    );
   }
 }

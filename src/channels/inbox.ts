@@ -18,6 +18,8 @@ export interface InboxDoc {
   at: Date;
   /** Arrival order, ties broken by it. */
   seq: number;
+  /** Danger to life (the detector said urgent when it was recorded): processed ahead of its lane's other events. */
+  urgent?: boolean;
   /** The event, serialised (holds personal data: cleared once processed). */
   data?: string;
   processed: boolean;
@@ -34,6 +36,8 @@ export interface InboxEvent {
   kind: 'message' | 'status';
   at: Date;
   data: unknown;
+  /** Danger to life: goes ahead of the lane's other unprocessed events (see InboxStore.pending). */
+  urgent?: boolean;
 }
 
 /**
@@ -62,6 +66,7 @@ interface PendingEntryDoc {
   lane: string;
   at: Date;
   seq: number;
+  urgent?: boolean;
   /** When the entry was written: one whose event is still missing after PENDING_ORPHAN_MS is a leftover. */
   createdAt: Date;
   /** The event waits for a retry until then (copied from the event: lets a status lane read the due ones first). */
@@ -99,6 +104,18 @@ function byTime(a: { at: Date; seq: number }, b: { at: Date; seq: number }): num
   return new Date(a.at).getTime() - new Date(b.at).getTime() || a.seq - b.seq;
 }
 
+/**
+ * Processing order within a lane: urgent events (danger to life) first, then the others; each group in
+ * timestamp order. An urgent message therefore overtakes its own conversation's backlog (e.g. 200 messages
+ * throttled at one a second): the crisis numbers go out within seconds, and the conversation is handed to
+ * the mediators. The overtaken messages then run in their own order; since the conversation is now waiting
+ * for a mediator, the bot does not answer them as dialog steps (one acknowledgement), so no stale question
+ * is answered out of order. Transcript entries keep the channel's timestamps.
+ */
+function byUrgencyThenTime(a: { at: Date; seq: number; urgent?: boolean }, b: { at: Date; seq: number; urgent?: boolean }): number {
+  return Number(Boolean(b.urgent)) - Number(Boolean(a.urgent)) || byTime(a, b);
+}
+
 export class InboxStore {
   readonly model: Model<InboxDoc>;
   /** The pending index (see PendingEntryDoc). */
@@ -115,6 +132,7 @@ export class InboxStore {
         kind: { type: String, required: true },
         at: { type: Date, required: true },
         seq: { type: Number, required: true },
+        urgent: Boolean,
         data: String,
         processed: { type: Boolean, required: true },
         processedAt: Date,
@@ -132,6 +150,7 @@ export class InboxStore {
         lane: { type: String, required: true },
         at: { type: Date, required: true },
         seq: { type: Number, required: true },
+        urgent: Boolean,
         createdAt: { type: Date, required: true },
         notBefore: Date,
       },
@@ -161,7 +180,7 @@ export class InboxStore {
     const seq = arrivalSeq();
     let entryCreated = false;
     try {
-      await this.pendingModel.create({ _id: event.id, lane: event.lane, at: event.at, seq, createdAt: new Date() });
+      await this.pendingModel.create({ _id: event.id, lane: event.lane, at: event.at, seq, ...(event.urgent ? { urgent: true } : {}), createdAt: new Date() });
       entryCreated = true;
     } catch (err) {
       // Indexed already: a redelivery of an event still waiting, or the retry of a record that failed half-way.
@@ -175,6 +194,7 @@ export class InboxStore {
         kind: event.kind,
         at: event.at,
         seq,
+        ...(event.urgent ? { urgent: true } : {}),
         data: JSON.stringify(event.data),
         processed: false,
         attempts: 0,
@@ -204,7 +224,7 @@ export class InboxStore {
     await this.syncIndex(false);
     this.resyncIfDue();
     const now = Date.now();
-    let entries = ((await this.pendingModel.find({ lane }).lean().exec()) as PendingEntryDoc[]).sort(byTime);
+    let entries = ((await this.pendingModel.find({ lane }).lean().exec()) as PendingEntryDoc[]).sort(byUrgencyThenTime);
     if (isStatusLane(lane)) {
       // Statuses do not depend on each other: fresh ones first, then retries that are due, then those still waiting
       // (e.g. for a message id we do not know), so a burst of unknown ids never holds up the person's real statuses.
@@ -225,7 +245,7 @@ export class InboxStore {
     }
     if (stale.length) await this.dropEntries(stale);
     // A status lane keeps the due-first order chosen above (statuses are independent; see isStatusLane).
-    return isStatusLane(lane) ? docs : docs.sort(byTime);
+    return isStatusLane(lane) ? docs : docs.sort(byUrgencyThenTime);
   }
 
   /** Lanes with unprocessed events (read from the pending index). */
@@ -288,11 +308,11 @@ export class InboxStore {
     const run = (async () => {
       const startedAt = Date.now();
       const indexed = new Set(((await this.pendingModel.find({}, { _id: 1 }).lean().exec()) as Array<Pick<PendingEntryDoc, '_id'>>).map((e) => e._id));
-      const waiting = (await this.model.find({ processed: false }, { lane: 1, at: 1, seq: 1 }).lean().exec()) as Array<Pick<InboxDoc, '_id' | 'lane' | 'at' | 'seq'>>;
+      const waiting = (await this.model.find({ processed: false }, { lane: 1, at: 1, seq: 1, urgent: 1 }).lean().exec()) as Array<Pick<InboxDoc, '_id' | 'lane' | 'at' | 'seq' | 'urgent'>>;
       for (const doc of waiting) {
         if (indexed.has(doc._id)) continue;
         try {
-          await this.pendingModel.create({ _id: doc._id, lane: doc.lane, at: doc.at, seq: doc.seq, createdAt: new Date() });
+          await this.pendingModel.create({ _id: doc._id, lane: doc.lane, at: doc.at, seq: doc.seq, ...(doc.urgent ? { urgent: true } : {}), createdAt: new Date() });
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
         }
@@ -333,6 +353,8 @@ export interface InboxProcessorOptions {
 interface LaneState {
   running: boolean;
   again: boolean;
+  /** An urgent event arrived while the lane was draining: the drain stops after its current event and reads the lane again (urgent first). */
+  urgentArrived?: boolean;
   /** Waiting for a free slot (maxConcurrent reached). */
   queued: boolean;
   /** Consecutive drains that failed (database down): the retry backs off. */
@@ -412,6 +434,7 @@ export class InboxProcessor {
     }
     if (st.running) {
       st.again = true;
+      if (urgent) st.urgentArrived = true;
       return;
     }
     if (st.queued) {
@@ -474,6 +497,12 @@ export class InboxProcessor {
         const now = Date.now();
         for (const item of items) {
           if (this.closing) return;
+          if (st.urgentArrived) {
+            // Danger to life arrived behind this batch: read the lane again, urgent events first.
+            st.urgentArrived = false;
+            st.again = true;
+            break;
+          }
           if (item.nextAttemptAt && item.nextAttemptAt.getTime() > now) {
             const wait = item.nextAttemptAt.getTime() - now;
             retryIn = retryIn === undefined ? wait : Math.min(retryIn, wait);

@@ -87,7 +87,11 @@ export function registerWebhook<T>(server: Server, channel: WebhookChannel<T>, d
     const urgentLanes = new Set<string>();
     for (const event of events) {
       const text = event.kind === 'message' ? (event.data as { activity?: { text?: unknown } })?.activity?.text : undefined;
-      if (typeof text === 'string' && deps.isUrgent?.(text)) urgentLanes.add(event.lane);
+      if (typeof text === 'string' && deps.isUrgent?.(text)) {
+        urgentLanes.add(event.lane);
+        // Recorded as urgent: it goes ahead of the lane's backlog (InboxStore.pending).
+        event.urgent = true;
+      }
     }
     let duplicates = 0;
     try {

@@ -1,3 +1,4 @@
+import { maxSeverity, Severity } from '../barriers/types';
 import type { Connection } from 'mongoose';
 import { CorrectionDoc, CorrectionStore, correctionBodySchema } from '../barriers/corrections';
 import type { BarrierDetector } from '../barriers/detector';
@@ -198,11 +199,19 @@ function conversationItem(doc: ConversationDoc, contact?: Contact | null) {
     lastMessagePreview: doc.lastMessagePreview ?? null,
     tags: contact?.tags ?? [],
     updatedAt: iso(doc.updatedAt) ?? null,
+    // On the "À surveiller" list: since when, and the most serious detection since then.
+    watchSince: iso(doc.watchSince) ?? null,
+    watchSeverity: doc.watchSince ? watchSeverityOf(doc) : null,
   };
 }
 
 function correctionItem(c: CorrectionDoc) {
   return { id: c._id, entryId: c.entryId, detected: c.detected, expected: c.expected, note: c.note ?? null, authorId: c.authorId, at: iso(c.createdAt) };
+}
+
+function watchSeverityOf(doc: ConversationDoc): string {
+  const since = new Date(doc.watchSince!).getTime() - 60000;
+  return (doc.detections ?? []).filter((d) => new Date(d.at).getTime() >= since).reduce<Severity>((s, d) => maxSeverity(s, d.severity), 'none');
 }
 
 function transcriptItem(e: TranscriptEntry) {
@@ -537,6 +546,9 @@ export class ConsoleApp {
 
     this.route('get', '/api/console/queue', 'mediator', async () => ({ status: 200, body: { items: await this.items(await handoff.queue()) } }));
 
+    // "À surveiller": serious barriers in conversations still with the bot (the young person declined a human); claimable.
+    this.route('get', '/api/console/watch', 'mediator', async () => ({ status: 200, body: { items: await this.items(await conversations.watching(200)) } }));
+
     this.route('get', '/api/console/conversations/mine', 'mediator', async (ctx) => {
       // From the store's list index (see ConversationStore.recent): no scan of the conversations.
       const docs = await conversations.assignedTo(ctx.account._id, 200);
@@ -600,7 +612,13 @@ export class ConsoleApp {
               }
             : null,
           profile: { answers: profile, summary: summarizeProfile(profile, 'fr'), updatedAt: iso(contact?.profileUpdatedAt) ?? null },
-          detections: [...(doc.detections ?? [])].reverse().map((d) => ({ at: iso(d.at), severity: d.severity, labels: d.labels, evidence: d.evidence })),
+          detections: [...(doc.detections ?? [])].reverse().map((d) => ({
+            at: iso(d.at),
+            severity: d.severity,
+            labels: d.labels,
+            evidence: d.evidence,
+            ...(d.directQuestion ? { directQuestion: { askedAt: iso(d.directQuestion.askedAt), answer: d.directQuestion.answer } } : {}),
+          })),
           transcript,
           notes: notes.map(noteItem),
           // null means "the follow-up service is not available", not "none".

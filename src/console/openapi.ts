@@ -165,6 +165,7 @@ export function openApiDocument(): Json {
       '/api/console/logout': { post: op('Sign out (ends the session)', { '204': { description: 'Signed out' }, ...writeErrors }, { parameters: [csrfParam] }) },
       '/api/console/me': { get: op('The signed-in account and its CSRF token', { '200': json(ref('SessionInfo')), ...authErrors }) },
       '/api/console/queue': { get: op('Waiting conversations, most severe first, then longest waiting', { '200': json(ref('ConversationList')), ...authErrors }) },
+      '/api/console/watch': { get: op('À surveiller: conversations still with the bot after a serious barrier (the young person declined a human), most recently active first; a mediator can claim them', { '200': json(ref('ConversationList')), ...authErrors }) },
       '/api/console/conversations/mine': { get: op('Conversations I handle (with_mediator, assigned to me)', { '200': json(ref('ConversationList')), ...authErrors }) },
       '/api/console/conversations/recent': {
         get: op('Recently active conversations', { '200': json(ref('ConversationList')), '400': err('Invalid limit'), ...authErrors }, { parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } }] }),

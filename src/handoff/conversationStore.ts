@@ -30,6 +30,8 @@ export interface StoredDetection {
   labels: BarrierLabel[];
   severity: Severity;
   evidence: Array<{ label: BarrierLabel; text: string; rule: string }>;
+  /** Set on the entry recording the answer to the direct question (src/bot/directQuestion.ts). */
+  directQuestion?: { askedAt: Date; answer: string };
 }
 
 export interface ConversationDoc {
@@ -69,6 +71,15 @@ export interface ConversationDoc {
   menuPending?: boolean;
   /** The young person asked to erase their data while a mediator had the conversation: their next answer goes to the erase flow. */
   erasePending?: boolean;
+  /** The bot asked the direct question (suicidal thoughts) and waits for the answer. */
+  directPending?: boolean;
+  /** When the direct question was last asked (at most once a day). */
+  directAskedAt?: Date;
+  /**
+   * A serious barrier (high or urgent) was detected while the conversation stays with the bot (the young person
+   * declined a human, or was not asked yet): mediators see it in the "À surveiller" list until someone claims or closes it.
+   */
+  watchSince?: Date;
   detections: StoredDetection[];
   reference?: string;
   /**
@@ -110,6 +121,8 @@ interface ListEntry {
   at: number;
   state: HandoffState;
   assigneeId?: string;
+  /** The conversation is on the "À surveiller" list (watchSince set). */
+  watch?: boolean;
 }
 
 /**
@@ -220,8 +233,22 @@ export class ConversationStore {
         reopenedAt: Date,
         menuPending: Boolean,
         erasePending: Boolean,
+        directPending: Boolean,
+        directAskedAt: Date,
+        watchSince: Date,
         detections: {
-          type: [new Schema({ at: Date, labels: [String], severity: String, evidence: [new Schema({ label: String, text: String, rule: String }, { _id: false })] }, { _id: false })],
+          type: [
+            new Schema(
+              {
+                at: Date,
+                labels: [String],
+                severity: String,
+                evidence: [new Schema({ label: String, text: String, rule: String }, { _id: false })],
+                directQuestion: { type: new Schema({ askedAt: Date, answer: String }, { _id: false }), default: undefined },
+              },
+              { _id: false },
+            ),
+          ],
           default: [],
         },
         reference: String,
@@ -284,7 +311,7 @@ export class ConversationStore {
   }
 
   /** Appends a detection (kept for mediators) and adds its labels to the episode's (severity and priority are the transitions'). */
-  async recordDetection(key: string, detection: Detection, at = new Date()): Promise<void> {
+  async recordDetection(key: string, detection: Detection & { directQuestion?: StoredDetection['directQuestion'] }, at = new Date()): Promise<void> {
     // The document comes back with the write, to cap its list (FerretDB v1 has no projection in findAndModify).
     await conversationWrites.run(key, async () => {
       const doc = (await this.written(key, () => this.model.findOneAndUpdate({ _id: key }, detectionUpdate(detection, at), { new: true, lean: true }).exec())) as ConversationDoc | null;
@@ -404,14 +431,38 @@ export class ConversationStore {
   /** Plain field updates that do not change ownership (flags, acknowledgements). */
   async setFlags(
     key: string,
-    set: Partial<Pick<ConversationDoc, 'ackSentAt' | 'offerPending' | 'resumePending' | 'name' | 'mediatorRepliedAt' | 'menuPending' | 'erasePending'>>,
-    unset: Array<'ackSentAt' | 'offerPending' | 'resumePending' | 'menuPending' | 'erasePending'> = [],
+    set: Partial<Pick<ConversationDoc, 'ackSentAt' | 'offerPending' | 'resumePending' | 'name' | 'mediatorRepliedAt' | 'menuPending' | 'erasePending' | 'directPending' | 'directAskedAt' | 'watchSince'>>,
+    unset: Array<'ackSentAt' | 'offerPending' | 'resumePending' | 'menuPending' | 'erasePending' | 'directPending' | 'watchSince'> = [],
   ): Promise<void> {
-    await conversationWrites.run(key, () =>
-      this.written(key, () =>
+    await conversationWrites.run(key, async () => {
+      await this.written(key, () =>
         this.model.updateOne({ _id: key }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}) }).exec(),
-      ),
+      );
+      // The watch list is chosen from the list index: its entry follows the flag.
+      if ('watchSince' in set || unset.includes('watchSince')) this.noteWatched(key, 'watchSince' in set);
+    });
+  }
+
+  /**
+   * The "À surveiller" list: conversations still with the bot that had a serious barrier (watchSince), most
+   * recently active first. From the list index (no scan once it is built).
+   */
+  async watching(limit = 200): Promise<ConversationDoc[]> {
+    return this.listed(
+      limit,
+      (e) => e.state === 'bot' && e.watch === true,
+      (d) => d.state === 'bot' && Boolean(d.watchSince),
+      () => this.model.find({ state: 'bot', watchSince: { $exists: true } }).sort({ updatedAt: -1 }).limit(limit).lean().exec() as Promise<ConversationDoc[]>,
     );
+  }
+
+  /** Keeps a list entry's watch flag in step with a write of `watchSince` (called holding `key`). */
+  private noteWatched(key: string, watch: boolean): void {
+    const state = this.listState;
+    for (const map of [state.entries, state.build?.written]) {
+      const entry = map?.get(key);
+      if (entry) map!.set(key, { ...entry, watch });
+    }
   }
 
   /** The mediators' queue: waiting conversations, most severe first, then longest waiting. */
@@ -548,7 +599,7 @@ export class ConversationStore {
     state.build = build;
     build.done = (async () => {
       try {
-        const docs = (await this.model.find({}, { updatedAt: 1, state: 1, assignee: 1 }).lean().exec()) as Array<Pick<ConversationDoc, '_id' | 'updatedAt' | 'state' | 'assignee'>>;
+        const docs = (await this.model.find({}, { updatedAt: 1, state: 1, assignee: 1, watchSince: 1 }).lean().exec()) as Array<Pick<ConversationDoc, '_id' | 'updatedAt' | 'state' | 'assignee' | 'watchSince'>>;
         // No await from here on: the writes noted during the scan are all in `written`.
         if (build.spoilt) throw new Error('conversation list index: a write of unknown outcome during the scan (rebuilt at the next list)');
         const entries = new Map<string, ListEntry>();
@@ -604,7 +655,7 @@ export class ConversationStore {
   }
 
   /** Records what a write of this process left of conversation `key` (null: deleted). Called holding `key`. */
-  private noteListed(key: string, doc: Pick<ConversationDoc, 'updatedAt' | 'state' | 'assignee'> | null): void {
+  private noteListed(key: string, doc: Pick<ConversationDoc, 'updatedAt' | 'state' | 'assignee' | 'watchSince'> | null): void {
     const state = this.listState;
     const entry = doc ? listEntryOf(doc) : null;
     if (state.entries) {
@@ -661,12 +712,13 @@ export class ConversationStore {
 }
 
 /** The update operators recording a detection: appended to the last MAX_DETECTIONS, its labels added to the episode's. */
-function detectionUpdate(detection: Detection, at: Date) {
+function detectionUpdate(detection: Detection & { directQuestion?: StoredDetection['directQuestion'] }, at: Date) {
   const stored: StoredDetection = {
     at,
     labels: detection.labels,
     severity: detection.severity,
     evidence: detection.evidence.slice(0, 10).map((e) => ({ label: e.label, text: e.text.slice(0, 200), rule: e.rule })),
+    ...(detection.directQuestion ? { directQuestion: detection.directQuestion } : {}),
   };
   return { $push: { detections: { $each: [stored], $slice: -MAX_DETECTIONS } }, $addToSet: { labels: { $each: detection.labels } } };
 }
@@ -680,8 +732,8 @@ export function priorityOf(severity: Severity): number {
   return SEVERITY_RANK[severity];
 }
 
-function listEntryOf(doc: Pick<ConversationDoc, 'updatedAt' | 'state' | 'assignee'>): ListEntry {
-  return { at: new Date(doc.updatedAt).getTime(), state: doc.state, ...(doc.assignee?.id ? { assigneeId: doc.assignee.id } : {}) };
+function listEntryOf(doc: Pick<ConversationDoc, 'updatedAt' | 'state' | 'assignee' | 'watchSince'>): ListEntry {
+  return { at: new Date(doc.updatedAt).getTime(), state: doc.state, ...(doc.assignee?.id ? { assigneeId: doc.assignee.id } : {}), ...(doc.watchSince ? { watch: true } : {}) };
 }
 
 /** The keys of the first `limit` entries matching, updatedAt descending then key ascending (one pass, no full sort). */

@@ -17,7 +17,7 @@ import type { MongoTranscriptStore } from '../transcript/transcriptStore';
 import { ConversationDoc, ConversationStore, conversationKey, HandoffReason, MediatorRef, priorityOf, TransitionResult, WrapUp } from './conversationStore';
 import type { HandoffEvents } from './events';
 import type { OpeningHours } from './openingHours';
-import { crisisLinesFor } from './safety';
+import { loadResourceTable, ResourceTable, resourcesFor } from './safety';
 import type { BarrierLabel } from '../barriers/types';
 
 /** Channels the service reaches itself (Meta); every other channel goes through the Bot Framework adapter. */
@@ -38,6 +38,8 @@ export interface HandoffDeps {
   botAdapter: BotAdapter;
   botAppId: string;
   logger: Logger;
+  /** Which resources for which barrier (dialogs/data/resources.json by default). */
+  resources?: ResourceTable;
 }
 
 export class HandoffError extends Error {
@@ -62,7 +64,10 @@ export function referenceKey(ref: Partial<ConversationReference>): string {
  * messages through the young person's own channel.
  */
 export class HandoffService implements HandoffPort {
+  readonly resources: ResourceTable;
+
   constructor(private readonly deps: HandoffDeps) {
+    this.resources = deps.resources ?? loadResourceTable();
     // The queue index is checked against the conversations at start (a full scan), not at the first queue read.
     void deps.conversations.syncQueueIndex().catch((err: Error) => deps.logger.warn({ err: { name: err?.name, message: err?.message } }, 'handoff queue index not checked at start (retried at the first queue read)'));
   }
@@ -97,7 +102,7 @@ export class HandoffService implements HandoffPort {
   async sendSafetyMessage(context: TurnContext, labels: BarrierLabel[]): Promise<void> {
     const locale = this.locale(context);
     const t = this.deps.texts;
-    const lines = crisisLinesFor(labels).map((l) => t.t(locale, `safety.numbers.${l}`));
+    const lines = this.resourceLines(locale, { labels, severity: 'urgent' });
     const open = this.deps.hours.isOpen();
     await context.sendActivities([
       MessageFactory.text(`${t.t(locale, 'safety.intro')}\n\n${lines.join('\n')}`),
@@ -105,6 +110,11 @@ export class HandoffService implements HandoffPort {
         open ? t.t(locale, 'safety.handoff.open') : t.t(locale, 'safety.handoff.closed', { when: this.deps.hours.describe(this.deps.hours.nextOpening(), locale) }),
       ),
     ]);
+  }
+
+  /** The texts of the resources that fit a detection (table dialogs/data/resources.json), one line each. */
+  resourceLines(locale: Locale, detection: { labels: BarrierLabel[]; severity: Severity }): string[] {
+    return resourcesFor(this.resources, detection).map((k) => this.deps.texts.t(locale, `safety.numbers.${k}`));
   }
 
   /** bot|closed|waiting → waiting, raising severity and keeping the original waiting time; with_mediator only gets the severity raised. */
@@ -172,7 +182,7 @@ export class HandoffService implements HandoffPort {
 
   /** waiting|bot → with_mediator. Atomic: of two mediators claiming at once, exactly one wins. */
   async claim(key: string, mediator: MediatorRef): Promise<ConversationDoc> {
-    const res = await this.deps.conversations.transition(key, ['waiting', 'bot'], 'with_mediator', () => ({ assignee: mediator, claimedAt: new Date() }), ['ackSentAt', 'offerPending']);
+    const res = await this.deps.conversations.transition(key, ['waiting', 'bot'], 'with_mediator', () => ({ assignee: mediator, claimedAt: new Date() }), ['ackSentAt', 'offerPending', 'directPending', 'watchSince']);
     if (!res.ok) {
       if (res.reason === 'wrong_state' && res.doc?.state === 'with_mediator') throw new HandoffError('conflict', `Already taken by ${res.doc.assignee?.name ?? 'another mediator'}`, { assignee: res.doc.assignee });
       this.fail(res, key, 'claim');
@@ -217,7 +227,7 @@ export class HandoffService implements HandoffPort {
         const holder = d.state === 'with_mediator' ? d.assignee : d.lastAssignee;
         return { severity: 'none', priority: 0, closedBy: by, closedAt: new Date(), wrapUp, menuPending: true, ...(holder ? { lastAssignee: holder } : {}) };
       },
-      ['assignee', 'waitingSince', 'claimedAt', 'offerPending', 'mediatorRepliedAt', 'resumePending'],
+      ['assignee', 'waitingSince', 'claimedAt', 'offerPending', 'mediatorRepliedAt', 'resumePending', 'directPending', 'watchSince'],
     );
     if (!res.ok) this.fail(res, key, 'close');
     this.deps.events.emit({ type: 'closed', key });

@@ -40,6 +40,39 @@ describe('InboxProcessor and urgent lanes', () => {
     await processor.close();
   });
 
+  it('an urgent event overtakes its own lane\'s backlog, even one being drained; the rest keep their order', async () => {
+    const lane = `lane-overtake-${Date.now()}`;
+    const seen: number[] = [];
+    let urgentRecorded = false;
+    const processor = new InboxProcessor({
+      store,
+      logger,
+      reorderMs: 0,
+      handlers: new Map([
+        [
+          'test',
+          async (_kind: string, data: unknown): Promise<HandleResult> => {
+            seen.push((data as { t: number }).t);
+            // A slow (throttled) turn; the urgent message arrives while the third one runs.
+            if (seen.length === 3 && !urgentRecorded) {
+              urgentRecorded = true;
+              await store.record({ ...event(lane, 99_000, { t: 99 }), urgent: true });
+              processor.schedule(lane, 0, true);
+            }
+            await new Promise((r) => setTimeout(r, 20));
+            return 'done';
+          },
+        ],
+      ]),
+    });
+    for (let t = 1; t <= 10; t++) await store.record(event(lane, t * 1000, { t }));
+    processor.schedule(lane, 0);
+    await waitFor(() => seen.length === 11, 5000, 'all events');
+    expect(seen).toEqual([1, 2, 3, 99, 4, 5, 6, 7, 8, 9, 10]);
+    await waitFor(() => processor.idle(), 3000, 'idle');
+    await processor.close();
+  });
+
   it('a non-urgent message keeps the pending wait (reordering unchanged)', async () => {
     const lane = `lane-keep-${Date.now()}`;
     const seen: number[] = [];

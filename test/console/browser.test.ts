@@ -186,6 +186,17 @@ describe('the console in Chromium', () => {
     await waitFor(() => graph.messages((r) => r.body.to === waId && String(r.body.text?.body ?? '').startsWith('Merci pour cet échange')).length === 1, 10000, 'the closing message');
   });
 
+  it('lists under "À surveiller" a young person in distress who declined a human, with the direct question\'s answer', async () => {
+    const other = randomWaId();
+    for (const text of ['salut', 'je suis en dépression', 'nan', 'non merci']) await youngPersonSays(svc, other, text, 'Maëlle');
+    await page.getByRole('button', { name: 'À surveiller' }).click();
+    const item = page.locator('.conv-item', { hasText: 'Maëlle' });
+    await item.waitFor({ timeout: 10000 });
+    expect(await item.locator('.badge').first().textContent()).toMatch(/\S/);
+    await item.click();
+    await page.locator('#detections', { hasText: 'question directe posée : réponse non' }).waitFor({ timeout: 10000 });
+  });
+
   it('looks right on desktop and on a phone (screenshots)', async () => {
     await page.locator('#conv-name').focus();
     await page.screenshot({ path: path.join(SHOTS, 'console-desktop.png'), fullPage: false });

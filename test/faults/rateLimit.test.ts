@@ -9,7 +9,7 @@ import { RateLimiter, TurnThrottle, senderKey } from '../../src/http/rateLimit';
 import { loadConfig } from '../../src/config';
 import { BotClient } from '../support/botClient';
 import { startService } from '../support/env';
-import { FakeGraph } from '../support/fakeGraph';
+import { FakeGraph, waitFor } from '../support/fakeGraph';
 import { randomWaId } from '../support/meta';
 import { deliverLikeMeta, faultEnv, repliesTo, startFaultService, waMessage, waitProcessed } from './helpers';
 import { testMongoUri } from '../support/env';
@@ -141,5 +141,29 @@ describe('webhooks over the limit', () => {
     expect(inbound).toEqual(texts);
     // The bot answered (re-prompts, then a mediator handoff: the dialog's own rules), the young person was never refused.
     expect(repliesTo(graph, waId).length).toBeGreaterThan(0);
+  });
+
+  test('200 messages from one wa_id, then an urgent one: the crisis numbers reach Graph within seconds, not behind the throttled backlog', async () => {
+    const waId = randomWaId();
+    const base = Date.now() - 300000;
+    const flood = Array.from({ length: 200 }, (_, i) => waMessage(waId, `msg ${i + 1}`, new Date(base + i * 100)));
+    // Delivered concurrently (as Meta does under load), 20 at a time.
+    for (let i = 0; i < flood.length; i += 20) {
+      const statuses = await Promise.all(flood.slice(i, i + 20).map((m) => deliverLikeMeta(`${svc.url}/webhooks/whatsapp`, m, { maxAttempts: 1 })));
+      expect(statuses.every((s) => s[0] === 200)).toBe(true);
+    }
+    const urgent = waMessage(waId, 'je veux mourir, je vais en finir ce soir', new Date());
+    const sentAt = Date.now();
+    expect(await deliverLikeMeta(`${svc.url}/webhooks/whatsapp`, urgent, { maxAttempts: 1 })).toEqual([200]);
+    await waitFor(() => repliesTo(graph, waId).some((t) => t.includes('3114')), 10000, 'crisis numbers');
+    const elapsed = Date.now() - sentAt;
+    // The backlog is far from drained (60 at once, then one a second): the urgent message overtook it.
+    const processed = await svc.db.connection.collection('channel_inbox').countDocuments({ _id: { $in: flood.map((m) => `whatsapp:msg:${m.id}`) as never[] }, processed: true });
+    expect(processed).toBeLessThan(200);
+    expect(elapsed).toBeLessThan(5000);
+    const doc = await svc.conversations.get(`whatsapp:whatsapp:${waId}`);
+    expect(doc).toMatchObject({ state: 'waiting', severity: 'urgent' });
+    // eslint-disable-next-line no-console
+    console.log(`urgent behind 200 throttled messages: crisis numbers after ${elapsed} ms (${processed} of the 200 processed by then)`);
   });
 });

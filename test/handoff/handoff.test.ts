@@ -141,7 +141,8 @@ describe('barriers on every message and the handoff to a mediator (through /api/
     const yes = client();
     await midDialog(yes);
     const offer = await yes.say('jsuis a la rue depuis 2 semaines, je dors dehors');
-    expect(messages(offer)).toEqual([fr.handoff.offer]);
+    // The resource that fits (115 for a night outside), then the offer.
+    expect(messages(offer)).toEqual([`${fr.safety.resources}\n${fr.safety.numbers.housing}`, fr.handoff.offer]);
     expect(offer.flatMap((r) => r.suggestedActions?.actions ?? []).map((a) => a.title)).toEqual([fr.handoff.offerYes, fr.handoff.offerNo]);
     expect(messages(await yes.say('ouais'))).toContain(fr.handoff.requested.open);
     expect((await service.conversations.get(key(yes)))).toMatchObject({ state: 'waiting', severity: 'high' });

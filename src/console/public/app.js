@@ -168,11 +168,12 @@ document.addEventListener('keydown', unlockAudio, { once: true });
 
 // ----- lists -----
 
-const TITLES = { queue: 'En attente', mine: 'Mes conversations', recent: 'Récentes', search: 'Résultats de recherche' };
+const TITLES = { queue: 'En attente', mine: 'Mes conversations', recent: 'Récentes', watch: 'À surveiller', search: 'Résultats de recherche' };
 const EMPTY = {
   queue: 'Aucune conversation en attente',
   mine: 'Vous ne suivez aucune conversation en ce moment.',
   recent: 'Aucune conversation récente.',
+  watch: 'Aucune conversation à surveiller.',
   search: 'Aucun résultat.',
 };
 
@@ -198,6 +199,8 @@ function listPath() {
       return '/api/console/conversations/mine';
     case 'recent':
       return '/api/console/conversations/recent';
+    case 'watch':
+      return '/api/console/watch';
     case 'search':
       return `/api/console/conversations/search?q=${encodeURIComponent(state.search)}`;
     default:
@@ -253,17 +256,19 @@ function renderList(items) {
   list.replaceChildren(
     ...items.map((item) => {
       const waiting = item.state === 'waiting' && item.waitingSince ? `en attente ${ago(item.waitingSince)}` : STATES[item.state] || item.state;
+      // A watched conversation stays with the bot (episode severity none): its badge is the watch's severity.
+      const severity = item.severity === 'none' && item.watchSeverity ? item.watchSeverity : item.severity;
       const evidence = item.evidence.length ? item.evidence.map((e) => `« ${e.text} »`).join(' ') : null;
       const button = el(
         'button',
         {
           type: 'button',
-          class: `conv-item sev-${item.severity}${item.key === state.currentKey ? ' current' : ''}`,
+          class: `conv-item sev-${severity}${item.key === state.currentKey ? ' current' : ''}`,
           'data-key': item.key,
           'aria-current': item.key === state.currentKey ? 'true' : null,
           onclick: () => openConversation(item.key),
         },
-        el('span', { class: 'item-top' }, el('strong', { class: 'item-name', text: item.name || item.phone || item.userId }), item.severity !== 'none' ? badge(item.severity) : null),
+        el('span', { class: 'item-top' }, el('strong', { class: 'item-name', text: item.name || item.phone || item.userId }), severity !== 'none' ? badge(severity) : null),
         el('span', { class: 'item-meta', text: [channel(item.channelId), waiting, item.assignee ? `suivie par ${item.assignee.name}` : null].filter(Boolean).join(' · ') }),
         item.labels.length ? el('span', { class: 'item-labels', text: item.labels.map(label).join(', ') }) : null,
         evidence ? el('span', { class: 'item-evidence', text: evidence }) : null,
@@ -346,6 +351,7 @@ function renderDetail(d) {
     composerOn ? 'Ctrl+Entrée pour envoyer.' : c.state === 'with_mediator' ? `${c.assignee ? c.assignee.name : 'Un·e collègue'} suit cette conversation.` : 'Prenez en charge la conversation pour répondre.',
   );
 
+  const DIRECT_ANSWERS = { yes: 'oui', sometimes: 'parfois', unsure: 'ne sait pas', no: 'non', other: 'autre (traitée comme un oui)' };
   setText('profile-summary', d.profile.summary || 'Pas encore de réponses au diagnostic.');
   $('detections').replaceChildren(
     ...(d.detections.length
@@ -358,6 +364,7 @@ function renderDetail(d) {
             el('span', { text: det.labels.map(label).join(', ') }),
             el('span', { class: 'hint', text: ` — ${dateTime(det.at)}` }),
             det.evidence.length ? el('span', { class: 'evidence', text: det.evidence.map((e) => `« ${e.text} »`).join(' ') }) : null,
+            det.directQuestion ? el('span', { class: 'hint', text: ` — question directe posée : réponse ${DIRECT_ANSWERS[det.directQuestion.answer] ?? det.directQuestion.answer}` }) : null,
           ),
         )
       : [el('li', { class: 'hint', text: 'Aucune difficulté détectée.' })]),
