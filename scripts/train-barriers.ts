@@ -30,11 +30,15 @@ const TRAIN_DIR = path.join(LEXICON_DIR, 'corpus', 'train');
 const OUT_DIR = process.env.TRAIN_OUT ?? path.join(LEXICON_DIR, 'model');
 const BITS = 17;
 const EPOCHS = Number(process.env.TRAIN_EPOCHS ?? 8);
-const L2 = Number(process.env.TRAIN_L2 ?? 1e-2);
+const L2 = Number(process.env.TRAIN_L2 ?? 1e-4);
 const LR = 0.4;
-const MIN_THRESHOLD = Number(process.env.TRAIN_MIN_THRESHOLD ?? 0.1);
+const MIN_THRESHOLD = Number(process.env.TRAIN_MIN_THRESHOLD ?? 0.25);
 /** A label only the model sees must be this probable (see model.json combination). */
-const ALONE_THRESHOLD = Number(process.env.ALONE_THRESHOLD ?? 0);
+const ALONE_THRESHOLD = Number(process.env.ALONE_THRESHOLD ?? 0.7);
+/** Lower for suicidal: chosen on the team's held-out split and hand-written cases (never on the blind set). */
+const ALONE_SUICIDAL = Number(process.env.ALONE_SUICIDAL ?? 0.5);
+/** Concepts of concepts.json one of which must be in a message the model alone calls suicidal (below p 0.9). */
+const SUICIDAL_CORROBORATION = ['death', 'not-exist', 'ending', 'means', 'act', 'farewell', 'burden', 'hopeless', 'selfharm', 'stupid-thing', 'place-edge', 'withdrawal', 'life'];
 
 interface Item {
   text: string;
@@ -55,7 +59,9 @@ function rng(seed: number): () => number {
 }
 
 function readItems(): Item[] {
-  const files = fs.readdirSync(TRAIN_DIR).filter((f) => f.endsWith('.jsonl')).sort();
+  // TRAIN_EXCLUDE=team-d.jsonl leaves one writer's file out (to measure how the model does on a writer it never saw).
+  const excluded = new Set((process.env.TRAIN_EXCLUDE ?? '').split(',').filter(Boolean));
+  const files = fs.readdirSync(TRAIN_DIR).filter((f) => f.endsWith('.jsonl') && !excluded.has(f)).sort();
   const items: Item[] = [];
   for (const f of files) {
     const lines = fs.readFileSync(path.join(TRAIN_DIR, f), 'utf8').split(/\r?\n/);
@@ -258,7 +264,7 @@ function main(): void {
     format: 'declic-barrier-lr-1',
     bits: BITS,
     heads,
-    combination: { aloneThreshold: ALONE_THRESHOLD, urgentLabels: ['suicidal', 'violence', 'housing', 'health', 'addiction'] },
+    combination: { aloneThreshold: ALONE_THRESHOLD, aloneThresholdByLabel: { suicidal: ALONE_SUICIDAL }, corroboration: { suicidal: { concepts: SUICIDAL_CORROBORATION, unlessAbove: 0.9 } }, urgentLabels: ['suicidal', 'violence', 'housing', 'health'] },
     training: {
       messages: base.length,
       withVariants: all.length,

@@ -79,6 +79,8 @@ interface Span {
 const MAX_CHARS = 20000;
 /** Upper bound on the evidence returned per label (long messages may repeat a phrase). */
 const MAX_EVIDENCE_PER_LABEL = 10;
+/** A label only the learned model sees needs a message of at least this many words ("see you", "ok" never). */
+const MODEL_ALONE_MIN_WORDS = 3;
 /** How much normalised text before a match is searched for a negation cue. */
 const NEGATION_LOOKBACK = 80;
 
@@ -100,6 +102,7 @@ export class BarrierDetector {
   /** Rules combining concepts over a conversation's recent messages, and for how long. */
   readonly conversationRules: ConceptRule[] = [];
   readonly conversationHours: number;
+  private readonly memoryIgnores: Set<string>;
 
   /** The learned layer (model/classifier.ts); null = rules only. */
   readonly model: BarrierModel | null;
@@ -176,6 +179,7 @@ export class BarrierDetector {
     }
     for (const r of lexicon.concepts?.rules ?? []) (r.scope === 'conversation' ? this.conversationRules : this.conceptRules).push(r);
     this.conversationHours = lexicon.concepts?.conversationHours ?? 0;
+    this.memoryIgnores = new Set(lexicon.concepts?.memoryIgnores ?? []);
     this.fuzzy = new FuzzyCorrector(fuzzyWords, fuzzyStems, known, lexicon.normalisation.fuzzy);
   }
 
@@ -301,16 +305,24 @@ export class BarrierDetector {
     let modelUrgent = false;
     if (this.model) {
       const words = tokens.map((t) => t.norm);
-      const { aloneThreshold, urgentLabels } = this.model.combination;
+      const { aloneThreshold, aloneThresholdByLabel, corroboration, urgentLabels } = this.model.combination;
+      let wordCount = 0;
+      for (const t of tokens) if (t.norm !== '.' && t.norm !== ',') wordCount++;
       for (const score of this.model.score(words)) {
         if (!isLabelHead(score.head)) {
           modelUrgent = score.fired;
           continue;
         }
         const label = score.head;
-        if (found.has(label) || !score.fired || score.probability < aloneThreshold) continue;
+        if (found.has(label) || !score.fired || score.probability < (aloneThresholdByLabel?.[label] ?? aloneThreshold)) continue;
+        if (wordCount < MODEL_ALONE_MIN_WORDS) continue;
+        const needs = corroboration?.[label];
+        if (needs && score.probability < needs.unlessAbove && !needs.concepts.some((c) => conceptHits.has(c))) continue;
+        // Idioms and other exclusions decide for both layers: "dying to tell you" is not a death wish.
+        const [from, to] = clauseAround(tokens, score.peakWord);
+        if (excluded.some((x) => x.start < to && from < x.end && (!x.labels || x.labels.has(label)))) continue;
         found.set(label, this.labelSeverity.get(label) ?? 'normal');
-        evidence.push(toEvidence(input, tokens, label, `model/${label}`, ...clauseAround(tokens, score.peakWord)));
+        evidence.push(toEvidence(input, tokens, label, `model/${label}`, from, to));
       }
       if (modelUrgent && !urgentLabels.some((l) => found.has(l))) modelUrgent = false;
     }
@@ -331,8 +343,17 @@ export class BarrierDetector {
     const labels = BARRIER_LABELS.filter((l) => found.has(l));
     kept.sort((a, b) => a.start - b.start || BARRIER_LABELS.indexOf(a.label) - BARRIER_LABELS.indexOf(b.label));
     const result: Detection = { labels, severity, evidence: kept };
-    if (conceptHits.size) result.concepts = [...conceptHits.keys()];
+    // Concepts travel with the detection only when one of them is a signal (see conversationSignals).
+    if ([...conceptHits.keys()].some((c) => !this.memoryIgnores.has(c))) result.concepts = [...conceptHits.keys()];
     return result;
+  }
+
+  /**
+   * The concepts of a message worth remembering for the conversation-scope rules: none when the message only
+   * has concepts that are no signal alone (concepts.json `memoryIgnores`: "je", "ma vie", "demain"...).
+   */
+  conversationSignals(detection: Detection): string[] {
+    return detection.concepts ?? [];
   }
 
   /**

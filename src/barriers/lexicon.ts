@@ -176,6 +176,8 @@ export const conceptsSchema = z
     description: z.string().optional(),
     /** How long concepts of earlier messages count for conversation-scope rules. */
     conversationHours: z.number().min(0.1).max(168),
+    /** Concepts that alone are no signal worth remembering for conversation rules (self, life, time frame...). */
+    memoryIgnores: z.array(idSchema).optional(),
     concepts: z.array(conceptSchema).min(1),
     rules: z.array(conceptRuleSchema),
   })

@@ -5,7 +5,8 @@ import type { Detection } from '../barriers/types';
 import type { ContactStore } from '../contacts/contactStore';
 import { CONTACT_TURN_KEY, contactKey } from '../contacts/contactStore';
 import { pickLocale, Texts } from '../i18n';
-import type { ConversationStore } from '../handoff/conversationStore';
+import { MAX_SIGNALS } from '../handoff/conversationStore';
+import type { ConversationDoc, ConversationStore } from '../handoff/conversationStore';
 import type { HandoffEvents } from '../handoff/events';
 import { HandoffService, referenceKey } from '../handoff/handoffService';
 import { recognizeBooleanRaw } from '../dialogs/recognizers';
@@ -62,6 +63,26 @@ export class BarrierGate {
     this.resources = deps.resources ?? loadResourceTable();
   }
 
+  /**
+   * Risk over the conversation: this message's concepts with those of the conversation's recent messages
+   * (BarrierDetector.assessConversation); a detection raised so is recorded like any other. The message's
+   * concepts are remembered on the conversation (one write, only for messages that carry some).
+   */
+  private async assessConversation(context: TurnContext, key: string, conv: ConversationDoc, detection: Detection, at: Date): Promise<Detection> {
+    const { detector, conversations } = this.deps;
+    const concepts = detector.conversationSignals(detection);
+    if (!concepts.length) return detection;
+    const since = at.getTime() - detector.conversationHours * 3600_000;
+    const recent = (conv.signals ?? []).map((s) => ({ at: new Date(s.at).getTime(), concepts: s.concepts })).filter((s) => s.at >= since);
+    const raised = detector.assessConversation(detection, recent, at.getTime());
+    const signals = [...recent.map((s) => ({ at: new Date(s.at), concepts: s.concepts })), { at, concepts }].slice(-MAX_SIGNALS);
+    await conversations.setFlags(key, { signals });
+    if (raised === detection) return detection;
+    await conversations.recordDetection(key, raised, at);
+    context.turnState.set(DETECTION_TURN_KEY, raised);
+    return raised;
+  }
+
   async onMessage(context: TurnContext): Promise<boolean> {
     const { detector, handoff, conversations, contacts, events, texts } = this.deps;
     const activity = context.activity;
@@ -75,7 +96,7 @@ export class BarrierGate {
     const sentAt = activity.timestamp ? new Date(activity.timestamp) : undefined;
     const at = sentAt && !Number.isNaN(sentAt.getTime()) && sentAt < now ? sentAt : now;
 
-    const detection: Detection = text ? detector.detect(text) : { labels: [], severity: 'none', evidence: [] };
+    let detection: Detection = text ? detector.detect(text) : { labels: [], severity: 'none', evidence: [] };
     context.turnState.set(DETECTION_TURN_KEY, detection);
 
     // Two independent single-document upserts: run together (one database round trip of latency instead of two).
@@ -98,6 +119,7 @@ export class BarrierGate {
         }),
     ]);
     let conv = touched;
+    detection = await this.assessConversation(context, key, conv, detection, at);
     if (detection.labels.length) events.emit({ type: 'detection', key, severity: detection.severity });
     events.emit({ type: 'message', key, direction: 'inbound' });
 

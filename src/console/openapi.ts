@@ -261,6 +261,13 @@ export function openApiDocument(): Json {
           requestBody: body({ type: 'object', required: ['text'], properties: { text: { type: 'string', maxLength: 4000 } } }),
         }),
       },
+      '/api/console/conversations/{key}/corrections': {
+        get: op('Mediators’ corrections of the barrier detector on this conversation’s messages', { '200': json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }), '404': err('No such conversation'), ...authErrors }, { parameters: [keyParam] }),
+        post: op('Correct the detection of one message of the young person: the labels and severity it should have had (kept for `npm run eval:barriers -- --from-db`, erased with the young person)', { '201': json({ type: 'object', properties: { correction: { type: 'object' } } }, 'Recorded'), '400': err('Invalid labels or severity'), ...handoffErrors }, {
+          parameters: [keyParam, csrfParam],
+          requestBody: body({ type: 'object', required: ['entryId', 'labels', 'severity'], properties: { entryId: { type: 'string' }, labels: { type: 'array', items: { type: 'string' } }, severity: { type: 'string', enum: ['urgent', 'high', 'normal', 'none'] }, note: { type: 'string', maxLength: 1000 } } }),
+        }),
+      },
       '/api/console/conversations/{key}/tags': {
         put: op('Replace the young person’s tags', { '200': json({ type: 'object', properties: { tags: { type: 'array', items: { type: 'string' } } } }), '400': err('Invalid tag'), ...handoffErrors }, {
           parameters: [keyParam, csrfParam],

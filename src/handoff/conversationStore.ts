@@ -71,6 +71,11 @@ export interface ConversationDoc {
   menuPending?: boolean;
   /** The young person asked to erase their data while a mediator had the conversation: their next answer goes to the erase flow. */
   erasePending?: boolean;
+  /**
+   * Risk over the conversation: the concept families of the young person's recent messages (a few hours,
+   * at most MAX_SIGNALS), so that signals spread over messages add up (BarrierDetector.assessConversation).
+   */
+  signals?: { at: Date; concepts: string[] }[];
   /** The bot asked the direct question (suicidal thoughts) and waits for the answer. */
   directPending?: boolean;
   /** When the direct question was last asked (at most once a day). */
@@ -146,6 +151,8 @@ export function conversationKey(channelId: string, conversationId: string): stri
 }
 
 const MAX_DETECTIONS = 50;
+/** How many recent messages' concepts a conversation keeps for the conversation-scope rules. */
+export const MAX_SIGNALS = 12;
 
 /**
  * Every write of a conversation document made by this process runs under the
@@ -233,6 +240,7 @@ export class ConversationStore {
         reopenedAt: Date,
         menuPending: Boolean,
         erasePending: Boolean,
+        signals: { type: [new Schema({ at: Date, concepts: [String] }, { _id: false })], default: undefined },
         directPending: Boolean,
         directAskedAt: Date,
         watchSince: Date,
@@ -431,7 +439,7 @@ export class ConversationStore {
   /** Plain field updates that do not change ownership (flags, acknowledgements). */
   async setFlags(
     key: string,
-    set: Partial<Pick<ConversationDoc, 'ackSentAt' | 'offerPending' | 'resumePending' | 'name' | 'mediatorRepliedAt' | 'menuPending' | 'erasePending' | 'directPending' | 'directAskedAt' | 'watchSince'>>,
+    set: Partial<Pick<ConversationDoc, 'ackSentAt' | 'offerPending' | 'resumePending' | 'name' | 'mediatorRepliedAt' | 'menuPending' | 'erasePending' | 'directPending' | 'directAskedAt' | 'watchSince' | 'signals'>>,
     unset: Array<'ackSentAt' | 'offerPending' | 'resumePending' | 'menuPending' | 'erasePending' | 'directPending' | 'watchSince'> = [],
   ): Promise<void> {
     await conversationWrites.run(key, async () => {

@@ -39,6 +39,13 @@ export const modelMetaSchema = z
       .object({
         /** A label no rule found is added only at or above this probability (and its head's threshold). */
         aloneThreshold: z.number().min(0).max(1),
+        /** Per-label exceptions to aloneThreshold (e.g. suicidal lower: missing danger to life is the worst failure). */
+        aloneThresholdByLabel: z.record(z.enum(BARRIER_LABELS), z.number().min(0).max(1)).optional(),
+        /**
+         * A label only the model sees needs one of these concepts in the message (concepts.json), unless its
+         * probability reaches `unlessAbove`: short neutral messages ("see you", "ok") must never get crisis numbers.
+         */
+        corroboration: z.record(z.enum(BARRIER_LABELS), z.object({ concepts: z.array(z.string()).min(1), unlessAbove: z.number().min(0).max(1) }).strict()).optional(),
         /** The urgent head raises the severity only when one of these labels is detected. */
         urgentLabels: z.array(z.enum(BARRIER_LABELS)).min(1),
       })
@@ -92,25 +99,30 @@ export class BarrierModel {
     for (let h = 0; h < this.meta.heads.length; h++) {
       const head = this.meta.heads[h];
       const base = h * this.size;
-      let z = head.bias;
-      let peak = 0;
-      let peakWord = 0;
-      const perWord = new Map<number, number>();
-      for (let k = 0; k < f.index.length; k++) {
-        const w = this.weights[base + f.index[k]] * head.scale * f.value;
-        z += w;
-        const p = f.position[k];
-        const acc = (perWord.get(p) ?? 0) + w;
-        perWord.set(p, acc);
-        if (acc > peak) {
-          peak = acc;
-          peakWord = p;
-        }
-      }
-      const probability = sigmoid(z);
-      out.push({ head: head.name, probability, fired: probability >= head.threshold, peakWord });
+      let z = 0;
+      for (let k = 0; k < f.index.length; k++) z += this.weights[base + f.index[k]];
+      const probability = sigmoid(head.bias + z * head.scale * f.value);
+      const fired = probability >= head.threshold;
+      out.push({ head: head.name, probability, fired, peakWord: fired ? this.peakWord(base, f) : 0 });
     }
     return out;
+  }
+
+  /** The word whose features weigh most for a head (evidence points at it); only computed for heads that fire. */
+  private peakWord(base: number, f: FeatureVector): number {
+    const perWord = new Map<number, number>();
+    let peak = -Infinity;
+    let at = 0;
+    for (let k = 0; k < f.index.length; k++) {
+      const p = f.position[k];
+      const acc = (perWord.get(p) ?? 0) + this.weights[base + f.index[k]];
+      perWord.set(p, acc);
+      if (acc > peak) {
+        peak = acc;
+        at = p;
+      }
+    }
+    return at;
   }
 }
 
