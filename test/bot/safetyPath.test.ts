@@ -129,9 +129,9 @@ describe('the direct question', () => {
   });
 
   const urgentAnswers = ['ouais', 'ui', 'parfois', 'bof', 'jsp', 'peut-être', 'pourquoi tu demandes'];
-  test.each(urgentAnswers)('"j\'en peux plus de vivre", asked directly, answered "%s" → crisis numbers and the top of the queue', async (answer) => {
+  test.each(urgentAnswers)('"je suis en dépression", asked directly, answered "%s" → crisis numbers and the top of the queue', async (answer) => {
     const c = await started();
-    const asked = await c.say("j'en peux plus de vivre");
+    const asked = await c.say('je suis en dépression');
     expect(messages(asked)).toEqual([fr.safety.direct.question]);
     expect(buttons(asked)).toEqual([fr.safety.direct.yes, fr.safety.direct.sometimes, fr.safety.direct.no]);
     const text = messages(await c.say(answer)).join('\n');
@@ -140,6 +140,14 @@ describe('the direct question', () => {
     await expectAtTop(c);
     const doc = await service.conversations.get(key(c));
     expect(doc!.detections.at(-1)).toMatchObject({ severity: 'urgent', labels: ['suicidal'], directQuestion: { answer: classifyDirectAnswer(answer) } });
+  });
+
+  test('"j\'en peux plus de vivre" is danger to life: crisis numbers at once and the top of the queue, without asking', async () => {
+    const c = await started();
+    const text = messages(await c.say("j'en peux plus de vivre")).join('\n');
+    expect(text).not.toContain(fr.safety.direct.question);
+    for (const n of ['3114', '15', '112', '114']) expect(text).toContain(n);
+    await expectAtTop(c);
   });
 
   test.each(['nn', 'nan', 'non ça va'])('answered "%s" → the usual offer with 3114 and Fil Santé Jeunes; not asked again that day; on the watch list', async (answer) => {
@@ -153,7 +161,7 @@ describe('the direct question', () => {
     expect(buttons(replies)).toEqual([fr.handoff.offerYes, fr.handoff.offerNo]);
     expect(messages(await c.say('non merci'))[0]).toBe(fr.handoff.offerDeclined);
     // Distress again the same day: the offer, not the question (never a loop).
-    const again = messages(await c.say("j'en peux plus de vivre")).join('\n');
+    const again = messages(await c.say('je me sens tellement mal en ce moment')).join('\n');
     expect(again).not.toContain(fr.safety.direct.question);
     expect(again).toContain(fr.handoff.offer);
     const doc = await service.conversations.get(key(c));
@@ -164,7 +172,7 @@ describe('the direct question', () => {
 
   test('declined a human: the conversation is on the console\'s "À surveiller" list, the bot keeps talking, a mediator claims it', async () => {
     const c = await started();
-    await c.say("j'en peux plus de vivre");
+    await c.say('je suis en dépression');
     await c.say('nan');
     const declined = messages(await c.say('non merci'));
     expect(declined[0]).toBe(fr.handoff.offerDeclined);

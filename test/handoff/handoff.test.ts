@@ -140,7 +140,7 @@ describe('barriers on every message and the handoff to a mediator (through /api/
   test('a high-severity barrier gets an offer; "oui" hands off, "non" goes on with the dialog', async () => {
     const yes = client();
     await midDialog(yes);
-    const offer = await yes.say('jsuis a la rue depuis 2 semaines, je dors dehors');
+    const offer = await yes.say('jsuis a la rue depuis 2 semaines');
     // The resource that fits (115 for a night outside), then the offer.
     expect(messages(offer)).toEqual([`${fr.safety.resources}\n${fr.safety.numbers.housing}`, fr.handoff.offer]);
     expect(offer.flatMap((r) => r.suggestedActions?.actions ?? []).map((a) => a.title)).toEqual([fr.handoff.offerYes, fr.handoff.offerNo]);
