@@ -65,18 +65,21 @@ export class BarrierGate {
 
   /**
    * Risk over the conversation: this message's concepts with those of the conversation's recent messages
-   * (BarrierDetector.assessConversation); a detection raised so is recorded like any other. The message's
-   * concepts are remembered on the conversation (one write, only for messages that carry some).
+   * (BarrierDetector.assessConversation); a detection raised so is recorded like any other. The touch of this
+   * turn has appended this message's concepts to the conversation's `signals` already (the last entry).
    */
   private async assessConversation(context: TurnContext, key: string, conv: ConversationDoc, detection: Detection, at: Date): Promise<Detection> {
     const { detector, conversations } = this.deps;
-    const concepts = detector.conversationSignals(detection);
-    if (!concepts.length) return detection;
+    if (!detector.conversationSignals(detection).length) return detection;
+    const stored = conv.signals ?? [];
     const since = at.getTime() - detector.conversationHours * 3600_000;
-    const recent = (conv.signals ?? []).map((s) => ({ at: new Date(s.at).getTime(), concepts: s.concepts })).filter((s) => s.at >= since);
+    const recent = stored
+      .slice(0, -1)
+      .map((s) => ({ at: new Date(s.at).getTime(), concepts: s.concepts }))
+      .filter((s) => s.at >= since);
+    // FerretDB v1 ignores $slice: the list is trimmed here, rarely (once it is twice its cap).
+    if (stored.length > 2 * MAX_SIGNALS) await conversations.setFlags(key, { signals: stored.slice(-MAX_SIGNALS) });
     const raised = detector.assessConversation(detection, recent, at.getTime());
-    const signals = [...recent.map((s) => ({ at: new Date(s.at), concepts: s.concepts })), { at, concepts }].slice(-MAX_SIGNALS);
-    await conversations.setFlags(key, { signals });
     if (raised === detection) return detection;
     await conversations.recordDetection(key, raised, at);
     context.turnState.set(DETECTION_TURN_KEY, raised);
@@ -108,7 +111,7 @@ export class BarrierGate {
         .touch(
           ref,
           { userKey, name: activity.from?.name || undefined, preview: text || `[${activity.attachments?.[0]?.contentType ?? activity.type}]`, at },
-          detection.labels.length ? detection : undefined,
+          detection.labels.length || detection.concepts?.length ? detection : undefined,
           now,
         )
         .then((doc) => {

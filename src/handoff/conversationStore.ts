@@ -311,6 +311,13 @@ export class ConversationStore {
     } else {
       Object.assign(onInsert, { labels: [], detections: [] });
     }
+    if (detection?.concepts?.length) {
+      // Risk over the conversation: this message's concepts, in the same write ($slice keeps MAX_SIGNALS on
+      // MongoDB; FerretDB v1 ignores it, the barrier gate trims the list when it grows past twice that).
+      const push = (update.$push as Record<string, unknown> | undefined) ?? {};
+      push.signals = { $each: [{ at: detectedAt, concepts: detection.concepts }], $slice: -MAX_SIGNALS };
+      update.$push = push;
+    }
     return conversationWrites.run(key, async () => {
       const doc = (await this.written(key, () => this.model.findOneAndUpdate({ _id: key }, update, { upsert: true, new: true, lean: true }).exec())) as ConversationDoc;
       this.noteListed(key, doc);

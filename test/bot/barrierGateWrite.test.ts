@@ -29,9 +29,10 @@ let n = 0;
 const fresh = () => `gate-${++n}-${Date.now().toString(36)}`;
 
 /** What the two conversations must share: everything but their identity. */
+/** The document without what differs by construction: ids, and the concept signals only touch() records. */
 function comparable(doc: ConversationDoc | null): Record<string, unknown> {
-  const { _id, conversationId, reference, userKey, ...rest } = doc as ConversationDoc & Record<string, unknown>;
-  void _id, conversationId, reference, userKey;
+  const { _id, conversationId, reference, userKey, signals, ...rest } = doc as ConversationDoc & Record<string, unknown>;
+  void _id, conversationId, reference, userKey, signals;
   return rest;
 }
 
@@ -81,6 +82,8 @@ describe('touch with a detection', () => {
     expect(comparable(one)).toEqual(comparable(two));
     expect(comparable(returned)).toEqual(comparable(one));
     expect([...one!.labels].sort()).toEqual(['financial', 'housing', 'mobility']);
+    // The same write keeps the message's concepts for risk over the conversation.
+    expect(one!.signals!.at(-1)!.concepts).toEqual(both.concepts);
     expect(one).toMatchObject({ severity: 'high', priority: 2 });
     // (The $slice cap of recordDetection is kept as is: FerretDB v1 ignores it, both ways alike.)
     expect(one!.detections.length).toBeGreaterThanOrEqual(50);

@@ -150,6 +150,19 @@ describe('the direct question', () => {
     await expectAtTop(c);
   });
 
+  test('a hopeless young person who said no and declined a human, then mentions pills put aside: crisis numbers and the top of the queue', async () => {
+    const c = await started();
+    expect(messages(await c.say('a quoi bon chercher du taf'))).toEqual([fr.safety.direct.question]);
+    await c.say('non');
+    await c.say('non merci');
+    const text = messages(await c.say("j'ai mis de côté des cachets")).join('\n');
+    for (const n of ['3114', '15', '112', '114']) expect(text).toContain(n);
+    await expectAtTop(c);
+    // Both messages' concepts are remembered on the conversation for the conversation-scope rules.
+    const doc = await service.conversations.get(key(c));
+    expect(doc!.signals!.map((s) => s.concepts).flat()).toEqual(expect.arrayContaining(['hopeless', 'means']));
+  });
+
   test.each(['nn', 'nan', 'non ça va'])('answered "%s" → the usual offer with 3114 and Fil Santé Jeunes; not asked again that day; on the watch list', async (answer) => {
     const c = await started();
     await c.say('je suis en dépression');
