@@ -177,6 +177,7 @@ export function recognizeDateWithModel(text: string, locale: Locale, opts: DateO
   const t = text.slice(0, MAX_RECOGNITION_CHARS).trim();
   if (!t) return undefined;
   if (t.length > MAX_DATE_MODEL_CHARS || (t.match(/\d/g)?.length ?? 0) > MAX_DATE_MODEL_DIGITS) return undefined;
+  if (!mayHoldOneDate(t)) return undefined;
   const today = isoDate(now);
   const fits = (date: string) => range === 'any' || (range === 'past' ? date.slice(0, 10) <= today : date.slice(0, 10) >= today);
   for (const l of [locale, otherLocale(locale)]) {
@@ -200,6 +201,69 @@ export function recognizeDateWithModel(text: string, locale: Locale, opts: DateO
     }
   }
   return undefined;
+}
+
+/**
+ * Bounded work (issue 14): a cheap test, before the model, that the answer can hold one date expression. The model
+ * costs 5-15 ms per parse on a short answer, and far more when the answer holds many candidate expressions (number
+ * words, repeated months, several units: 30-110 ms for 40 characters, once 0.9 s). A date answer holds letters or
+ * digits, at most MAX_DATE_DIGIT_TOKENS tokens with digits ("le 3 mars 2024 à 14h" has 3), at most
+ * MAX_DATE_ANCHORS date words (months, week days, units, "il y a", "depuis", "dernier", "ago", "next"...: "il y a
+ * 2 ans et 3 mois" has 3), at most MAX_DATE_NUMBER_WORDS number words ("quatre-vingt-dix" has 3), and no date word
+ * or pair of words twice ("3 mars 3 mars", "vingt-deux ... vingt-deux"). Anything else is not understood (the dialog
+ * asks again), as an answer longer than MAX_DATE_MODEL_CHARS already is. Measured in test/dialogs/boundedWork.test.ts.
+ */
+export const MAX_DATE_DIGIT_TOKENS = 3;
+export const MAX_DATE_ANCHORS = 3;
+export const MAX_DATE_NUMBER_WORDS = 3;
+const DATE_ANCHORS = new Set([
+  // French months (normalised: no accents), abbreviations the models read, week days, units, relative words
+  'janvier', 'fevrier', 'mars', 'avril', 'mai', 'juin', 'juillet', 'aout', 'septembre', 'octobre', 'novembre', 'decembre',
+  'janv', 'fev', 'fevr', 'avr', 'juil', 'sept', 'oct', 'nov', 'dec',
+  'lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', 'dimanche',
+  'jour', 'jours', 'semaine', 'semaines', 'mois', 'an', 'ans', 'annee', 'annees', 'heure', 'heures', 'minute', 'minutes', 'weekend', 'week',
+  'hier', 'demain', 'aujourd', 'depuis', 'ya', 'fait', 'dernier', 'derniere', 'prochain', 'prochaine', 'passe', 'passee', 'dans', 'ilya',
+  'matin', 'soir', 'midi', 'minuit', 'debut', 'fin', 'milieu',
+  'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december',
+  'jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep',
+  'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday',
+  'day', 'days', 'weeks', 'month', 'months', 'year', 'years', 'hour', 'hours', 'ago', 'since', 'last', 'next', 'yesterday', 'today', 'tomorrow',
+  'morning', 'evening', 'night', 'tonight', 'noon', 'midnight', 'early', 'late', 'end', 'beginning',
+]);
+const NUMBER_WORDS = new Set([
+  'un', 'une', 'deux', 'trois', 'quatre', 'cinq', 'six', 'sept', 'huit', 'neuf', 'dix', 'onze', 'douze', 'treize', 'quatorze', 'quinze', 'seize',
+  'vingt', 'vingts', 'trente', 'quarante', 'cinquante', 'soixante', 'septante', 'huitante', 'nonante', 'cent', 'cents', 'mille', 'million', 'millions',
+  'premier', 'deuxieme', 'troisieme', 'quelques',
+  'one', 'two', 'three', 'four', 'five', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen',
+  'seventeen', 'eighteen', 'nineteen', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety', 'hundred', 'thousand',
+  'first', 'second', 'third', 'few', 'couple',
+]);
+
+/** False when the answer cannot be one date (see MAX_DATE_ANCHORS): then the model is not called. Linear, a few µs. */
+export function mayHoldOneDate(text: string): boolean {
+  const n = normalize(text).replace(/\b(?:il ?)?y ?'?a\b/g, 'ya');
+  if (!/[a-z0-9]/.test(n)) return false;
+  const tokens = n.split(/[\s'-]+/).filter(Boolean);
+  let digitTokens = 0;
+  let anchors = 0;
+  let numberWords = 0;
+  const seen = new Set<string>();
+  for (let i = 0; i < tokens.length; i++) {
+    const w = tokens[i];
+    if (/\d/.test(w)) digitTokens++;
+    else if (NUMBER_WORDS.has(w)) numberWords++;
+    if (DATE_ANCHORS.has(w)) {
+      anchors++;
+      if (seen.has(w)) return false;
+      seen.add(w);
+    }
+    if (i > 0) {
+      const pair = `${tokens[i - 1]} ${w}`;
+      if (seen.has(pair)) return false;
+      seen.add(pair);
+    }
+  }
+  return digitTokens <= MAX_DATE_DIGIT_TOKENS && anchors <= MAX_DATE_ANCHORS && numberWords <= MAX_DATE_NUMBER_WORDS;
 }
 
 /** Words that make a bare duration ("3 mois") a time in the past, whatever the range. */
