@@ -162,7 +162,7 @@ export interface DateOptions {
  * `range` keeps the candidates in the past (default), in the future, or any.
  *
  * The answers most often typed ("il y a 3 mois", "ya 2ans", "depuis deux ans", "hier", "2023", "mars 2023",
- * "3 months ago") are read by `recognizeDateFast`, which gives exactly what the model would and falls back to
+ * "le 3 mars 2024", "03/03/2024", "3 months ago") are read by `recognizeDateFast`, which gives exactly what the model would and falls back to
  * it for anything else (the model costs several ms per call, up to two parses).
  */
 export function recognizeDate(text: string, locale: Locale, opts: DateOptions = {}): RecognizedDate | undefined {
@@ -273,7 +273,8 @@ const hasPastWords = (t: string) => /\b(il y a|ya|y a|depuis|ca fait|sa fait|cel
 // them for several reference times and every range): the French model reads "<n> <unit>" anywhere in the text
 // as a duration "P<n><unit>", which recognizeDateWithModel subtracts from now; "<n> <units> ago" is a date the
 // English model computes the same way (setDate/setMonth/setFullYear); "hier", "yesterday"... are dates n days
-// back; a year (1900-2099) is a range starting on 1 January, "mars 2023" or "03/2023" one starting on the 1st.
+// back; a year (1900-2099) is a range starting on 1 January, "mars 2023" or "03/2023" one starting on the 1st;
+// "le 3 mars 2024" or "03/03/2024" (French order, French first) is that very day.
 // "0 days ago" is not taken: the English model dates it in year 1.
 // Accented "année(s)" is deliberately absent: the French model returns a duration without a value for it.
 const FR_NUMBER: Record<string, number> = {
@@ -300,6 +301,10 @@ const EN_FOR = new RegExp(`^(?:for|since) (?:(\\d{1,3}) ?|(${Object.keys(EN_NUMB
 const YEAR = /^(?:(?:en|in) )?((?:19|20)\d\d)$/;
 const FR_MONTH_YEAR = new RegExp(`^(?:en )?(${Object.keys(FR_MONTH).join('|')}) ((?:19|20)\\d\\d)$`);
 const NUMERIC_MONTH_YEAR = /^(0?[1-9]|1[0-2])\/((?:19|20)\d\d)$/;
+// Full dates, French order: "le 3 mars 2024", "1er janvier 2020", "03/03/2024" (a valid day of 1900-2099 only).
+const FR_FULL_DATE = new RegExp(`^(?:le )?(0?[1-9]|[12]\\d|3[01])(?:er)? (${Object.keys(FR_MONTH).join('|')}) ((?:19|20)\\d\\d)$`);
+const NUMERIC_FULL_DATE = /^(0?[1-9]|[12]\d|3[01])\/(0?[1-9]|1[0-2])\/((?:19|20)\d\d)$/;
+const validDay = (y: number, m: number, d: number) => new Date(y, m - 1, d).getDate() === d;
 
 /**
  * The date of the common answers without the model: exactly what `recognizeDateWithModel` returns, or
@@ -331,6 +336,11 @@ export function recognizeDateFast(text: string, locale: Locale, opts: DateOption
     date = `${m[1]}-01-01`;
   } else if ((m = s.match(NUMERIC_MONTH_YEAR))) {
     date = `${m[2]}-${pad(Number(m[1]))}-01`;
+  } else if (locale === 'fr' && ((m = s.match(FR_FULL_DATE)) || (m = s.match(NUMERIC_FULL_DATE)))) {
+    // Not in English first: its model reads "03/04/2024" month first, and only the year of "3 mars 2024".
+    const [d, mo, y] = [Number(m[1]), FR_MONTH[m[2]] ?? Number(m[2]), Number(m[3])];
+    if (!validDay(y, mo, d)) return undefined;
+    date = `${y}-${pad(mo)}-${pad(d)}`;
   } else if (locale === 'fr' && (m = s.match(FR_MONTH_YEAR))) {
     // Not in English first: its model reads only the year of "mars 2023".
     date = `${m[2]}-${pad(FR_MONTH[m[1]])}-01`;
