@@ -281,6 +281,14 @@ const FR_NUMBER: Record<string, number> = {
   un: 1, une: 1, deux: 2, trois: 3, quatre: 4, cinq: 5, six: 6, sept: 7, huit: 8, neuf: 9, dix: 10, onze: 11, douze: 12, treize: 13,
   quatorze: 14, quinze: 15, seize: 16, 'dix-sept': 17, 'dix sept': 17, 'dix-huit': 18, 'dix huit': 18, 'dix-neuf': 19, 'dix neuf': 19, vingt: 20,
   quelques: 3,
+  ...Object.fromEntries(
+    ['un', 'deux', 'trois', 'quatre', 'cinq', 'six', 'sept', 'huit', 'neuf'].flatMap((w, i) => {
+      // Not "vingt-et-un": the French model reads it as "un an" (P1Y).
+      const sep = i === 0 ? [' et '] : [' ', '-'];
+      return sep.map((j) => [`vingt${j}${w}`, 21 + i]);
+    }),
+  ),
+  trente: 30,
 };
 const EN_NUMBER: Record<string, number> = {
   a: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12, thirteen: 13,
@@ -292,7 +300,8 @@ const FR_MONTH: Record<string, number> = {
   janvier: 1, fevrier: 2, 'février': 2, mars: 3, avril: 4, mai: 5, juin: 6, juillet: 7, aout: 8, 'août': 8, septembre: 9, octobre: 10,
   novembre: 11, decembre: 12, 'décembre': 12,
 };
-const FIXED_DAYS_BACK = new Map<string, number>([['hier', 1], ['avant-hier', 2], ['avant hier', 2], ["aujourd'hui", 0], ['yesterday', 1], ['today', 0]]);
+const FIXED_DAYS_BACK = new Map<string, number>([['hier', 1], ['avant-hier', 2], ['avant hier', 2], ["aujourd'hui", 0], ['yesterday', 1], ['today', 0],
+  ['demain', -1], ['après-demain', -2], ['apres-demain', -2], ['tomorrow', -1]]);
 const FR_DURATION = new RegExp(
   `^(?:(?:il y a|il ya|ilya|y a|ya|y'a|y’a|(?:ça|ca|sa|cela) fait|depuis) )?(?:(\\d{1,3}) ?|(${Object.keys(FR_NUMBER).join('|')}) )(${Object.keys(FR_UNIT).join('|')})$`,
 );
