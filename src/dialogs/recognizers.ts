@@ -162,7 +162,7 @@ export interface DateOptions {
  * `range` keeps the candidates in the past (default), in the future, or any.
  *
  * The answers most often typed ("il y a 3 mois", "ya 2ans", "depuis deux ans", "hier", "2023", "mars 2023",
- * "3 months ago") are read by `recognizeDateFast`, which gives exactly what the model would and falls back to
+ * "le 3 mars 2024", "03/03/2024", "3 months ago") are read by `recognizeDateFast`, which gives exactly what the model would and falls back to
  * it for anything else (the model costs several ms per call, up to two parses).
  */
 export function recognizeDate(text: string, locale: Locale, opts: DateOptions = {}): RecognizedDate | undefined {
@@ -177,6 +177,7 @@ export function recognizeDateWithModel(text: string, locale: Locale, opts: DateO
   const t = text.slice(0, MAX_RECOGNITION_CHARS).trim();
   if (!t) return undefined;
   if (t.length > MAX_DATE_MODEL_CHARS || (t.match(/\d/g)?.length ?? 0) > MAX_DATE_MODEL_DIGITS) return undefined;
+  if (!mayHoldOneDate(t)) return undefined;
   const today = isoDate(now);
   const fits = (date: string) => range === 'any' || (range === 'past' ? date.slice(0, 10) <= today : date.slice(0, 10) >= today);
   for (const l of [locale, otherLocale(locale)]) {
@@ -202,6 +203,69 @@ export function recognizeDateWithModel(text: string, locale: Locale, opts: DateO
   return undefined;
 }
 
+/**
+ * Bounded work (issue 14): a cheap test, before the model, that the answer can hold one date expression. The model
+ * costs 5-15 ms per parse on a short answer, and far more when the answer holds many candidate expressions (number
+ * words, repeated months, several units: 30-110 ms for 40 characters, once 0.9 s). A date answer holds letters or
+ * digits, at most MAX_DATE_DIGIT_TOKENS tokens with digits ("le 3 mars 2024 à 14h" has 3), at most
+ * MAX_DATE_ANCHORS date words (months, week days, units, "il y a", "depuis", "dernier", "ago", "next"...: "il y a
+ * 2 ans et 3 mois" has 3), at most MAX_DATE_NUMBER_WORDS number words ("quatre-vingt-dix" has 3), and no date word
+ * or pair of words twice ("3 mars 3 mars", "vingt-deux ... vingt-deux"). Anything else is not understood (the dialog
+ * asks again), as an answer longer than MAX_DATE_MODEL_CHARS already is. Measured in test/dialogs/boundedWork.test.ts.
+ */
+export const MAX_DATE_DIGIT_TOKENS = 3;
+export const MAX_DATE_ANCHORS = 3;
+export const MAX_DATE_NUMBER_WORDS = 3;
+const DATE_ANCHORS = new Set([
+  // French months (normalised: no accents), abbreviations the models read, week days, units, relative words
+  'janvier', 'fevrier', 'mars', 'avril', 'mai', 'juin', 'juillet', 'aout', 'septembre', 'octobre', 'novembre', 'decembre',
+  'janv', 'fev', 'fevr', 'avr', 'juil', 'sept', 'oct', 'nov', 'dec',
+  'lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', 'dimanche',
+  'jour', 'jours', 'semaine', 'semaines', 'mois', 'an', 'ans', 'annee', 'annees', 'heure', 'heures', 'minute', 'minutes', 'weekend', 'week',
+  'hier', 'demain', 'aujourd', 'depuis', 'ya', 'fait', 'dernier', 'derniere', 'prochain', 'prochaine', 'passe', 'passee', 'dans', 'ilya',
+  'matin', 'soir', 'midi', 'minuit', 'debut', 'fin', 'milieu',
+  'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december',
+  'jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep',
+  'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday',
+  'day', 'days', 'weeks', 'month', 'months', 'year', 'years', 'hour', 'hours', 'ago', 'since', 'last', 'next', 'yesterday', 'today', 'tomorrow',
+  'morning', 'evening', 'night', 'tonight', 'noon', 'midnight', 'early', 'late', 'end', 'beginning',
+]);
+const NUMBER_WORDS = new Set([
+  'un', 'une', 'deux', 'trois', 'quatre', 'cinq', 'six', 'sept', 'huit', 'neuf', 'dix', 'onze', 'douze', 'treize', 'quatorze', 'quinze', 'seize',
+  'vingt', 'vingts', 'trente', 'quarante', 'cinquante', 'soixante', 'septante', 'huitante', 'nonante', 'cent', 'cents', 'mille', 'million', 'millions',
+  'premier', 'deuxieme', 'troisieme', 'quelques',
+  'one', 'two', 'three', 'four', 'five', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen',
+  'seventeen', 'eighteen', 'nineteen', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety', 'hundred', 'thousand',
+  'first', 'second', 'third', 'few', 'couple',
+]);
+
+/** False when the answer cannot be one date (see MAX_DATE_ANCHORS): then the model is not called. Linear, a few µs. */
+export function mayHoldOneDate(text: string): boolean {
+  const n = normalize(text).replace(/\b(?:il ?)?y ?'?a\b/g, 'ya');
+  if (!/[a-z0-9]/.test(n)) return false;
+  const tokens = n.split(/[\s'-]+/).filter(Boolean);
+  let digitTokens = 0;
+  let anchors = 0;
+  let numberWords = 0;
+  const seen = new Set<string>();
+  for (let i = 0; i < tokens.length; i++) {
+    const w = tokens[i];
+    if (/\d/.test(w)) digitTokens++;
+    else if (NUMBER_WORDS.has(w)) numberWords++;
+    if (DATE_ANCHORS.has(w)) {
+      anchors++;
+      if (seen.has(w)) return false;
+      seen.add(w);
+    }
+    if (i > 0) {
+      const pair = `${tokens[i - 1]} ${w}`;
+      if (seen.has(pair)) return false;
+      seen.add(pair);
+    }
+  }
+  return digitTokens <= MAX_DATE_DIGIT_TOKENS && anchors <= MAX_DATE_ANCHORS && numberWords <= MAX_DATE_NUMBER_WORDS;
+}
+
 /** Words that make a bare duration ("3 mois") a time in the past, whatever the range. */
 const hasPastWords = (t: string) => /\b(il y a|ya|y a|depuis|ca fait|sa fait|cela fait|ago|for|since)\b/.test(normalize(t));
 
@@ -209,13 +273,22 @@ const hasPastWords = (t: string) => /\b(il y a|ya|y a|depuis|ca fait|sa fait|cel
 // them for several reference times and every range): the French model reads "<n> <unit>" anywhere in the text
 // as a duration "P<n><unit>", which recognizeDateWithModel subtracts from now; "<n> <units> ago" is a date the
 // English model computes the same way (setDate/setMonth/setFullYear); "hier", "yesterday"... are dates n days
-// back; a year (1900-2099) is a range starting on 1 January, "mars 2023" or "03/2023" one starting on the 1st.
+// back; a year (1900-2099) is a range starting on 1 January, "mars 2023" or "03/2023" one starting on the 1st;
+// "le 3 mars 2024" or "03/03/2024" (French order, French first) is that very day.
 // "0 days ago" is not taken: the English model dates it in year 1.
 // Accented "année(s)" is deliberately absent: the French model returns a duration without a value for it.
 const FR_NUMBER: Record<string, number> = {
   un: 1, une: 1, deux: 2, trois: 3, quatre: 4, cinq: 5, six: 6, sept: 7, huit: 8, neuf: 9, dix: 10, onze: 11, douze: 12, treize: 13,
   quatorze: 14, quinze: 15, seize: 16, 'dix-sept': 17, 'dix sept': 17, 'dix-huit': 18, 'dix huit': 18, 'dix-neuf': 19, 'dix neuf': 19, vingt: 20,
   quelques: 3,
+  ...Object.fromEntries(
+    ['un', 'deux', 'trois', 'quatre', 'cinq', 'six', 'sept', 'huit', 'neuf'].flatMap((w, i) => {
+      // Not "vingt-et-un": the French model reads it as "un an" (P1Y).
+      const sep = i === 0 ? [' et '] : [' ', '-'];
+      return sep.map((j) => [`vingt${j}${w}`, 21 + i]);
+    }),
+  ),
+  trente: 30,
 };
 const EN_NUMBER: Record<string, number> = {
   a: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12, thirteen: 13,
@@ -227,7 +300,8 @@ const FR_MONTH: Record<string, number> = {
   janvier: 1, fevrier: 2, 'février': 2, mars: 3, avril: 4, mai: 5, juin: 6, juillet: 7, aout: 8, 'août': 8, septembre: 9, octobre: 10,
   novembre: 11, decembre: 12, 'décembre': 12,
 };
-const FIXED_DAYS_BACK = new Map<string, number>([['hier', 1], ['avant-hier', 2], ['avant hier', 2], ["aujourd'hui", 0], ['yesterday', 1], ['today', 0]]);
+const FIXED_DAYS_BACK = new Map<string, number>([['hier', 1], ['avant-hier', 2], ['avant hier', 2], ["aujourd'hui", 0], ['yesterday', 1], ['today', 0],
+  ['demain', -1], ['après-demain', -2], ['apres-demain', -2], ['tomorrow', -1]]);
 const FR_DURATION = new RegExp(
   `^(?:(?:il y a|il ya|ilya|y a|ya|y'a|y’a|(?:ça|ca|sa|cela) fait|depuis) )?(?:(\\d{1,3}) ?|(${Object.keys(FR_NUMBER).join('|')}) )(${Object.keys(FR_UNIT).join('|')})$`,
 );
@@ -236,6 +310,10 @@ const EN_FOR = new RegExp(`^(?:for|since) (?:(\\d{1,3}) ?|(${Object.keys(EN_NUMB
 const YEAR = /^(?:(?:en|in) )?((?:19|20)\d\d)$/;
 const FR_MONTH_YEAR = new RegExp(`^(?:en )?(${Object.keys(FR_MONTH).join('|')}) ((?:19|20)\\d\\d)$`);
 const NUMERIC_MONTH_YEAR = /^(0?[1-9]|1[0-2])\/((?:19|20)\d\d)$/;
+// Full dates, French order: "le 3 mars 2024", "1er janvier 2020", "03/03/2024" (a valid day of 1900-2099 only).
+const FR_FULL_DATE = new RegExp(`^(?:le )?(0?[1-9]|[12]\\d|3[01])(?:er)? (${Object.keys(FR_MONTH).join('|')}) ((?:19|20)\\d\\d)$`);
+const NUMERIC_FULL_DATE = /^(0?[1-9]|[12]\d|3[01])\/(0?[1-9]|1[0-2])\/((?:19|20)\d\d)$/;
+const validDay = (y: number, m: number, d: number) => new Date(y, m - 1, d).getDate() === d;
 
 /**
  * The date of the common answers without the model: exactly what `recognizeDateWithModel` returns, or
@@ -267,6 +345,11 @@ export function recognizeDateFast(text: string, locale: Locale, opts: DateOption
     date = `${m[1]}-01-01`;
   } else if ((m = s.match(NUMERIC_MONTH_YEAR))) {
     date = `${m[2]}-${pad(Number(m[1]))}-01`;
+  } else if (locale === 'fr' && ((m = s.match(FR_FULL_DATE)) || (m = s.match(NUMERIC_FULL_DATE)))) {
+    // Not in English first: its model reads "03/04/2024" month first, and only the year of "3 mars 2024".
+    const [d, mo, y] = [Number(m[1]), FR_MONTH[m[2]] ?? Number(m[2]), Number(m[3])];
+    if (!validDay(y, mo, d)) return undefined;
+    date = `${y}-${pad(mo)}-${pad(d)}`;
   } else if (locale === 'fr' && (m = s.match(FR_MONTH_YEAR))) {
     // Not in English first: its model reads only the year of "mars 2023".
     date = `${m[2]}-${pad(FR_MONTH[m[1]])}-01`;
