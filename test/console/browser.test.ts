@@ -135,6 +135,18 @@ describe('the console in Chromium', () => {
     expect(graph.messages((r) => JSON.stringify(r.body).includes('Rappeler jeudi'))).toHaveLength(0);
   });
 
+  it('corrects the detection of a message of the young person (kept for the detector\'s evaluation)', async () => {
+    const msg = page.locator('#transcript li.from-user', { hasText: 'merci de me répondre' });
+    await msg.getByText('Corriger la détection').click();
+    await msg.getByLabel('Logement').check();
+    await msg.getByLabel('Gravité').selectOption('high');
+    await msg.getByRole('button', { name: 'Enregistrer la correction' }).click();
+    await msg.getByText('Correction enregistrée').waitFor({ timeout: 10000 });
+    const stored = await page.evaluate(async (k) => (await (await fetch(`/api/console/conversations/${encodeURIComponent(k)}/corrections`)).json()) as { items: { expected: unknown; detected: unknown }[] }, key);
+    expect(stored.items).toHaveLength(1);
+    expect(stored.items[0]).toMatchObject({ expected: { labels: ['housing'], severity: 'high' }, detected: { labels: [], severity: 'none' } });
+  });
+
   it('updates the queue live when a colleague claims a conversation', async () => {
     const other = randomWaId();
     await youngPersonSays(svc, other, 'je voudrais parler à un conseiller', 'Hugo');

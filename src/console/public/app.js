@@ -4,7 +4,7 @@
 
 import { api, ApiError, conversationPath, NetworkError, setCsrf } from './api.js';
 import { $, el, show } from './dom.js';
-import { ago, channel, dateTime, DELIVERY, errorMessage, FOLLOWUP_STATUS, label, REASONS, SEVERITIES, STATES, time } from './format.js';
+import { ago, channel, dateTime, DELIVERY, errorMessage, FOLLOWUP_STATUS, label, LABELS, REASONS, SEVERITIES, STATES, time } from './format.js';
 
 const state = {
   me: null,
@@ -426,6 +426,7 @@ function renderTranscript(entries) {
       el('p', { class: 'msg-head' }, el('span', { class: 'msg-who', text: who }), el('time', { datetime: e.at, text: time(e.at) })),
       el('p', { class: 'msg-text', text }),
       status,
+      e.sender === 'user' && e.text ? correctionForm(e.id) : null,
     );
   });
   // Only additions are announced by aria-live: replace when the list changed otherwise.
@@ -434,8 +435,10 @@ function renderTranscript(entries) {
   if (onlyAdditions) {
     const existing = [...list.children];
     nodes.forEach((n, i) => {
-      if (i < existing.length) existing[i].replaceWith(n);
-      else list.append(n);
+      // A correction being written is kept as it is (a live refresh must not lose it).
+      if (i < existing.length) {
+        if (!existing[i].querySelector('details.correct[open]')) existing[i].replaceWith(n);
+      } else list.append(n);
     });
   } else {
     list.replaceChildren(...nodes);
@@ -444,6 +447,35 @@ function renderTranscript(entries) {
   show($('transcript-empty'), entries.length === 0);
   const last = list.lastElementChild;
   if (last) last.scrollIntoView({ block: 'nearest' });
+}
+
+/** "Corriger la détection": the labels and severity this message should have had (POST …/corrections). */
+function correctionForm(entryId) {
+  const boxes = Object.entries(LABELS).map(([value, text]) => el('label', { class: 'correct-label' }, el('input', { type: 'checkbox', name: 'label', value }), ` ${text}`));
+  const severity = el('select', { name: 'severity', 'aria-label': 'Gravité' }, ...Object.entries(SEVERITIES).map(([value, text]) => el('option', { value, text })));
+  const result = el('p', { class: 'correct-result', role: 'status' });
+  const form = el(
+    'form',
+    {
+      class: 'correct-form',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        const labels = [...form.querySelectorAll('input[name=label]:checked')].map((i) => i.value);
+        result.textContent = '';
+        try {
+          await call('POST', `${conversationPath(state.currentKey)}/corrections`, { entryId, labels, severity: severity.value });
+          result.textContent = 'Correction enregistrée, merci : elle sert à améliorer la détection.';
+        } catch (err) {
+          result.textContent = err instanceof ApiError ? errorMessage(err) : 'La correction n’a pas pu être enregistrée.';
+        }
+      },
+    },
+    el('fieldset', {}, el('legend', { text: 'Ce que le message montre vraiment' }), ...boxes),
+    el('label', {}, 'Gravité ', severity),
+    el('button', { type: 'submit', class: 'btn', text: 'Enregistrer la correction' }),
+    result,
+  );
+  return el('details', { class: 'correct' }, el('summary', { text: 'Corriger la détection' }), form);
 }
 
 async function act(action, success, body) {
