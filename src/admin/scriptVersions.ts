@@ -1,6 +1,7 @@
 import { Connection, Model, Schema } from 'mongoose';
 import { diffScriptSets, hashScriptSet, ScriptSet } from './scriptFiles';
 import { isDuplicateKey } from '../db/errors';
+import { ensureCollection } from '../db/collections';
 
 /** Who made a change. */
 export interface Author {
@@ -128,11 +129,8 @@ export class ScriptVersionStore {
   }
 
   async init(): Promise<void> {
-    const ignoreExists = (err: { code?: number; codeName?: string }) => {
-      if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
-    };
-    await this.versions.createCollection().catch(ignoreExists);
-    await this.drafts.createCollection().catch(ignoreExists);
+    await ensureCollection(this.versions);
+    await ensureCollection(this.drafts);
   }
 
   /**

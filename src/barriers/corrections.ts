@@ -9,6 +9,7 @@ import mongoose, { Connection, Model, Schema } from 'mongoose';
 import { z } from 'zod';
 import { BARRIER_LABELS, BarrierLabel, Severity } from './types';
 import type { CorpusItem } from './evaluate';
+import { ensureCollection } from '../db/collections';
 
 export interface CorrectionDoc {
   _id: string;
@@ -60,9 +61,7 @@ export class CorrectionStore {
   }
 
   async init(): Promise<void> {
-    await this.model.createCollection().catch((err: { code?: number; codeName?: string }) => {
-      if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
-    });
+    await ensureCollection(this.model);
     await this.model.createIndexes();
   }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Connection, Model, Schema } from 'mongoose';
 import { isDbUnavailable, isDuplicateKey } from '../db/errors';
+import { ensureCollection } from '../db/collections';
 
 /**
  * One webhook event (an inbound message or a delivery status) recorded
@@ -162,12 +163,9 @@ export class InboxStore {
 
   /** Creates the collections and their indexes (idempotent). */
   async init(): Promise<void> {
-    const exists = (err: { code?: number; codeName?: string }) => {
-      if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
-    };
-    await this.model.createCollection().catch(exists);
+    await ensureCollection(this.model);
     await this.model.createIndexes();
-    await this.pendingModel.createCollection().catch(exists);
+    await ensureCollection(this.pendingModel);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Connection, Model, Schema } from 'mongoose';
+import { ensureCollection } from '../db/collections';
 
 interface PartDoc {
   _id: string;
@@ -29,9 +30,7 @@ export class MessageParts {
   }
 
   async init(): Promise<void> {
-    await this.model.createCollection().catch((err: { code?: number; codeName?: string }) => {
-      if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
-    });
+    await ensureCollection(this.model);
     await this.model.createIndexes();
   }
 

@@ -5,6 +5,7 @@ import { CasLocks } from '../db/casLocks';
 import { isDuplicateKey } from '../db/errors';
 import { ChannelSendError } from './errors';
 import { maskLane } from './inbox';
+import { ensureCollection } from '../db/collections';
 
 /**
  * The durable outbox of the Meta channels: replies the Graph API could not
@@ -105,9 +106,7 @@ export class OutboxStore {
   }
 
   async init(): Promise<void> {
-    await this.model.createCollection().catch((err: { code?: number; codeName?: string }) => {
-      if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
-    });
+    await ensureCollection(this.model);
   }
 
   /** Every entry still to deliver or to record (small: delivered entries are removed). */

@@ -2,6 +2,7 @@ import { randomUUID } from 'crypto';
 import { Connection, Model, Schema } from 'mongoose';
 import { z } from 'zod';
 import { hashPassword, PasswordHash, passwordProblem, verifyPassword } from './password';
+import { ensureCollection } from '../db/collections';
 
 export type Role = 'mediator' | 'admin';
 export const ROLES: readonly Role[] = ['mediator', 'admin'];
@@ -123,9 +124,7 @@ export class AccountService {
 
   async init(): Promise<void> {
     for (const m of [this.model, this.failures] as unknown as Array<Model<{ _id: string }>>) {
-      await m.createCollection().catch((err: { code?: number; codeName?: string }) => {
-        if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
-      });
+      await ensureCollection(m);
       await m.createIndexes();
     }
   }

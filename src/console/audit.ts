@@ -1,5 +1,6 @@
 import { randomUUID } from 'crypto';
 import { Connection, Model, Schema } from 'mongoose';
+import { ensureCollection } from '../db/collections';
 
 export type AuditAction =
   | 'login.success'
@@ -64,9 +65,7 @@ export class AuditLog {
   }
 
   async init(): Promise<void> {
-    await this.model.createCollection().catch((err: { code?: number; codeName?: string }) => {
-      if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
-    });
+    await ensureCollection(this.model);
     await this.model.createIndexes();
   }
 

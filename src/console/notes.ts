@@ -1,5 +1,6 @@
 import { randomUUID } from 'crypto';
 import { Connection, Model, Schema } from 'mongoose';
+import { ensureCollection } from '../db/collections';
 
 /** A mediator's private note on a conversation. Never sent to the young person. */
 export interface NoteDoc {
@@ -36,9 +37,7 @@ export class NoteStore {
   }
 
   async init(): Promise<void> {
-    await this.model.createCollection().catch((err: { code?: number; codeName?: string }) => {
-      if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
-    });
+    await ensureCollection(this.model);
     await this.model.createIndexes();
   }
 

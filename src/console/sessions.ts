@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'crypto';
 import { Connection, Model, Schema } from 'mongoose';
+import { ensureCollection } from '../db/collections';
 
 export interface SessionDoc {
   /** SHA-256 of the cookie token: a copy of the database does not give live sessions. */
@@ -51,9 +52,7 @@ export class SessionStore {
   }
 
   async init(): Promise<void> {
-    await this.model.createCollection().catch((err: { code?: number; codeName?: string }) => {
-      if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
-    });
+    await ensureCollection(this.model);
     await this.model.createIndexes();
   }
 

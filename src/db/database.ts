@@ -1,4 +1,5 @@
 import mongoose, { Connection } from 'mongoose';
+import { ensureCollection } from './collections';
 
 export interface DatabaseOptions {
   /** Server selection and socket timeouts; requests fail after this instead of hanging when the engine is down. */
@@ -50,9 +51,7 @@ export class Database {
   /** Creates the indexes of every model registered on this connection. Call once at boot. */
   async syncIndexes(): Promise<void> {
     for (const model of Object.values(this.connection.models)) {
-      await model.createCollection().catch((err: { codeName?: string; code?: number }) => {
-        if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
-      });
+      await ensureCollection(model);
       await model.createIndexes();
     }
   }

@@ -8,6 +8,7 @@ import type { HandoffEvent } from '../handoff/events';
 import { PeriodicJob } from '../jobs/periodic';
 import type { Locale, Texts } from '../i18n';
 import { isDuplicateKey } from '../db/errors';
+import { ensureCollection } from '../db/collections';
 
 /**
  * Follow-ups ("relances"): a message to a young person at a given time,
@@ -245,9 +246,7 @@ export class FollowUpService implements AutoCheckinPort {
   /** Creates the collections and indexes (once at boot). */
   async init(): Promise<void> {
     for (const model of [this.model, this.leases] as Array<Pick<Model<unknown>, 'createCollection' | 'createIndexes'>>) {
-      await model.createCollection().catch((err: { codeName?: string; code?: number }) => {
-        if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
-      });
+      await ensureCollection(model);
       await model.createIndexes();
     }
   }
