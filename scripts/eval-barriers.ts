@@ -13,8 +13,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { BarrierDetector, ConceptMemory, DEFAULT_LEXICON_DIR } from '../src/barriers/detector';
-import { CorpusItem, evaluate, formatReport, readCorpus } from '../src/barriers/evaluate';
+import { BarrierDetector, DEFAULT_LEXICON_DIR } from '../src/barriers/detector';
+import { conversationReachesUrgent, CorpusItem, evaluate, formatReport, readCorpus } from '../src/barriers/evaluate';
 
 const repoRoot = path.resolve(__dirname, '..');
 const corpusDir = path.join(DEFAULT_LEXICON_DIR, 'corpus');
@@ -42,14 +42,7 @@ function evaluateConversations(convs: Conversation[]): string {
   let calmTotal = 0;
   let calmAlarm = 0;
   for (const c of convs) {
-    const memory: ConceptMemory[] = [];
-    let reached = false;
-    c.messages.forEach((text, i) => {
-      const at = Date.UTC(2026, 0, 1) + i * 60_000;
-      const d = detector.assessConversation(detector.detect(text), memory, at);
-      if (d.severity === 'urgent') reached = true;
-      memory.push({ at, concepts: d.concepts ?? [] });
-    });
+    const reached = conversationReachesUrgent(detector, c.messages, Date.UTC(2026, 0, 1), 60_000);
     if (c.urgent) {
       urgentTotal++;
       if (reached) urgentHit++;

@@ -343,17 +343,10 @@ export class BarrierDetector {
     const labels = BARRIER_LABELS.filter((l) => found.has(l));
     kept.sort((a, b) => a.start - b.start || BARRIER_LABELS.indexOf(a.label) - BARRIER_LABELS.indexOf(b.label));
     const result: Detection = { labels, severity, evidence: kept };
-    // Concepts travel with the detection only when one of them is a signal (see conversationSignals).
+    // Concepts travel with the detection (and are remembered by the conversation) only when one of them is a
+    // signal: not for messages with only concepts that are no signal alone (concepts.json `memoryIgnores`).
     if ([...conceptHits.keys()].some((c) => !this.memoryIgnores.has(c))) result.concepts = [...conceptHits.keys()];
     return result;
-  }
-
-  /**
-   * The concepts of a message worth remembering for the conversation-scope rules: none when the message only
-   * has concepts that are no signal alone (concepts.json `memoryIgnores`: "je", "ma vie", "demain"...).
-   */
-  conversationSignals(detection: Detection): string[] {
-    return detection.concepts ?? [];
   }
 
   /**

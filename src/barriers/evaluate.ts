@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import { BARRIER_LABELS, BarrierLabel, Severity } from './types';
-import type { BarrierDetector } from './detector';
+import type { BarrierDetector, ConceptMemory } from './detector';
 
 export interface CorpusItem {
   id: string;
@@ -60,6 +60,22 @@ export function readCorpus(file: string): CorpusItem[] {
       if (typeof o.text !== 'string' || !Array.isArray(o.labels)) throw new Error(`${file}:${i + 1}: missing text or labels`);
       return { id: String(o.id ?? i + 1), text: o.text, lang: o.lang, labels: o.labels, severity: o.severity ?? 'none', note: o.note };
     });
+}
+
+/**
+ * Runs one conversation through the detector with its memory (risk over the conversation), one message every
+ * `stepMs` from `start`: true when some message reaches urgent.
+ */
+export function conversationReachesUrgent(detector: BarrierDetector, messages: string[], start: number, stepMs: number): boolean {
+  const memory: ConceptMemory[] = [];
+  let urgent = false;
+  messages.forEach((text, i) => {
+    const at = start + i * stepMs;
+    const d = detector.assessConversation(detector.detect(text), memory, at);
+    if (d.severity === 'urgent') urgent = true;
+    memory.push({ at, concepts: d.concepts ?? [] });
+  });
+  return urgent;
 }
 
 const ratio = (a: number, b: number): number => (b === 0 ? 1 : a / b);

@@ -70,7 +70,7 @@ export class BarrierGate {
    */
   private async assessConversation(context: TurnContext, key: string, conv: ConversationDoc, detection: Detection, at: Date): Promise<Detection> {
     const { detector, conversations } = this.deps;
-    if (!detector.conversationSignals(detection).length) return detection;
+    if (!detection.concepts?.length) return detection;
     const stored = conv.signals ?? [];
     const since = at.getTime() - detector.conversationHours * 3600_000;
     const recent = stored

@@ -6,8 +6,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { BarrierDetector, ConceptMemory, DEFAULT_LEXICON_DIR, loadLexiconData, validateLexicon } from '../../src/barriers/detector';
-import { evaluate, readCorpus } from '../../src/barriers/evaluate';
+import { BarrierDetector, DEFAULT_LEXICON_DIR, loadLexiconData, validateLexicon } from '../../src/barriers/detector';
+import { conversationReachesUrgent, evaluate, readCorpus } from '../../src/barriers/evaluate';
 
 const detector = BarrierDetector.loadFromDir(DEFAULT_LEXICON_DIR);
 const TEST_DIR = path.join(DEFAULT_LEXICON_DIR, 'corpus', 'test');
@@ -38,17 +38,7 @@ describe('risk over the conversation (team conversations)', () => {
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as { id: string; messages: string[]; urgent: boolean });
 
-  const reachesUrgent = (messages: string[]): boolean => {
-    const memory: ConceptMemory[] = [];
-    let urgent = false;
-    messages.forEach((text, i) => {
-      const at = Date.UTC(2026, 11, 1, 20) + i * 120_000;
-      const d = detector.assessConversation(detector.detect(text), memory, at);
-      if (d.severity === 'urgent') urgent = true;
-      memory.push({ at, concepts: d.concepts ?? [] });
-    });
-    return urgent;
-  };
+  const reachesUrgent = (messages: string[]): boolean => conversationReachesUrgent(detector, messages, Date.UTC(2026, 11, 1, 20), 120_000);
 
   // Floors a little under what the shipped detector measures (README → Barrier detection): a regression guard.
   test('urgent conversations reach urgent (>= 80 %); calm ones rarely do (<= 10 %)', () => {
