@@ -133,6 +133,7 @@ const schema = z.object({
   CONSOLE_LOGIN_MAX_FAILURES: positiveInt(5),
   CONSOLE_LOGIN_LOCK_MINUTES: positiveInt(15),
   CONSOLE_LOGIN_ATTEMPTS_PER_IP: positiveInt(50),
+  CONSOLE_LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt(100),
   CONSOLE_HEARTBEAT_SECONDS: positiveInt(20),
 
   // Dialog scripts edited by admins (/console/admin): publish the checkout's files as a new version when a deploy changed them.

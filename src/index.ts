@@ -256,6 +256,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       maxLoginFailures: config.CONSOLE_LOGIN_MAX_FAILURES,
       lockMs: config.CONSOLE_LOGIN_LOCK_MINUTES * 60000,
       loginAttemptsPerIp: config.CONSOLE_LOGIN_ATTEMPTS_PER_IP,
+      maxFailuresPerAccount: config.CONSOLE_LOGIN_MAX_FAILURES_PER_ACCOUNT,
       heartbeatMs: config.CONSOLE_HEARTBEAT_SECONDS * 1000,
       trustProxy: config.TRUST_PROXY,
       maxMessageChars: config.MAX_MESSAGE_CHARS,

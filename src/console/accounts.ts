@@ -1,4 +1,4 @@
-import { randomUUID } from 'crypto';
+import { createHash, randomBytes, randomUUID } from 'crypto';
 import { Connection, Model, Schema } from 'mongoose';
 import { z } from 'zod';
 import { hashPassword, PasswordHash, passwordProblem, verifyPassword } from './password';
@@ -56,7 +56,7 @@ export const newAccountSchema = z.object({
 export type NewAccount = z.input<typeof newAccountSchema>;
 
 export class AccountError extends Error {
-  constructor(readonly code: 'email_taken' | 'invalid', message: string, readonly field?: string) {
+  constructor(readonly code: 'email_taken' | 'invalid' | 'not_found' | 'last_admin', message: string, readonly field?: string) {
     super(message);
     this.name = 'AccountError';
   }
@@ -77,9 +77,29 @@ export interface LoginPolicy {
   lockMs: number;
   /** The first wait (after `maxFailures` failures); it doubles at each further failure, up to `lockMs`. Default 30 s. */
   baseDelayMs?: number;
+  /**
+   * Failures of one email from ALL addresses within `lockMs` after which attempts on it wait until the window drains,
+   * except from a device that signed in to that account before (its device cookie). Bounds guesses spread over many
+   * addresses (rotating IPv6 addresses, botnets) without locking the mediator out of her own phone. Default 100.
+   */
+  maxFailuresPerAccount?: number;
 }
 
-export type LoginResult = { ok: true; account: AccountDoc } | { ok: false; reason: 'invalid' | 'locked'; lockedUntil?: Date };
+export type LoginResult =
+  | { ok: true; account: AccountDoc; deviceToken: string }
+  | { ok: false; reason: 'invalid' | 'locked'; lockedUntil?: Date; scope?: 'address' | 'account' };
+
+/** A browser that signed in to an account: the hash of its device token (the cookie holds the token). */
+interface DeviceDoc {
+  _id: string;
+  accountId: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+}
+
+const hashDeviceToken = (token: string) => createHash('sha256').update(`device\n${token}`).digest('hex');
+/** Devices not seen for this long are forgotten. */
+const DEVICE_TTL_MS = 180 * 86400000;
 
 /**
  * Console accounts, stored in MongoDB: scrypt password hashes, roles, and
@@ -92,6 +112,7 @@ export type LoginResult = { ok: true; account: AccountDoc } | { ok: false; reaso
 export class AccountService {
   readonly model: Model<AccountDoc>;
   readonly failures: Model<FailureDoc>;
+  readonly devices: Model<DeviceDoc>;
   /** Attempts on one email from one address are serialised in this process, so a burst cannot outrun the throttle. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private dummy?: Promise<PasswordHash>;
@@ -120,10 +141,13 @@ export class AccountService {
     const failureSchema = new Schema<FailureDoc>({ _id: { type: String, required: true }, email: { type: String, required: true }, ip: String, at: { type: Date, required: true } }, { versionKey: false, collection: 'console_login_failures' });
     failureSchema.index({ email: 1, at: -1 });
     this.failures = (connection.models.ConsoleLoginFailure as Model<FailureDoc>) ?? connection.model<FailureDoc>('ConsoleLoginFailure', failureSchema);
+    const deviceSchema = new Schema<DeviceDoc>({ _id: { type: String, required: true }, accountId: { type: String, required: true }, createdAt: { type: Date, required: true }, lastSeenAt: { type: Date, required: true } }, { versionKey: false, collection: 'console_devices' });
+    deviceSchema.index({ accountId: 1 });
+    this.devices = (connection.models.ConsoleDevice as Model<DeviceDoc>) ?? connection.model<DeviceDoc>('ConsoleDevice', deviceSchema);
   }
 
   async init(): Promise<void> {
-    for (const m of [this.model, this.failures] as unknown as Array<Model<{ _id: string }>>) {
+    for (const m of [this.model, this.failures, this.devices] as unknown as Array<Model<{ _id: string }>>) {
       await ensureCollection(m);
       await m.createIndexes();
     }
@@ -162,15 +186,84 @@ export class AccountService {
     return (await this.model.find({}).sort({ createdAt: 1 }).lean().exec()) as AccountDoc[];
   }
 
+  /** Whether `password` is the account's current one (an enabled account). */
+  async checkPassword(id: string, password: string): Promise<boolean> {
+    const account = await this.get(id);
+    const ok = await verifyPassword(password, account?.password ?? (await this.dummyHash()));
+    return Boolean(account && !account.disabled && ok);
+  }
+
+  /** Sets a new password (checked for strength); the caller ends the account's sessions. */
   async setPassword(id: string, password: string): Promise<void> {
     const account = await this.get(id);
+    if (!account) throw new AccountError('not_found', 'No such account');
     const problem = passwordProblem(password, { email: account?.email, name: account?.displayName });
     if (problem) throw new AccountError('invalid', problem, 'password');
     await this.model.updateOne({ _id: id }, { $set: { password: await hashPassword(password), updatedAt: new Date() } }).exec();
   }
 
   async setDisabled(id: string, disabled: boolean): Promise<void> {
+    const account = await this.get(id);
+    if (!account) throw new AccountError('not_found', 'No such account');
+    if (disabled && account.role === 'admin' && !account.disabled) await this.keepAnAdmin(id);
     await this.model.updateOne({ _id: id }, { $set: { disabled, updatedAt: new Date() } }).exec();
+    // A disabled account's devices are forgotten: re-enabling it starts from scratch.
+    if (disabled) await this.devices.deleteMany({ accountId: id }).exec();
+  }
+
+  async setRole(id: string, role: Role): Promise<void> {
+    const account = await this.get(id);
+    if (!account) throw new AccountError('not_found', 'No such account');
+    if (account.role === 'admin' && role !== 'admin' && !account.disabled) await this.keepAnAdmin(id);
+    await this.model.updateOne({ _id: id }, { $set: { role, updatedAt: new Date() } }).exec();
+  }
+
+  async setDisplayName(id: string, displayName: string): Promise<void> {
+    const name = displayName.trim();
+    if (!name || name.length > 80) throw new AccountError('invalid', 'displayName must be 1 to 80 characters', 'displayName');
+    await this.model.updateOne({ _id: id }, { $set: { displayName: name, updatedAt: new Date() } }).exec();
+  }
+
+  /** Refuses to take away the last active admin (nobody could manage accounts any more). */
+  private async keepAnAdmin(leaving: string): Promise<void> {
+    const others = await this.model.countDocuments({ role: 'admin', disabled: false, _id: { $ne: leaving } }).exec();
+    if (others === 0) throw new AccountError('last_admin', 'This is the last active administrator account');
+  }
+
+  /** Whether `token` (a device cookie) belongs to a browser that signed in to `accountId` before. */
+  private async knownDevice(accountId: string | undefined, token: string | undefined): Promise<boolean> {
+    if (!accountId || !token || token.length > 128) return false;
+    const doc = (await this.devices.findById(hashDeviceToken(token)).lean().exec()) as DeviceDoc | null;
+    return Boolean(doc && doc.accountId === accountId && Date.now() - new Date(doc.lastSeenAt).getTime() < DEVICE_TTL_MS);
+  }
+
+  /** Records (or refreshes) the device a successful sign-in came from; answers its token for the cookie. */
+  private async rememberDevice(accountId: string, token: string | undefined): Promise<string> {
+    const now = new Date();
+    if (token && (await this.knownDevice(accountId, token))) {
+      await this.devices.updateOne({ _id: hashDeviceToken(token) }, { $set: { lastSeenAt: now } }).exec();
+      return token;
+    }
+    const fresh = randomBytes(32).toString('base64url');
+    await this.devices.create({ _id: hashDeviceToken(fresh), accountId, createdAt: now, lastSeenAt: now });
+    await this.devices.deleteMany({ accountId, lastSeenAt: { $lt: new Date(now.getTime() - DEVICE_TTL_MS) } }).exec();
+    return fresh;
+  }
+
+  /**
+   * Until when attempts on `email` from anywhere must wait: once `maxFailuresPerAccount` failures fell within `lockMs`,
+   * until enough of them leave the window.
+   */
+  async accountLockedUntil(email: string, now = new Date()): Promise<Date | undefined> {
+    const cap = this.policy.maxFailuresPerAccount ?? 100;
+    const since = new Date(now.getTime() - this.policy.lockMs);
+    const count = await this.failures.countDocuments({ email, at: { $gt: since } }).exec();
+    if (count < cap) return undefined;
+    // The window drains when the (count - cap + 1)-th oldest failure in it expires.
+    const [pivot] = (await this.failures.find({ email, at: { $gt: since } }).sort({ at: 1 }).skip(count - cap).limit(1).lean().exec()) as FailureDoc[];
+    if (!pivot) return undefined;
+    const until = new Date(pivot.at).getTime() + this.policy.lockMs;
+    return until > now.getTime() ? new Date(until) : undefined;
   }
 
   /**
@@ -195,24 +288,26 @@ export class AccountService {
    * while attempts from that address must wait (see lockedUntil) the attempt is refused before the password is
    * even checked (also with the right password). A success clears that address's failures on the email.
    */
-  async authenticate(emailInput: string, password: string, ip = 'unknown'): Promise<LoginResult> {
+  async authenticate(emailInput: string, password: string, ip = 'unknown', deviceToken?: string): Promise<LoginResult> {
     const email = emailInput.trim().toLowerCase().slice(0, 254);
     const from = ip.slice(0, 64);
     return this.serialise(`${email}\n${from}`, async () => {
       const locked = await this.lockedUntil(email, from);
-      if (locked) return { ok: false, reason: 'locked', lockedUntil: locked };
+      if (locked) return { ok: false, reason: 'locked', lockedUntil: locked, scope: 'address' };
       const account = await this.findByEmail(email);
+      const accountLocked = await this.accountLockedUntil(email);
+      if (accountLocked && !(await this.knownDevice(account?._id, deviceToken))) return { ok: false, reason: 'locked', lockedUntil: accountLocked, scope: 'account' };
       const ok = await verifyPassword(password, account?.password ?? (await this.dummyHash()));
       if (account && ok && !account.disabled) {
         await this.failures.deleteMany({ email, ip: from }).exec();
         await this.model.updateOne({ _id: account._id }, { $set: { lastLoginAt: new Date() } }).exec();
-        return { ok: true, account };
+        return { ok: true, account, deviceToken: await this.rememberDevice(account._id, deviceToken) };
       }
       await this.failures.create({ _id: randomUUID(), email, ip: from, at: new Date() });
-      // Housekeeping: failures older than a day no longer matter.
-      await this.failures.deleteMany({ email, at: { $lt: new Date(Date.now() - 86400000) } }).exec();
+      // Housekeeping: failures older than a day (or the lock window) no longer matter.
+      await this.failures.deleteMany({ email, at: { $lt: new Date(Date.now() - Math.max(86400000, this.policy.lockMs)) } }).exec();
       const nowLocked = await this.lockedUntil(email, from);
-      return nowLocked ? { ok: false, reason: 'locked', lockedUntil: nowLocked } : { ok: false, reason: 'invalid' };
+      return nowLocked ? { ok: false, reason: 'locked', lockedUntil: nowLocked, scope: 'address' } : { ok: false, reason: 'invalid' };
     });
   }
 

@@ -22,6 +22,8 @@ export type AuditAction =
   | 'conversation.followup'
   | 'conversation.search'
   | 'account.create'
+  | 'account.update'
+  | 'account.password'
   | 'audit.read';
 
 export interface AuditEntry {

@@ -33,6 +33,8 @@ export interface ConsoleSettings {
   lockMs: number;
   /** Login attempts per client address per 15 minutes. */
   loginAttemptsPerIp: number;
+  /** Failures on one email from all addresses (within lockMs) before only known devices may try. */
+  maxFailuresPerAccount?: number;
   heartbeatMs: number;
   /** Reverse proxies whose X-Forwarded-For is believed (config TRUST_PROXY). */
   trustProxy: TrustedProxies;
@@ -271,10 +273,11 @@ export class ConsoleApp {
   private readonly loginWindow: AttemptWindow;
   private readonly log: Logger;
   private readonly cookieName: string;
+  private readonly deviceCookieName: string;
 
   constructor(private readonly deps: ConsoleDeps) {
     const s = deps.settings;
-    this.accounts = new AccountService(deps.connection, { maxFailures: s.maxLoginFailures, lockMs: s.lockMs });
+    this.accounts = new AccountService(deps.connection, { maxFailures: s.maxLoginFailures, lockMs: s.lockMs, maxFailuresPerAccount: s.maxFailuresPerAccount });
     this.sessions = new SessionStore(deps.connection, { idleMs: s.idleMs, absoluteMs: s.absoluteMs });
     this.audit = new AuditLog(deps.connection);
     this.notes = new NoteStore(deps.connection);
@@ -282,6 +285,7 @@ export class ConsoleApp {
     this.loginWindow = new AttemptWindow(s.loginAttemptsPerIp, 15 * 60000);
     this.log = deps.logger.child({ component: 'console' });
     this.cookieName = s.cookieSecure ? '__Secure-declic_console' : 'declic_console';
+    this.deviceCookieName = s.cookieSecure ? '__Secure-declic_device' : 'declic_device';
   }
 
   /** Creates the collections and indexes, and registers every route. */
@@ -298,7 +302,7 @@ export class ConsoleApp {
   }
 
   /** Extension point (src/admin): a route behind the console's session, CSRF, role checks and errors, with its OpenAPI paths. */
-  addRoute(method: 'get' | 'post' | 'put' | 'delete', path: string, access: 'mediator' | 'admin', handler: (ctx: AuthedCtx) => Promise<Reply | void>): void {
+  addRoute(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, access: 'mediator' | 'admin', handler: (ctx: AuthedCtx) => Promise<Reply | void>): void {
     this.route(method, path, access, handler);
   }
 
@@ -334,9 +338,9 @@ export class ConsoleApp {
 
   // ----- plumbing -----
 
-  private route(method: 'get' | 'post' | 'put' | 'delete', path: string, access: 'public', handler: (ctx: Ctx) => Promise<Reply | void>): void;
-  private route(method: 'get' | 'post' | 'put' | 'delete', path: string, access: 'mediator' | 'admin', handler: (ctx: AuthedCtx) => Promise<Reply | void>): void;
-  private route(method: 'get' | 'post' | 'put' | 'delete', path: string, access: Access, handler: (ctx: never) => Promise<Reply | void>): void {
+  private route(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, access: 'public', handler: (ctx: Ctx) => Promise<Reply | void>): void;
+  private route(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, access: 'mediator' | 'admin', handler: (ctx: AuthedCtx) => Promise<Reply | void>): void;
+  private route(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, access: Access, handler: (ctx: never) => Promise<Reply | void>): void {
     this.registered.push({ method, path, access });
     const run = handler as (ctx: Ctx) => Promise<Reply | void>;
     this.deps.server[method === 'delete' ? 'del' : method](path, async (req: Request, res: Response) => {
@@ -418,8 +422,9 @@ export class ConsoleApp {
       return;
     }
     if (err instanceof AccountError) {
-      res.status(err.code === 'email_taken' ? 409 : 400);
-      res.send({ error: err.code === 'email_taken' ? 'email_taken' : 'invalid_input', message: err.message, ...(err.field ? { field: err.field } : {}) });
+      const status = { email_taken: 409, last_admin: 409, not_found: 404, invalid: 400 }[err.code];
+      res.status(status);
+      res.send({ error: err.code === 'invalid' ? 'invalid_input' : err.code, message: err.message, ...(err.field ? { field: err.field } : {}) });
       return;
     }
     if (err instanceof Unavailable) return sendError(res, 503, 'followups_unavailable', 'Follow-ups are not available on this server');
@@ -435,6 +440,22 @@ export class ConsoleApp {
     const parts = [`${this.cookieName}=${value}`, 'Path=/api/console', 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAgeSeconds}`];
     if (this.deps.settings.cookieSecure) parts.push('Secure');
     res.header('set-cookie', parts.join('; '));
+  }
+
+  /** The device cookie (a browser that signed in before): only sent to the login route, 180 days. */
+  private setDeviceCookie(res: Response, token: string): void {
+    const parts = [`${this.deviceCookieName}=${token}`, 'Path=/api/console/login', 'HttpOnly', 'SameSite=Strict', `Max-Age=${180 * 86400}`];
+    if (this.deps.settings.cookieSecure) parts.push('Secure');
+    // Restify's header() with set-cookie appends a second header line next to the session cookie.
+    res.header('set-cookie', parts.join('; '));
+  }
+
+  /** Ends an account's sessions and, in this process, their live streams at once (disabled, or password reset). */
+  private async endAccountSessions(accountId: string, keepToken?: string): Promise<void> {
+    const tokens = [...this.sessionStreams.keys()].filter((t) => t !== keepToken);
+    const sessions = await Promise.all(tokens.map(async (t) => ({ t, s: await this.sessions.validate(t, { touch: false }) })));
+    await this.sessions.destroyForAccount(accountId, keepToken);
+    for (const { t, s } of sessions) if (s?.accountId === accountId) this.endSessionStreams(t);
   }
 
   /** Runs a conversation action and writes its audit entry (success or failure with the error code). */
@@ -509,13 +530,17 @@ export class ConsoleApp {
         ctx.res.header('retry-after', '900');
         return { status: 429, body: { error: 'rate_limited', message: 'Too many sign-in attempts from this address, retry later' } };
       }
-      const result = await this.accounts.authenticate(email, body.password, ctx.ip);
+      const device = parseCookies(ctx.req.headers.cookie)[this.deviceCookieName];
+      const result = await this.accounts.authenticate(email, body.password, ctx.ip, device);
       if (!result.ok) {
         if (result.reason === 'locked') {
-          await this.audit.record({ action: 'login.locked', outcome: 'failure', actorEmail: email, ip: ctx.ip });
+          await this.audit.record({ action: 'login.locked', outcome: 'failure', actorEmail: email, ip: ctx.ip, ...(result.scope === 'account' ? { detail: { reason: 'account_rate_limit' } } : {}) });
           const seconds = Math.max(1, Math.ceil(((result.lockedUntil?.getTime() ?? Date.now()) - Date.now()) / 1000));
           ctx.res.header('retry-after', String(seconds));
-          return { status: 429, body: { error: 'locked', message: 'Too many failed sign-ins on this account from this address: retry later', retryAfterSeconds: seconds } };
+          const message = result.scope === 'account'
+            ? 'Too many failed sign-ins on this account from many addresses: retry later, or from a device already used to sign in'
+            : 'Too many failed sign-ins on this account from this address: retry later';
+          return { status: 429, body: { error: 'locked', message, retryAfterSeconds: seconds } };
         }
         await this.audit.record({ action: 'login.failure', outcome: 'failure', actorEmail: email, ip: ctx.ip });
         return { status: 401, body: { error: 'invalid_credentials', message: 'Wrong email or password' } };
@@ -527,6 +552,7 @@ export class ConsoleApp {
       }
       const { token, session } = await this.sessions.create(result.account._id);
       this.setCookie(ctx.res, token, Math.floor(this.deps.settings.absoluteMs / 1000));
+      this.setDeviceCookie(ctx.res, result.deviceToken);
       await this.audit.record({ action: 'login.success', outcome: 'success', actorId: result.account._id, actorEmail: email, ip: ctx.ip });
       return { status: 200, body: { user: publicAccount(result.account), csrfToken: session.csrf, idleSeconds: Math.floor(this.deps.settings.idleMs / 1000) } };
     });
@@ -853,6 +879,45 @@ export class ConsoleApp {
       });
       await this.audit.record({ action: 'account.create', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target: account._id, detail: { role: account.role } });
       return { status: 201, body: { account: publicAccount(account) } };
+    });
+
+    // Offboarding and corrections: disable (ends the account's sessions at once), role, name.
+    this.route('patch', '/api/console/accounts/:id', 'admin', async (ctx) => {
+      const body = parse(z.object({ disabled: z.boolean().optional(), role: z.enum(['mediator', 'admin']).optional(), displayName: z.string().max(80).optional() }).strict(), jsonBody(ctx.req));
+      const id = ctx.params.id;
+      if (id === ctx.account._id && (body.disabled === true || (body.role && body.role !== 'admin'))) {
+        throw new AccountError('invalid', 'You cannot disable or demote your own account', body.disabled ? 'disabled' : 'role');
+      }
+      if (!(await this.accounts.get(id))) throw new AccountError('not_found', 'No such account');
+      if (body.displayName !== undefined) await this.accounts.setDisplayName(id, body.displayName);
+      if (body.role) await this.accounts.setRole(id, body.role);
+      if (body.disabled !== undefined) await this.accounts.setDisabled(id, body.disabled);
+      if (body.disabled || body.role) await this.endAccountSessions(id);
+      await this.audit.record({ action: 'account.update', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target: id, detail: { ...(body.disabled !== undefined ? { disabled: body.disabled } : {}), ...(body.role ? { role: body.role } : {}), ...(body.displayName !== undefined ? { displayName: true } : {}) } });
+      const account = await this.accounts.get(id);
+      return { status: 200, body: { account: publicAccount(account as AccountDoc) } };
+    });
+
+    // A password reset by an admin (forgotten password, suspected leak): every session of that account ends.
+    this.route('post', '/api/console/accounts/:id/password', 'admin', async (ctx) => {
+      const body = parse(z.object({ password: z.string().min(1).max(256) }), jsonBody(ctx.req));
+      await this.accounts.setPassword(ctx.params.id, body.password);
+      await this.endAccountSessions(ctx.params.id, ctx.params.id === ctx.account._id ? ctx.token : undefined);
+      await this.audit.record({ action: 'account.password', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target: ctx.params.id, detail: { by: 'admin' } });
+      return { status: 204 };
+    });
+
+    // Everyone changes their own password with the current one; their other sessions end.
+    this.route('post', '/api/console/me/password', 'mediator', async (ctx) => {
+      const body = parse(z.object({ current: z.string().min(1).max(256), password: z.string().min(1).max(256) }), jsonBody(ctx.req));
+      if (!(await this.accounts.checkPassword(ctx.account._id, body.current))) {
+        await this.audit.record({ action: 'account.password', outcome: 'failure', actorId: ctx.account._id, ip: ctx.ip, target: ctx.account._id, detail: { reason: 'wrong_current' } });
+        throw new AccountError('invalid', 'Le mot de passe actuel est faux', 'current');
+      }
+      await this.accounts.setPassword(ctx.account._id, body.password);
+      await this.endAccountSessions(ctx.account._id, ctx.token);
+      await this.audit.record({ action: 'account.password', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target: ctx.account._id, detail: { by: 'self' } });
+      return { status: 204 };
     });
 
     this.route('get', '/api/console/audit', 'admin', async (ctx) => {

@@ -303,6 +303,24 @@ export function openApiDocument(): Json {
           }),
         }),
       },
+      '/api/console/accounts/{id}': {
+        patch: op('Disable or re-enable an account, change its role or name (admin only). Disabling or a role change ends its sessions at once.', { '200': json({ type: 'object', properties: { account: ref('Account') } }), '400': err('Invalid input (e.g. disabling or demoting oneself)'), '404': err('No such account'), '409': err('The last active administrator (last_admin)'), ...writeErrors }, {
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, csrfParam],
+          requestBody: body({ type: 'object', additionalProperties: false, properties: { disabled: { type: 'boolean' }, role: { type: 'string', enum: ['mediator', 'admin'] }, displayName: { type: 'string', maxLength: 80 } } }),
+        }),
+      },
+      '/api/console/accounts/{id}/password': {
+        post: op('Reset an account’s password (admin only); every session of that account ends', { '204': { description: 'Done' }, '400': err('Invalid input or weak password (reason in French)'), '404': err('No such account'), ...writeErrors }, {
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, csrfParam],
+          requestBody: body({ type: 'object', required: ['password'], properties: { password: { type: 'string' } } }),
+        }),
+      },
+      '/api/console/me/password': {
+        post: op('Change one’s own password with the current one; one’s other sessions end', { '204': { description: 'Done' }, '400': err('Wrong current password (field current) or weak password'), ...writeErrors }, {
+          parameters: [csrfParam],
+          requestBody: body({ type: 'object', required: ['current', 'password'], properties: { current: { type: 'string' }, password: { type: 'string' } } }),
+        }),
+      },
       '/api/console/audit': {
         get: op('The audit log, newest first (admin only)', { '200': json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }), ...authErrors, '403': err('Not an admin') }, {
           parameters: [

@@ -101,7 +101,8 @@ export class SessionStore {
     await this.model.deleteOne({ _id: hashToken(token) }).exec();
   }
 
-  async destroyForAccount(accountId: string): Promise<void> {
-    await this.model.deleteMany({ accountId }).exec();
+  /** Ends every session of an account, except the one of `keepToken` (the caller's own, after a password change). */
+  async destroyForAccount(accountId: string, keepToken?: string): Promise<void> {
+    await this.model.deleteMany(keepToken ? { accountId, _id: { $ne: hashToken(keepToken) } } : { accountId }).exec();
   }
 }
