@@ -265,7 +265,11 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   });
   privacy.register('console-notes', (subject) => consoleApp.notes.deleteForUser(subject.userKey));
   privacy.register('detection-corrections', (subject) => consoleApp.corrections.deleteForUser(subject.userKey));
-  privacy.register('channel-inbox', (subject) => channels.inbox.deleteForConversations(subject.conversationIds));
+  privacy.register('channel-inbox', async (subject) => {
+    // The tombstone first: a replayed webhook of this person arriving during the erasure is already refused.
+    await channels.replay.recordErasure(subject.conversationIds);
+    await channels.inbox.deleteForConversations(subject.conversationIds);
+  });
   privacy.register('channel-outbox', (subject) => channels.outbox.eraseLane(`${subject.channelId}:${subject.userId}`));
   privacy.registerFinaliser('console-trail', (subject) => eraseConsoleTrail(subject, { audit: consoleApp.audit, events }));
   // The data is erased already: a failed compaction is logged, never the erasure's failure.

@@ -4,6 +4,7 @@ import type { ZodType } from 'zod';
 import { isDbUnavailable } from '../db/errors';
 import { RawRequest, sendError } from '../http/server';
 import type { InboxEvent, InboxProcessor, InboxStore } from './inbox';
+import type { ReplayGuard } from './replayGuard';
 import { safeEqualString, verifyMetaSignature } from './signature';
 
 export interface WebhookChannel<T> {
@@ -21,6 +22,8 @@ export interface WebhookDeps {
   logger: Logger;
   /** True for a message that signals danger to life (the barrier detector): processed without the reordering delay. */
   isUrgent?: (text: string) => boolean;
+  /** Drops events too old to be anything but a replay, and those of an erased young person stamped before the erasure. */
+  replay?: ReplayGuard;
 }
 
 function queryOf(req: Request): URLSearchParams {
@@ -81,7 +84,24 @@ export function registerWebhook<T>(server: Server, channel: WebhookChannel<T>, d
       log.warn({ problem: zodSummary(parsed.error).replace(/"[^"]*"/g, '"…"') }, 'invalid webhook payload');
       return sendError(res, 400, 'invalid_payload', zodSummary(parsed.error));
     }
-    const events = channel.toEvents(parsed.data);
+    const all = channel.toEvents(parsed.data);
+    let events = all;
+    try {
+      if (deps.replay && all.length) {
+        const verdicts = await deps.replay.check(all);
+        events = all.filter((_, i) => verdicts[i] === 'fresh');
+        if (events.length < all.length) {
+          log.warn({ stale: verdicts.filter((v) => v === 'stale').length, erased: verdicts.filter((v) => v === 'erased').length }, 'webhook events dropped (too old, or from before an erasure)');
+        }
+      }
+    } catch (err) {
+      if (isDbUnavailable(err)) {
+        log.warn('webhook not recorded: database unavailable');
+        return sendError(res, 503, 'unavailable', 'Storage is temporarily unavailable, retry later');
+      }
+      log.error({ err: { name: (err as Error)?.name } }, 'webhook not checked');
+      return sendError(res, 500, 'internal', 'The webhook could not be recorded');
+    }
     const lanes = new Set<string>();
     // Danger to life does not wait for the reordering delay: its conversation is processed at once.
     const urgentLanes = new Set<string>();

@@ -16,6 +16,7 @@ import { msWebhook } from './messenger/schema';
 import { MessengerStatusData, messengerEvents } from './messenger/webhook';
 import type { BotLogic, InboundMessage } from './metaAdapter';
 import { ChannelRegistry } from './registry';
+import { ReplayGuard } from './replayGuard';
 import { registerWebhook } from './routes';
 import { WhatsAppAdapter } from './whatsapp/adapter';
 import { StatusUpdate, WHATSAPP } from './whatsapp/mapper';
@@ -46,6 +47,8 @@ export interface Channels {
   whatsapp?: WhatsAppAdapter;
   messenger?: MessengerAdapter;
   inbox: InboxStore;
+  /** Erasure tombstones and the age limit of webhook events (see ReplayGuard). */
+  replay: ReplayGuard;
   parts: MessageParts;
   processor: InboxProcessor;
   outbox: Outbox;
@@ -79,6 +82,8 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
   const contacts = new ContactStore(deps.connection);
   const inbox = new InboxStore(deps.connection);
   await inbox.init();
+  const replay = new ReplayGuard(deps.connection, { secret: config.FILES_SECRET!, maxAgeMs: INBOX_RETENTION_MS / 2, tombstoneMs: INBOX_RETENTION_MS });
+  await replay.init();
   const parts = new MessageParts(deps.connection);
   await parts.init();
   const outboxStore = new OutboxStore(deps.connection);
@@ -177,9 +182,10 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
       const before = new Date(Date.now() - INBOX_RETENTION_MS);
       await inbox.purge(before);
       await parts.purge(before);
+      await replay.purge();
     },
   });
-  const webhookDeps = { inbox, processor, logger: log, isUrgent: deps.isUrgent };
+  const webhookDeps = { inbox, processor, logger: log, isUrgent: deps.isUrgent, replay };
   registerWebhook(
     deps.server,
     {
@@ -220,6 +226,7 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
     whatsapp,
     messenger,
     inbox,
+    replay,
     parts,
     processor,
     outbox,
