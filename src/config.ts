@@ -42,6 +42,8 @@ const schema = z.object({
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
   FERRETDB_BIN: optionalString,
   FERRETDB_PORT: port(27117),
+  /** How the embedded engine listens: `socket` (default: a Unix socket only this user can reach) or `tcp` (FERRETDB_PORT on loopback). */
+  FERRETDB_LISTEN: z.preprocess(emptyToUndefined, z.enum(['socket', 'tcp']).default('socket')),
   /** Durability of the embedded engine's commits: interval (WAL fsynced every 100 ms) or full (fsync at every commit). See README "Database notes". */
   FERRETDB_SYNC: z.preprocess(emptyToUndefined, z.enum(['interval', 'full']).default('interval')),
   DB_TIMEOUT_MS: positiveInt(3000),

@@ -87,6 +87,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningService> {
       bin: config.FERRETDB_BIN ?? defaultFerretBin(ROOT),
       dataDir: path.resolve(ROOT, config.DATA_DIR),
       port: config.FERRETDB_PORT,
+      socket: config.FERRETDB_LISTEN === 'socket',
       sync: config.FERRETDB_SYNC,
       // A dead engine is restarted (backoff, logged); meanwhile requests get 503 and /readyz says so.
       restartOnCrash: true,

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -268,7 +269,8 @@ func checkpointOnSignal(ctx context.Context, dir, mode string) {
 }
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
+	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on (empty: no TCP listener)")
+	listenUnix := flag.String("listen-unix", "", "Unix domain socket path to listen on (created mode 0600: only this user can connect)")
 	dataDir := flag.String("data", "./data/ferretdb", "directory for the SQLite databases")
 	syncMode := flag.String("sync", syncInterval, "durability of commits: interval (synchronous=NORMAL, WAL files fsynced every -sync-interval) or full (fsync at every commit)")
 	syncEvery := flag.Duration("sync-interval", 100*time.Millisecond, "with -sync=interval, how often the WAL files are fsynced")
@@ -293,9 +295,35 @@ func main() {
 		os.Exit(2)
 	}
 
+	if *listen == "" && *listenUnix == "" {
+		fmt.Fprintln(os.Stderr, "ferretdb: give -listen or -listen-unix")
+		os.Exit(2)
+	}
+	if *listenUnix != "" {
+		// The socket is only reachable by this user: connecting needs search permission on its directory, kept 0700.
+		dir := filepath.Dir(*listenUnix)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			fmt.Fprintln(os.Stderr, "ferretdb: cannot create the socket directory:", err)
+			os.Exit(2)
+		}
+		if err := os.Chmod(dir, 0o700); err != nil {
+			fmt.Fprintln(os.Stderr, "ferretdb: cannot make the socket directory private:", err)
+			os.Exit(2)
+		}
+		// A socket file left by an engine that was killed would make the listener fail.
+		if _, err := os.Stat(*listenUnix); err == nil {
+			if c, err := net.Dial("unix", *listenUnix); err == nil {
+				c.Close()
+				fmt.Fprintln(os.Stderr, "ferretdb: another engine already listens on", *listenUnix)
+				os.Exit(2)
+			}
+			_ = os.Remove(*listenUnix)
+		}
+	}
+
 	checkConnections(*syncMode, *syncEvery)
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Listener:  ferretdb.ListenerConfig{TCP: *listen, Unix: *listenUnix},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/" + sqliteQuery(*syncMode),
 	})
@@ -314,7 +342,12 @@ func main() {
 	if *syncMode == syncInterval {
 		go syncWALsEvery(ctx, abs, *syncEvery)
 	}
-	fmt.Fprintln(os.Stdout, "ferretdb: listening on", *listen)
+	if *listenUnix != "" {
+		fmt.Fprintln(os.Stdout, "ferretdb: listening on unix socket", *listenUnix)
+	}
+	if *listen != "" {
+		fmt.Fprintln(os.Stdout, "ferretdb: listening on", *listen)
+	}
 	err = <-done
 	if *syncMode == syncInterval {
 		// Once more at shutdown (FerretDB's last close normally checkpoints and removes the WAL files anyway).

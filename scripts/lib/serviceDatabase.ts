@@ -5,7 +5,7 @@
 import * as path from 'path';
 import type { Config } from '../../src/config';
 import { Database } from '../../src/db/database';
-import { EmbeddedFerretDB, canConnect, defaultFerretBin } from '../../src/db/embedded';
+import { EmbeddedFerretDB, canConnect, defaultFerretBin, engineSocketPath, socketUri } from '../../src/db/embedded';
 
 export interface OpenDatabase {
   db: Database;
@@ -16,10 +16,14 @@ export async function openServiceDatabase(config: Config, root: string): Promise
   let embedded: EmbeddedFerretDB | undefined;
   let uri = config.MONGODB_URI;
   if (!uri) {
-    if (config.FERRETDB_PORT && (await canConnect(config.FERRETDB_PORT))) {
+    const dataDir = path.resolve(root, config.DATA_DIR);
+    const socket = config.FERRETDB_LISTEN === 'socket';
+    if (socket && (await canConnect(engineSocketPath(dataDir)))) {
+      uri = socketUri(engineSocketPath(dataDir));
+    } else if (!socket && config.FERRETDB_PORT && (await canConnect(config.FERRETDB_PORT))) {
       uri = `mongodb://127.0.0.1:${config.FERRETDB_PORT}/`;
     } else {
-      embedded = new EmbeddedFerretDB({ bin: config.FERRETDB_BIN ?? defaultFerretBin(root), dataDir: path.resolve(root, config.DATA_DIR), port: config.FERRETDB_PORT });
+      embedded = new EmbeddedFerretDB({ bin: config.FERRETDB_BIN ?? defaultFerretBin(root), dataDir, port: config.FERRETDB_PORT, socket });
       uri = await embedded.start();
     }
   }

@@ -7,8 +7,14 @@ import type { Logger } from 'pino';
 export interface EmbeddedOptions {
   bin: string;
   dataDir: string;
-  /** 0 picks a free loopback port. */
+  /** 0 picks a free loopback port. Ignored with `socket`. */
   port: number;
+  /**
+   * Listen on a Unix domain socket in the engine's private data directory (mode 0700) instead of a loopback TCP port:
+   * the engine has no authentication, and a loopback port is open to every local user and process, the socket only to
+   * this user. The service's default; tests and benchmarks use TCP.
+   */
+  socket?: boolean;
   logger?: Logger;
   startTimeoutMs?: number;
   /**
@@ -43,9 +49,22 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export function canConnect(port: number): Promise<boolean> {
+/** Where the engine's socket is, for a data directory (`<dataDir>/ferretdb/engine.sock`). */
+export function engineSocketPath(dataDir: string): string {
+  return path.join(path.resolve(dataDir), 'ferretdb', 'engine.sock');
+}
+
+/** The driver's address of a Unix socket (its path percent-encoded as the host). */
+export function socketUri(socketPath: string): string {
+  return `mongodb://${encodeURIComponent(socketPath)}/`;
+}
+
+/** Unix socket paths are limited to 107 bytes on Linux. */
+const MAX_SOCKET_PATH = 107;
+
+export function canConnect(target: number | string): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = net.connect({ port, host: '127.0.0.1' });
+    const sock = typeof target === 'string' ? net.connect({ path: target }) : net.connect({ port: target, host: '127.0.0.1' });
     sock.once('connect', () => {
       sock.destroy();
       resolve(true);
@@ -73,7 +92,16 @@ export class EmbeddedFerretDB {
   constructor(private readonly opts: EmbeddedOptions) {}
 
   get uri(): string {
-    return `mongodb://127.0.0.1:${this.port}/`;
+    return this.opts.socket ? socketUri(this.socketPath) : `mongodb://127.0.0.1:${this.port}/`;
+  }
+
+  private get socketPath(): string {
+    return engineSocketPath(this.opts.dataDir);
+  }
+
+  /** Where the engine listens (the socket path or the TCP port), for connection checks. */
+  private get target(): number | string {
+    return this.opts.socket ? this.socketPath : this.port;
   }
 
   get pid(): number | undefined {
@@ -138,14 +166,26 @@ export class EmbeddedFerretDB {
     if (!fs.existsSync(bin)) {
       throw new Error(`FerretDB binary not found at ${bin}: run "npm run ferretdb:build" (needs Go) or set MONGODB_URI`);
     }
-    // A restart keeps the port it had: the service's driver reconnects to the same address.
-    this.port = this.port || this.opts.port || (await freePort());
-    if (await canConnect(this.port)) {
-      throw new Error(`Port ${this.port} is already in use: set FERRETDB_PORT to a free port (or 0)`);
-    }
     const dir = path.resolve(dataDir, 'ferretdb');
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const args = ['-listen', `127.0.0.1:${this.port}`, '-data', dir, '-sync', this.opts.sync ?? 'interval'];
+    let listen: string[];
+    if (this.opts.socket) {
+      if (Buffer.byteLength(this.socketPath) > MAX_SOCKET_PATH) {
+        throw new Error(`The engine socket path ${this.socketPath} is longer than ${MAX_SOCKET_PATH} bytes: use a shorter DATA_DIR, or FERRETDB_LISTEN=tcp`);
+      }
+      if (await canConnect(this.socketPath)) throw new Error(`Another engine already listens on ${this.socketPath}`);
+      // Private: connecting to the socket needs search permission on its directory.
+      fs.chmodSync(dir, 0o700);
+      listen = ['-listen', '', '-listen-unix', this.socketPath];
+    } else {
+      // A restart keeps the port it had: the service's driver reconnects to the same address.
+      this.port = this.port || this.opts.port || (await freePort());
+      if (await canConnect(this.port)) {
+        throw new Error(`Port ${this.port} is already in use: set FERRETDB_PORT to a free port (or 0)`);
+      }
+      listen = ['-listen', `127.0.0.1:${this.port}`];
+    }
+    const args = [...listen, '-data', dir, '-sync', this.opts.sync ?? 'interval'];
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let output = '';
@@ -182,14 +222,14 @@ export class EmbeddedFerretDB {
     });
     while (Date.now() < deadline) {
       if (exited !== null) throw new Error(`FerretDB exited at start (code ${exited}): ${output.trim().slice(-500)}`);
-      if (await canConnect(this.port)) {
-        logger?.info({ port: this.port, dataDir: dir, sync: this.opts.sync ?? 'interval' }, 'embedded FerretDB started');
+      if (await canConnect(this.target)) {
+        logger?.info({ listen: this.opts.socket ? 'unix socket' : `port ${this.port}`, dataDir: dir, sync: this.opts.sync ?? 'interval' }, 'embedded FerretDB started');
         return this.uri;
       }
       await new Promise((r) => setTimeout(r, 100));
     }
     child.kill('SIGKILL');
-    throw new Error(`FerretDB did not listen on port ${this.port} within the start timeout: ${output.trim().slice(-500)}`);
+    throw new Error(`FerretDB did not listen on ${this.opts.socket ? this.socketPath : `port ${this.port}`} within the start timeout: ${output.trim().slice(-500)}`);
   }
 
   /**

@@ -2,7 +2,8 @@
  * Fault test: the service runs its own embedded engine (no MONGODB_URI) and
  * that engine is killed (SIGKILL). The service notices, /readyz answers 503
  * while the engine is down, the service restarts it on the same data and port,
- * /readyz is back to 200 within seconds, and the conversation goes on.
+ * /readyz is back to 200 within seconds, and the conversation goes on. The engine listens on a private Unix socket
+ * (the stale socket file of the killed engine does not stop the new one).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -65,6 +66,14 @@ test('a SIGKILLed embedded engine is noticed and restarted: /readyz 503 then 200
 
   const [enginePid] = engineChildren(svc.proc.pid!);
   expect(enginePid).toBeGreaterThan(0);
+  // The engine has no authentication: by default it listens only on a Unix socket in its private (0700) directory,
+  // never on a TCP port another local user could reach.
+  const sock = path.join(dataDir, 'ferretdb', 'engine.sock');
+  expect(fs.statSync(sock).isSocket()).toBe(true);
+  expect(fs.statSync(path.dirname(sock)).mode & 0o777).toBe(0o700);
+  const args = fs.readFileSync(`/proc/${enginePid}/cmdline`, 'utf8').split('\0');
+  expect(args[args.indexOf('-listen') + 1]).toBe('');
+  expect(args[args.indexOf('-listen-unix') + 1]).toBe(sock);
   await killAndWait(enginePid);
 
   // While the engine is down (or just restarting) readiness is refused.
