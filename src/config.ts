@@ -50,6 +50,16 @@ const schema = z.object({
 
   MAX_MESSAGE_CHARS: positiveInt(4000),
 
+  /**
+   * Channels of an external agent hub (e.g. a Bot Framework handoff to Omnichannel) whose `handoff.status` events may move
+   * a conversation. Empty (default): such events are ignored, whoever sends them (a Direct Line or Web Chat client can
+   * send any event: it must not take a young person out of the mediators' queue or end a mediator's conversation).
+   */
+  HANDOFF_HUB_CHANNELS: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v ?? []),
+    z.array(z.string().regex(/^[a-z0-9_-]{1,40}$/i, 'channel ids are letters, digits, - and _')),
+  ),
+
   MEDIATOR_HOURS: z.preprocess(
     emptyToUndefined,
     z

@@ -235,7 +235,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     intervalMs: config.PURGE_INTERVAL_MINUTES * 60000,
   });
   const gate = new BarrierGate({ detector, handoff, conversations, contacts, events, texts, highPolicy: config.HIGH_SEVERITY_POLICY, ackEveryMs: config.HANDOFF_ACK_MINUTES * 60000, logger, resources: handoff.resources });
-  const guarded = new GuardedBot(gate, handoff, bot);
+  const guarded = new GuardedBot(gate, handoff, bot, config.HANDOFF_HUB_CHANNELS);
   if (config.BOT_FRAMEWORK_ENDPOINT === 'disabled') registerDisabledBotRoute(server);
   else registerBotRoutes(server, { adapter, bot: guarded, logger, limiter, bypassLimit: isUrgentText, mode: config.MicrosoftAppId ? 'authenticated' : 'emulator' });
   const consoleApp = await setupConsole({

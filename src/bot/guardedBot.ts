@@ -11,12 +11,14 @@ export interface TurnLogic {
  * whether the bot may answer at all), then the dialog bot.
  */
 export class GuardedBot implements TurnLogic {
-  constructor(private readonly gate: BarrierGate, private readonly handoff: HandoffService, private readonly inner: TurnLogic) {}
+  /** `hubChannels`: the channels of an external agent hub allowed to send `handoff.status` (HANDOFF_HUB_CHANNELS). */
+  constructor(private readonly gate: BarrierGate, private readonly handoff: HandoffService, private readonly inner: TurnLogic, private readonly hubChannels: readonly string[] = []) {}
 
   async run(context: TurnContext): Promise<void> {
     const a = context.activity;
     if (a.type === ActivityTypes.Event && a.name === 'handoff.status') {
-      await this.handoff.onHandoffStatus(context);
+      // Only an agent hub's channel speaks for the hub; from anywhere else the event is dropped (never a dialog turn).
+      if (this.hubChannels.includes(a.channelId)) await this.handoff.onHandoffStatus(context);
       return;
     }
     if (a.type === ActivityTypes.Message && (await this.gate.onMessage(context))) return;

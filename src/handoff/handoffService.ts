@@ -42,6 +42,12 @@ export interface HandoffDeps {
   resources?: ResourceTable;
 }
 
+/** The assignee of a conversation an external agent hub holds. */
+const EXTERNAL_HUB = 'external';
+
+/** A hub's `completed` for a conversation it does not hold (a console mediator has it): ignored. */
+class HubNotHolder extends Error {}
+
 export class HandoffError extends Error {
   constructor(readonly code: 'not_found' | 'wrong_state' | 'conflict' | 'not_assignee' | 'delivery_failed' | 'empty_message', message: string, readonly detail?: unknown) {
     super(message);
@@ -157,14 +163,25 @@ export class HandoffService implements HandoffPort {
     await context.sendActivity(event);
   }
 
-  /** Handles Bot Framework `handoff.status` events from an external agent hub. */
+  /**
+   * Handles Bot Framework `handoff.status` events from an external agent hub (GuardedBot lets only its channels through).
+   * `accepted` takes a waiting conversation to the hub; `completed`/`failed` ends only a conversation the HUB holds: one
+   * a console mediator holds is never ended by it (checked on the document the compare-and-swap writes from).
+   */
   async onHandoffStatus(context: TurnContext): Promise<void> {
     const key = referenceKey(TurnContext.getConversationReference(context.activity));
     const value = (context.activity.value ?? {}) as { state?: string };
     if (value.state === 'accepted') {
-      await this.deps.conversations.transition(key, ['waiting', 'bot'], 'with_mediator', () => ({ assignee: { id: 'external', name: 'external' }, claimedAt: new Date() }));
+      await this.deps.conversations.transition(key, ['waiting', 'bot'], 'with_mediator', () => ({ assignee: { id: EXTERNAL_HUB, name: EXTERNAL_HUB }, claimedAt: new Date() }));
     } else if (value.state === 'completed' || value.state === 'failed') {
-      await this.deps.conversations.transition(key, ['waiting', 'with_mediator'], 'bot', () => ({ severity: 'none', priority: 0, resumePending: true }), ['assignee', 'waitingSince']);
+      try {
+        await this.deps.conversations.transition(key, ['with_mediator'], 'bot', (doc) => {
+          if (doc.assignee?.id !== EXTERNAL_HUB) throw new HubNotHolder();
+          return { severity: 'none', priority: 0, resumePending: true };
+        }, ['assignee', 'waitingSince']);
+      } catch (err) {
+        if (!(err instanceof HubNotHolder)) throw err;
+      }
     }
   }
 

@@ -156,14 +156,41 @@ describe('barriers on every message and the handoff to a mediator (through /api/
     expect((await service.conversations.get(key(no)))!.state).toBe('bot');
   });
 
-  test('Bot Framework handoff.status events move the conversation', async () => {
+  test('handoff.status events from a channel that is not a configured agent hub are ignored (a client cannot leave the queue)', async () => {
     const c = client();
     await c.say('salut');
     await c.say('conseiller');
-    await c.post(c.activity({ type: 'event', name: 'handoff.status', value: { state: 'accepted' } }));
-    expect((await service.conversations.get(key(c)))!.state).toBe('with_mediator');
+    expect((await service.conversations.get(key(c)))!.state).toBe('waiting');
+    const res = await c.post(c.activity({ type: 'event', name: 'handoff.status', value: { state: 'accepted' } }));
+    expect(res.status).toBe(200);
+    expect(messages(res.body?.activities ?? [])).toEqual([]);
+    expect((await service.conversations.get(key(c)))!.state).toBe('waiting');
     await c.post(c.activity({ type: 'event', name: 'handoff.status', value: { state: 'completed' } }));
-    expect((await service.conversations.get(key(c)))!.state).toBe('bot');
+    expect((await service.conversations.get(key(c)))!.state).toBe('waiting');
+  });
+
+  test('from a configured agent hub, handoff.status moves the conversation, but never ends one a console mediator holds', async () => {
+    const hub = await startService({ MEDIATOR_HOURS: ALWAYS_OPEN, HANDOFF_HUB_CHANNELS: 'emulator' });
+    try {
+      const c = new BotClient(hub.url, { serviceUrl: connector.url });
+      await c.say('salut');
+      await c.say('conseiller');
+      await c.post(c.activity({ type: 'event', name: 'handoff.status', value: { state: 'accepted' } }));
+      expect((await hub.conversations.get(key(c)))!).toMatchObject({ state: 'with_mediator', assignee: { id: 'external' } });
+      await c.post(c.activity({ type: 'event', name: 'handoff.status', value: { state: 'completed' } }));
+      expect((await hub.conversations.get(key(c)))!.state).toBe('bot');
+
+      const held = new BotClient(hub.url, { serviceUrl: connector.url });
+      await held.say('salut');
+      await held.say('conseiller');
+      await hub.handoff.claim(key(held), awa);
+      for (const state of ['completed', 'failed', 'accepted']) {
+        await held.post(held.activity({ type: 'event', name: 'handoff.status', value: { state } }));
+        expect((await hub.conversations.get(key(held)))!).toMatchObject({ state: 'with_mediator', assignee: { id: awa.id } });
+      }
+    } finally {
+      await hub.close();
+    }
   });
 
   test('bad input never crashes the gate: empty, emoji-only, 10,000 characters, control characters', async () => {
