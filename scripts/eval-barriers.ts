@@ -19,7 +19,9 @@ import { conversationReachesUrgent, CorpusItem, evaluate, formatReport, readCorp
 const repoRoot = path.resolve(__dirname, '..');
 const corpusDir = path.join(DEFAULT_LEXICON_DIR, 'corpus');
 const args = process.argv.slice(2);
-const detector = BarrierDetector.loadFromDir(DEFAULT_LEXICON_DIR);
+// --lexicon-dir <dir>: another copy of dialogs/barriers (e.g. with a model trained without some writers).
+const lexIdx = args.indexOf('--lexicon-dir');
+const detector = BarrierDetector.loadFromDir(lexIdx >= 0 ? path.resolve(args[lexIdx + 1]) : DEFAULT_LEXICON_DIR);
 
 interface Conversation {
   id: string;
@@ -99,11 +101,16 @@ async function main(): Promise<void> {
   }
   if (args.includes('--team')) {
     const dir = path.join(corpusDir, 'test');
-    const items = fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().flatMap((f) => readCorpus(path.join(dir, f)));
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
+    const items = files.filter((f) => !f.startsWith('conversations-')).flatMap((f) => readCorpus(path.join(dir, f)));
     report('team held-out split', items, args.includes('--misses'));
+    for (const f of files.filter((n) => n.startsWith('conversations-'))) {
+      console.log(`\n${f}`);
+      console.log(evaluateConversations(readConversations(path.join(dir, f))));
+    }
     return;
   }
-  const corpus = path.resolve(args.find((a) => !a.startsWith('--')) ?? process.env.BARRIERS_CORPUS ?? path.join(repoRoot, '..', 'shared', 'corpus', 'barriers-dev.jsonl'));
+  const corpus = path.resolve(args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--lexicon-dir') ?? process.env.BARRIERS_CORPUS ?? path.join(repoRoot, '..', 'shared', 'corpus', 'barriers-dev.jsonl'));
   if (!fs.existsSync(corpus)) {
     console.error(`Corpus not found: ${corpus}`);
     process.exit(2);

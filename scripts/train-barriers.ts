@@ -6,21 +6,23 @@
  * Input: every *.jsonl under dialogs/barriers/corpus/train/ (the team's own
  * labelled messages: {text, lang, labels, severity}), plus SMS-style variants
  * of each message generated from the normalisation table (contractions such as
- * "je suis" -> "jsuis", dropped accents and apostrophes, dropped final letters).
+ * "je suis" -> "jsuis", dropped accents and apostrophes, dropped final letters),
+ * some set inside another writer's barrier-free message, some with words dropped.
  * The held-out files under dialogs/barriers/corpus/test/ are never read here.
  *
  * Method: one logistic regression per label and one for "urgent" (danger to
  * life), over hashed word/character n-grams; AdaGrad with L2. Each head's
- * threshold is chosen on out-of-fold predictions (5-fold cross-validation) to
+ * threshold is chosen on out-of-fold predictions (cross-validation holding out
+ * one writer at a time: thresholds for writers the model never saw) to
  * maximise an F-beta (beta 2 for suicidal/urgent: recall first; 1.5 for
  * violence; 1 for the others). Output: dialogs/barriers/model/model.json
  * and weights.bin (int8, one scale per head).
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadLexiconData, validateLexicon } from '../src/barriers/detector';
+import { BarrierDetector, loadLexiconData, validateLexicon } from '../src/barriers/detector';
 import { Normaliser, foldWord } from '../src/barriers/normalise';
-import { extractFeatures, FeatureVector } from '../src/barriers/model/features';
+import { ConceptFeature, extractFeatures, FeatureVector } from '../src/barriers/model/features';
 import { MODEL_HEADS, ModelHead, ModelMeta } from '../src/barriers/model/classifier';
 import { BARRIER_LABELS, BarrierLabel, Severity } from '../src/barriers/types';
 
@@ -44,7 +46,16 @@ interface Item {
   text: string;
   labels: BarrierLabel[];
   severity: Severity;
+  /** The file it came from: one writer each. Cross-validation holds out whole writers. */
+  writer: string;
 }
+
+/** The concept families the rules find are features too (TRAIN_CONCEPTS=0 turns it off). */
+const CONCEPTS = process.env.TRAIN_CONCEPTS !== '0';
+/** Share of messages that also get a variant set inside another writer's barrier-free message (TRAIN_MIX). */
+const MIX = Number(process.env.TRAIN_MIX ?? 0.5);
+/** Share of messages that also get a variant with about 15 % of their words dropped (TRAIN_DROPOUT). */
+const DROPOUT = Number(process.env.TRAIN_DROPOUT ?? 0.3);
 
 /** Deterministic PRNG (mulberry32) so that training is reproducible. */
 function rng(seed: number): () => number {
@@ -71,7 +82,7 @@ function readItems(): Item[] {
       if (typeof o.text !== 'string' || !Array.isArray(o.labels)) throw new Error(`${f}:${i + 1}: text and labels are required`);
       const bad = o.labels.filter((l) => !(BARRIER_LABELS as readonly string[]).includes(l));
       if (bad.length) throw new Error(`${f}:${i + 1}: unknown label ${bad.join(',')}`);
-      items.push({ text: o.text, labels: o.labels, severity: (o.severity ?? 'none') as Severity });
+      items.push({ text: o.text, labels: o.labels, severity: (o.severity ?? 'none') as Severity, writer: f });
     });
   }
   return items;
@@ -215,17 +226,40 @@ function main(): void {
   const normaliser = new Normaliser(lexicon.lexicon.normalisation);
   const variant = smsVariants(lexicon.lexicon.normalisation);
   const words = (t: string): string[] => normaliser.tokenize(t).map((tok) => tok.norm);
+  // The rules without the learned layer: only their concept families are used, as features.
+  const rules = new BarrierDetector(lexicon.lexicon, { model: null });
+  const featuresOf = (t: string): FeatureVector => extractFeatures(words(t), BITS, CONCEPTS ? rules.conceptsOf(t) : ([] as ConceptFeature[]));
 
   const base = readItems();
   const r = rng(20261202);
-  // Each message, then one SMS variant of it (kept when it differs).
+  const calm = base.filter((it) => it.labels.length === 0);
+  // Each message, then variants of it: an SMS rewrite (kept when it differs); with probability MIX the message set
+  // before or after another writer's barrier-free message (young people bury the barrier in a job question); with
+  // probability DROPOUT the message with some words missing (typos, voice dictation). Labels stay the message's own.
   const groups: Item[][] = base.map((it) => {
+    const out: Item[] = [it];
     const v = variant(it.text, r);
-    return v !== it.text.toLowerCase() ? [it, { ...it, text: v }] : [it];
+    if (v !== it.text.toLowerCase()) out.push({ ...it, text: v });
+    if (r() < MIX && calm.length) {
+      let other = calm[Math.floor(r() * calm.length)];
+      for (let tries = 0; tries < 5 && other.writer === it.writer; tries++) other = calm[Math.floor(r() * calm.length)];
+      const source = r() < 0.5 ? it.text : v;
+      out.push({ ...it, text: r() < 0.5 ? `${other.text} ${source}` : `${source} ${other.text}` });
+    }
+    if (r() < DROPOUT) {
+      const kept = it.text.split(/\s+/).filter((w, _, all) => all.length < 4 || r() > 0.15);
+      if (kept.length && kept.join(' ') !== it.text) out.push({ ...it, text: kept.join(' ') });
+    }
+    return out;
   });
-  // TRAIN_FOLDS=0 skips cross-validation (thresholds at MIN_THRESHOLD), for quick experiments.
-  const folds = Number(process.env.TRAIN_FOLDS ?? 5);
-  const foldOf = groups.map((_, i) => i % folds);
+  // Folds: TRAIN_FOLDS=writer (default) holds out one writer at a time, so the thresholds are chosen on writers the
+  // model never saw (what happens in production); a number N gives N random folds; 0 skips cross-validation.
+  const writers = [...new Set(base.map((it) => it.writer))].sort();
+  const foldSpec = process.env.TRAIN_FOLDS ?? 'writer';
+  const byWriter = foldSpec === 'writer';
+  const folds = byWriter ? writers.length : Number(foldSpec);
+  const foldOf = groups.map((g, i) => (byWriter ? writers.indexOf(g[0].writer) : i % folds));
+  const oofWriter: string[] = [];
   const H = MODEL_HEADS.length;
 
   // Out-of-fold predictions on the ORIGINAL messages choose the thresholds.
@@ -234,9 +268,10 @@ function main(): void {
   for (let k = 0; k < folds; k++) {
     const tr = groups.filter((_, i) => foldOf[i] !== k).flat();
     const te = groups.filter((_, i) => foldOf[i] === k).map((g) => g[0]);
-    const m = train(tr.map((it) => extractFeatures(words(it.text), BITS)), tr.map(targets), k + 1);
+    const m = train(tr.map((it) => featuresOf(it.text)), tr.map(targets), k + 1);
     for (const it of te) {
-      const p = predict(m, extractFeatures(words(it.text), BITS));
+      const p = predict(m, featuresOf(it.text));
+      oofWriter.push(it.writer);
       const y = targets(it);
       for (let h = 0; h < H; h++) {
         oof[h].push(p[h]);
@@ -247,9 +282,23 @@ function main(): void {
   }
   if (process.env.TRAIN_OOF) fs.writeFileSync(process.env.TRAIN_OOF, JSON.stringify({ oof, oofY }));
   const chosen = MODEL_HEADS.map((h, i) => ({ head: h, ...(folds ? chooseThreshold(oof[i], oofY[i], beta(h)) : { threshold: MIN_THRESHOLD, precision: 0, recall: 0 }) }));
+  // How the urgent head does on each writer it never saw, at the chosen threshold (the model alone, before lexicons).
+  const u = MODEL_HEADS.indexOf('urgent');
+  const perWriter = folds
+    ? writers.map((wr) => {
+        let tp = 0;
+        let n = 0;
+        oof[u].forEach((p, i) => {
+          if (oofWriter[i] !== wr || !oofY[u][i]) return;
+          n++;
+          if (p >= chosen[u].threshold) tp++;
+        });
+        return { writer: wr, urgent: n, recall: n ? tp / n : 1 };
+      })
+    : [];
 
   const all = groups.flat();
-  const final = train(all.map((it) => extractFeatures(words(it.text), BITS)), all.map(targets), 99);
+  const final = train(all.map((it) => featuresOf(it.text)), all.map(targets), 99);
   const size = 1 << BITS;
   const weights = new Int8Array(H * size);
   const heads = MODEL_HEADS.map((name, h) => {
@@ -263,12 +312,16 @@ function main(): void {
     description: 'Learned layer of the barrier detector. Generated by `npm run train:barriers` (scripts/train-barriers.ts); do not edit by hand.',
     format: 'declic-barrier-lr-1',
     bits: BITS,
+    ...(CONCEPTS ? { features: { concepts: true } } : {}),
     heads,
     combination: { aloneThreshold: ALONE_THRESHOLD, aloneThresholdByLabel: { suicidal: ALONE_SUICIDAL }, corroboration: { suicidal: { concepts: SUICIDAL_CORROBORATION, unlessAbove: 0.9 } }, urgentLabels: ['suicidal', 'violence', 'housing', 'health'] },
     training: {
       messages: base.length,
       withVariants: all.length,
       epochs: EPOCHS,
+      folds: byWriter ? `one per writer (${writers.length})` : String(folds),
+      augmentation: { mix: MIX, dropout: DROPOUT },
+      urgentRecallPerUnseenWriter: Object.fromEntries(perWriter.map((p) => [p.writer, Number(p.recall.toFixed(3))])),
       crossValidation: Object.fromEntries(chosen.map((c) => [c.head, { threshold: c.threshold, precision: Number(c.precision.toFixed(3)), recall: Number(c.recall.toFixed(3)) }])),
     },
   };
@@ -278,6 +331,10 @@ function main(): void {
   console.log(`trained on ${base.length} messages (${all.length} with SMS variants) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log('head             threshold  cv-precision  cv-recall');
   for (const c of chosen) console.log(`${c.head.padEnd(16)} ${c.threshold.toFixed(3).padStart(9)}  ${(c.precision * 100).toFixed(1).padStart(11)}%  ${(c.recall * 100).toFixed(1).padStart(8)}%`);
+  if (perWriter.length) {
+    console.log('urgent head alone on a writer it never saw:');
+    for (const p of perWriter) console.log(`  ${p.writer.padEnd(20)} ${(p.recall * 100).toFixed(1).padStart(5)}% of ${p.urgent}`);
+  }
 }
 
 main();

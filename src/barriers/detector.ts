@@ -23,6 +23,7 @@ import { compilePattern, CompiledPattern } from './pattern';
 import { FuzzyCorrector } from './fuzzy';
 import { Dispatcher, DispatchMatch } from './dispatch';
 import { BarrierModel, isLabelHead } from './model/classifier';
+import type { ConceptFeature } from './model/features';
 
 export { validateLexicon } from './lexicon';
 export type { Lexicon } from './lexicon';
@@ -61,7 +62,12 @@ export interface ConceptMemory {
   /** When the message was written (epoch ms). */
   at: number;
   concepts: string[];
+  /** The message's urgent probability and lead label (Detection.risk). */
+  risk?: { p: number; lead: BarrierLabel };
 }
+
+/** Below this, a message's urgent probability is not remembered. */
+const RISK_MEMORY_MIN = 0.05;
 
 interface CompiledConcept {
   id: string;
@@ -103,6 +109,7 @@ export class BarrierDetector {
   readonly conversationRules: ConceptRule[] = [];
   readonly conversationHours: number;
   private readonly memoryIgnores: Set<string>;
+  private readonly conversationRisk?: { messageMin: number; threshold: number };
 
   /** The learned layer (model/classifier.ts); null = rules only. */
   readonly model: BarrierModel | null;
@@ -180,7 +187,13 @@ export class BarrierDetector {
     for (const r of lexicon.concepts?.rules ?? []) (r.scope === 'conversation' ? this.conversationRules : this.conceptRules).push(r);
     this.conversationHours = lexicon.concepts?.conversationHours ?? 0;
     this.memoryIgnores = new Set(lexicon.concepts?.memoryIgnores ?? []);
+    this.conversationRisk = lexicon.concepts?.conversationRisk;
     this.fuzzy = new FuzzyCorrector(fuzzyWords, fuzzyStems, known, lexicon.normalisation.fuzzy);
+  }
+
+  /** The concept families found in a text, with the token each starts at: the model's concept features (training). */
+  conceptsOf(text: string): ConceptFeature[] {
+    return this.analyse(text, true).concepts;
   }
 
   /** Loads and validates every JSON file of a lexicon directory (see dialogs/barriers/README.md). */
@@ -191,9 +204,14 @@ export class BarrierDetector {
   }
 
   detect(text: string): Detection {
+    return this.analyse(text, false).detection;
+  }
+
+  /** The detection, and the concept families found (with `conceptsOnly`, only those: no labels, no model). */
+  private analyse(text: string, conceptsOnly: boolean): { detection: Detection; concepts: ConceptFeature[] } {
     const input = typeof text === 'string' ? (text.length > MAX_CHARS ? text.slice(0, MAX_CHARS) : text) : '';
     const tokens = this.normaliser.tokenize(input);
-    if (!tokens.length) return { labels: [], severity: 'none', evidence: [] };
+    if (!tokens.length) return { detection: { labels: [], severity: 'none', evidence: [] }, concepts: [] };
 
     // Normalised string: every token followed by one space; offsets[i] = start of token i.
     const offsets: number[] = new Array<number>(tokens.length);
@@ -285,6 +303,8 @@ export class BarrierDetector {
       }
       if (hits.length) conceptHits.set(c.id, hits);
     }
+    const conceptFeatures: ConceptFeature[] = [...conceptHits].map(([id, spans]) => ({ id, word: tokenAt(spans[0].start) }));
+    if (conceptsOnly) return { detection: { labels: [], severity: 'none', evidence: [] }, concepts: conceptFeatures };
     const conceptSeverity = new Map<BarrierLabel, ActiveSeverity>();
     for (const rule of this.conceptRules) {
       const spans = matchConceptRule(rule, conceptHits);
@@ -303,12 +323,26 @@ export class BarrierDetector {
     // "alone" confidence; the urgent head raises the severity of a message
     // whose labels can be urgent (danger to life), never of any barrier.
     let modelUrgent = false;
+    let risk: Detection['risk'];
     if (this.model) {
       const words = tokens.map((t) => t.norm);
       const { aloneThreshold, aloneThresholdByLabel, corroboration, urgentLabels } = this.model.combination;
       let wordCount = 0;
       for (const t of tokens) if (t.norm !== '.' && t.norm !== ',') wordCount++;
-      for (const score of this.model.score(words)) {
+      const scores = this.model.score(words, conceptFeatures);
+      const urgentScore = scores.find((sc) => !isLabelHead(sc.head));
+      if (urgentScore && urgentScore.probability >= RISK_MEMORY_MIN) {
+        let lead: BarrierLabel = 'suicidal';
+        let best = -1;
+        for (const sc of scores) {
+          if (isLabelHead(sc.head) && urgentLabels.includes(sc.head) && sc.probability > best) {
+            best = sc.probability;
+            lead = sc.head;
+          }
+        }
+        risk = { p: Math.round(urgentScore.probability * 100) / 100, lead };
+      }
+      for (const score of scores) {
         if (!isLabelHead(score.head)) {
           modelUrgent = score.fired;
           continue;
@@ -346,7 +380,8 @@ export class BarrierDetector {
     // Concepts travel with the detection (and are remembered by the conversation) only when one of them is a
     // signal: not for messages with only concepts that are no signal alone (concepts.json `memoryIgnores`).
     if ([...conceptHits.keys()].some((c) => !this.memoryIgnores.has(c))) result.concepts = [...conceptHits.keys()];
-    return result;
+    if (risk) result.risk = risk;
+    return { detection: result, concepts: conceptFeatures };
   }
 
   /**
@@ -360,6 +395,34 @@ export class BarrierDetector {
    * detection unchanged.
    */
   assessConversation(current: Detection, recent: readonly ConceptMemory[], now: number): Detection {
+    const byRules = this.conversationByRules(current, recent, now);
+    return byRules === current ? this.conversationByRisk(current, recent, now) : byRules;
+  }
+
+  /**
+   * Danger said a little in each message: this message's urgent probability and those of recent messages add up
+   * (noisy-OR, concepts.json `conversationRisk`). Only when this message brings some (no re-alert from old ones) and an
+   * earlier one does too. The label raised is the lead label of the riskiest message.
+   */
+  private conversationByRisk(current: Detection, recent: readonly ConceptMemory[], now: number): Detection {
+    const cfg = this.conversationRisk;
+    if (!cfg || current.severity === 'urgent' || !current.risk || current.risk.p < cfg.messageMin) return current;
+    const since = now - this.conversationHours * 3600_000;
+    const earlier = recent.filter((m) => m.at >= since && m.at <= now && m.risk && m.risk.p >= cfg.messageMin);
+    if (!earlier.length) return current;
+    let calm = 1 - current.risk.p;
+    let top = current.risk;
+    for (const m of earlier) {
+      calm *= 1 - m.risk!.p;
+      if (m.risk!.p > top.p) top = m.risk!;
+    }
+    if (1 - calm < cfg.threshold) return current;
+    const labels = BARRIER_LABELS.filter((l) => l === top.lead || current.labels.includes(l));
+    const evidence: Evidence[] = [...current.evidence, { label: top.lead, text: '', start: 0, end: 0, rule: 'conversation/accumulated-risk' }];
+    return { ...current, labels, severity: 'urgent', evidence };
+  }
+
+  private conversationByRules(current: Detection, recent: readonly ConceptMemory[], now: number): Detection {
     const mine = new Set(current.concepts ?? []);
     if (!mine.size || !this.conversationRules.length) return current;
     const since = now - this.conversationHours * 3600_000;

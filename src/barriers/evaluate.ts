@@ -73,7 +73,7 @@ export function conversationReachesUrgent(detector: BarrierDetector, messages: s
     const at = start + i * stepMs;
     const d = detector.assessConversation(detector.detect(text), memory, at);
     if (d.severity === 'urgent') urgent = true;
-    memory.push({ at, concepts: d.concepts ?? [] });
+    memory.push({ at, concepts: d.concepts ?? [], ...(d.risk ? { risk: d.risk } : {}) });
   });
   return urgent;
 }

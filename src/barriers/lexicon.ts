@@ -178,6 +178,12 @@ export const conceptsSchema = z
     conversationHours: z.number().min(0.1).max(168),
     /** Concepts that alone are no signal worth remembering for conversation rules (self, life, time frame...). */
     memoryIgnores: z.array(idSchema).optional(),
+    /**
+     * Danger said a little in each of several messages: the learned layer's urgent probability of each message is
+     * remembered; when this message has at least `messageMin`, an earlier one (within conversationHours) too, and
+     * together (noisy-OR) they reach `threshold`, the conversation is urgent.
+     */
+    conversationRisk: z.object({ messageMin: z.number().min(0.01).max(1), threshold: z.number().min(0.05).max(1) }).strict().optional(),
     concepts: z.array(conceptSchema).min(1),
     rules: z.array(conceptRuleSchema),
   })

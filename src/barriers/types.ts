@@ -45,6 +45,12 @@ export interface Detection {
    * (conversationRisk.ts). Absent when the lexicon has no concepts.
    */
   concepts?: string[];
+  /**
+   * The learned layer's probability that the message speaks of danger to life (its urgent head), when it is worth
+   * remembering (≥ 0.05), and the urgent-capable label it leans to: remembered by the conversation so that danger said a
+   * little in each of several messages adds up (BarrierDetector.assessConversation).
+   */
+  risk?: { p: number; lead: BarrierLabel };
 }
 
 export const SEVERITY_RANK: Record<Severity, number> = { none: 0, normal: 1, high: 2, urgent: 3 };

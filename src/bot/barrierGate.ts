@@ -70,12 +70,12 @@ export class BarrierGate {
    */
   private async assessConversation(context: TurnContext, key: string, conv: ConversationDoc, detection: Detection, at: Date): Promise<Detection> {
     const { detector, conversations } = this.deps;
-    if (!detection.concepts?.length) return detection;
+    if (!detection.concepts?.length && !detection.risk) return detection;
     const stored = conv.signals ?? [];
     const since = at.getTime() - detector.conversationHours * 3600_000;
     const recent = stored
       .slice(0, -1)
-      .map((s) => ({ at: new Date(s.at).getTime(), concepts: s.concepts }))
+      .map((s) => ({ at: new Date(s.at).getTime(), concepts: s.concepts ?? [], ...(s.risk ? { risk: s.risk } : {}) }))
       .filter((s) => s.at >= since);
     // FerretDB v1 ignores $slice: the list is trimmed here, rarely (once it is twice its cap).
     if (stored.length > 2 * MAX_SIGNALS) await conversations.setFlags(key, { signals: stored.slice(-MAX_SIGNALS) });

@@ -75,7 +75,7 @@ export interface ConversationDoc {
    * Risk over the conversation: the concept families of the young person's recent messages (a few hours,
    * at most MAX_SIGNALS), so that signals spread over messages add up (BarrierDetector.assessConversation).
    */
-  signals?: { at: Date; concepts: string[] }[];
+  signals?: { at: Date; concepts: string[]; risk?: { p: number; lead: BarrierLabel } }[];
   /** The bot asked the direct question (suicidal thoughts) and waits for the answer. */
   directPending?: boolean;
   /** When the direct question was last asked (at most once a day). */
@@ -240,7 +240,7 @@ export class ConversationStore {
         reopenedAt: Date,
         menuPending: Boolean,
         erasePending: Boolean,
-        signals: { type: [new Schema({ at: Date, concepts: [String] }, { _id: false })], default: undefined },
+        signals: { type: [new Schema({ at: Date, concepts: [String], risk: { type: new Schema({ p: Number, lead: String }, { _id: false }), default: undefined } }, { _id: false })], default: undefined },
         directPending: Boolean,
         directAskedAt: Date,
         watchSince: Date,
@@ -311,11 +311,11 @@ export class ConversationStore {
     } else {
       Object.assign(onInsert, { labels: [], detections: [] });
     }
-    if (detection?.concepts?.length) {
-      // Risk over the conversation: this message's concepts, in the same write ($slice keeps MAX_SIGNALS on
-      // MongoDB; FerretDB v1 ignores it, the barrier gate trims the list when it grows past twice that).
+    if (detection?.concepts?.length || detection?.risk) {
+      // Risk over the conversation: this message's concepts and urgent probability, in the same write ($slice keeps
+      // MAX_SIGNALS on MongoDB; FerretDB v1 ignores it, the barrier gate trims the list when it grows past twice that).
       const push = (update.$push as Record<string, unknown> | undefined) ?? {};
-      push.signals = { $each: [{ at: detectedAt, concepts: detection.concepts }], $slice: -MAX_SIGNALS };
+      push.signals = { $each: [{ at: detectedAt, concepts: detection.concepts ?? [], ...(detection.risk ? { risk: detection.risk } : {}) }], $slice: -MAX_SIGNALS };
       update.$push = push;
     }
     return conversationWrites.run(key, async () => {

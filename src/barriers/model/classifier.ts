@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
 import { BARRIER_LABELS, BarrierLabel } from '../types';
-import { extractFeatures, FeatureVector } from './features';
+import { ConceptFeature, extractFeatures, FeatureVector } from './features';
 
 export const MODEL_HEADS = [...BARRIER_LABELS, 'urgent'] as const;
 export type ModelHead = typeof MODEL_HEADS[number];
@@ -33,6 +33,8 @@ export const modelMetaSchema = z
     description: z.string().optional(),
     format: z.literal('declic-barrier-lr-1'),
     bits: z.number().int().min(10).max(22),
+    /** `concepts`: the concept families the rules found are features too (extractFeatures' `concepts`). */
+    features: z.object({ concepts: z.boolean() }).strict().optional(),
     heads: z.array(headSchema).min(1),
     /** How the model's scores combine with the rules (see BarrierDetector.detect). */
     combination: z
@@ -90,8 +92,9 @@ export class BarrierModel {
   }
 
   /** Scores normalised words (see features.ts). */
-  score(words: readonly string[]): HeadScore[] {
-    return this.scoreFeatures(extractFeatures(words, this.meta.bits));
+  /** `concepts` are used only by a model trained with them (meta.features.concepts). */
+  score(words: readonly string[], concepts: readonly ConceptFeature[] = []): HeadScore[] {
+    return this.scoreFeatures(extractFeatures(words, this.meta.bits, this.meta.features?.concepts ? concepts : []));
   }
 
   scoreFeatures(f: FeatureVector): HeadScore[] {

@@ -31,11 +31,20 @@ function fnv1a(s: string): number {
   return h >>> 0;
 }
 
+/** A concept family the rules found in the message (concepts.json), as a feature: `k:<id>`. */
+export interface ConceptFeature {
+  id: string;
+  /** Index of the word where it was found (for evidence). */
+  word: number;
+}
+
 /**
  * @param words normalised forms, punctuation as "." or ","
  * @param bits log2 of the number of buckets
+ * @param concepts concept families found by the rules: ways of saying a thing the team wrote down as meaning
+ *   (death, ending, a means…), so that a phrasing the model never saw still weighs what its concept weighs
  */
-export function extractFeatures(words: readonly string[], bits: number): FeatureVector {
+export function extractFeatures(words: readonly string[], bits: number, concepts: readonly ConceptFeature[] = []): FeatureVector {
   const mask = (1 << bits) - 1;
   const seen = new Map<number, number>();
   const add = (f: string, pos: number): void => {
@@ -62,6 +71,7 @@ export function extractFeatures(words: readonly string[], bits: number): Feature
     prev2 = prev;
     prev = w;
   }
+  for (const c of concepts) add('k:' + c.id, Math.min(c.word, Math.max(0, n - 1)));
   const entries = [...seen.entries()].sort((a, b) => a[0] - b[0]);
   const index = new Uint32Array(entries.length);
   const position = new Uint32Array(entries.length);
