@@ -358,6 +358,15 @@ export class BarrierDetector {
         found.set(label, this.labelSeverity.get(label) ?? 'normal');
         evidence.push(toEvidence(input, tokens, label, `model/${label}`, from, to));
       }
+      const { urgentAlone } = this.model.combination;
+      if (modelUrgent && risk && urgentAlone !== undefined && urgentScore && urgentScore.probability >= urgentAlone && wordCount >= MODEL_ALONE_MIN_WORDS && !urgentLabels.some((l) => found.has(l))) {
+        const [from, to] = clauseAround(tokens, urgentScore.peakWord);
+        const lead = risk.lead;
+        if (!excluded.some((x) => x.start < to && from < x.end && (!x.labels || x.labels.has(lead)))) {
+          found.set(lead, this.labelSeverity.get(lead) ?? 'normal');
+          evidence.push(toEvidence(input, tokens, lead, 'model/urgent', from, to));
+        }
+      }
       if (modelUrgent && !urgentLabels.some((l) => found.has(l))) modelUrgent = false;
     }
 

@@ -50,6 +50,12 @@ export const modelMetaSchema = z
         corroboration: z.record(z.enum(BARRIER_LABELS), z.object({ concepts: z.array(z.string()).min(1), unlessAbove: z.number().min(0).max(1) }).strict()).optional(),
         /** The urgent head raises the severity only when one of these labels is detected. */
         urgentLabels: z.array(z.enum(BARRIER_LABELS)).min(1),
+        /**
+         * At or above this urgent probability, a message with no urgent-capable label still gets one (the urgent label
+         * head that scores highest) and is urgent: danger to life said in words no rule and no label head knows well
+         * ("climbed over the railing"). Idioms still veto it.
+         */
+        urgentAlone: z.number().min(0).max(1).optional(),
       })
       .strict(),
     training: z.record(z.string(), z.unknown()).optional(),
