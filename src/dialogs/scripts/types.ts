@@ -50,9 +50,14 @@ export interface TextStep extends PromptBase {
   /** Minimum length of a valid answer (default 1). */
   minLength?: number;
   /** Normalisation: "name" capitalises words and refuses digits. */
-  format?: 'free' | 'name' | 'postcode';
+  format?: 'free' | 'name' | 'postcode' | 'commune';
   /** For format "postcode": the variable that receives the département code. */
   depVar?: string;
+  /**
+   * For format "commune": the variable holding the postcode. The question is asked only when that postcode covers
+   * several communes (buttons with their names); the answer is the commune's INSEE code, its name goes in `<var>_name`.
+   */
+  postcodeVar?: string;
 }
 
 export interface ChoiceOption {
