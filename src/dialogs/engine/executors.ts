@@ -1,6 +1,6 @@
 import { ActionTypes, Activity, CardAction, MessageFactory, TurnContext } from 'botbuilder';
 import type { Locale } from '../../i18n';
-import { buildCv, buildLetter, cvFileName, cvText, letterFileName } from '../documentBuilder';
+import { buildCv, buildLetter, cvFileName, cvText, documentLocale, letterFileName } from '../documentBuilder';
 import { isSkip, normalize, recognizeDate, recognizeEmail, recognizeName, recognizeNumber, recognizePhone, recognizePostcode, recognizeYesNo } from '../recognizers';
 import { summarizeProfile } from '../summary';
 import { communeButtons, recognizeCommune } from '../../referral/communeStep';
@@ -355,14 +355,17 @@ async function runDocument(step: DocumentStep, x: StepContext): Promise<Outcome>
     return NEXT;
   }
   const { texts, documents } = x.deps;
+  // French for a job in France, whatever the chat language, unless the young person asked otherwise (cv_lang).
+  const docLocale = documentLocale(x.session.vars);
   if (step.kind === 'cv') {
-    const cv = buildCv(x.session.vars);
-    const pdf = await documents.renderCv(cv, locale, texts);
+    const cv = buildCv(x.session.vars, { locale: docLocale, texts, now: x.deps.options.now(), jobs: documents.jobs });
+    // The CV as text first (each section can be changed), then the PDF.
+    await say(x, `${render(x, 'cv.text_version')}\n\n${cvText(cv, docLocale, texts)}`);
+    const pdf = await documents.renderCv(cv, docLocale, texts);
     const att = await documents.save(x.session.contactKey, 'cv', cvFileName(cv), pdf);
     await x.turn.sendActivity({ type: 'message', text: render(x, 'cv.ready'), attachments: [{ contentType: att.contentType, contentUrl: att.contentUrl, name: att.name }] });
-    await say(x, `${render(x, 'cv.text_version')}\n\n${cvText(cv, locale, texts)}`);
   } else {
-    const letter = buildLetter(x.session.vars, locale, texts, x.deps.options.now());
+    const letter = buildLetter(x.session.vars, docLocale, texts, x.deps.options.now(), documents.jobs);
     const pdf = await documents.renderLetter(letter);
     const att = await documents.save(x.session.contactKey, 'letter', letterFileName(letter), pdf);
     await x.turn.sendActivity({ type: 'message', text: render(x, 'letter.ready'), attachments: [{ contentType: att.contentType, contentUrl: att.contentUrl, name: att.name }] });
