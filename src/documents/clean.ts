@@ -113,6 +113,8 @@ export function cleanChat(input: unknown): string | undefined {
   s = s.replace(/\s+/g, ' ').replace(/^[\s,.;:!?-]+|[\s,;:-]+$/g, '').trim();
   if (!s || JUNK.has(fold(s).replace(/[.!?]+$/, '').replace(/'/g, ' ').replace(/\s+/g, ' ')) || JUNK.has(fold(s).replace(/[.!?]+$/, ''))) return undefined;
   if (!/\p{L}|\d/u.test(s)) return undefined;
+  // SHOUTED text ("JE SUIS MOTIVÉ") is lowered; acronyms (CAP, BTS) come back with the table below.
+  if (s.length > 6 && s === s.toUpperCase() && /\p{Lu}{4}/u.test(s)) s = s.toLowerCase();
   for (const [re, to] of SMS_U) s = s.replace(re, to);
   s = s
     .replace(/\s+/g, ' ')
@@ -120,8 +122,6 @@ export function cleanChat(input: unknown): string | undefined {
     .replace(/\s+([,.])/g, '$1')
     .replace(/,(?=\S)/g, ', ')
     .trim();
-  // SHOUTED text ("JE SUIS MOTIVÉ") is lowered; acronyms (CAP, BTS) stay.
-  if (s.length > 6 && s === s.toUpperCase() && /\p{Lu}{4}/u.test(s)) s = s.toLowerCase();
   return s || undefined;
 }
 
@@ -200,7 +200,7 @@ export function normalisePeriod(input: unknown, now: Date): Period | undefined {
   const raw = cleanChat(input);
   if (!raw) return undefined;
   const f = fold(raw).replace(/[’']/g, "'");
-  const tokens = f.split(/[\s,/–—-]+|(?<=\d)(?=[a-z])/).filter(Boolean);
+  const tokens = f.split(/[\s,–—-]+|(?<=\d)(?=[a-z])/).filter(Boolean);
   const points: Array<YM & { season?: string; seasonEnd?: number }> = [];
   let pendingMonth: number | undefined;
   let pendingSeason: (typeof SEASONS)[number] | undefined;

@@ -171,7 +171,7 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
   sideList(labels.interests, cv.interests, 6);
 
   // ---- main column, measured first so that the spacing fills the page
-  type Block = { h: number; draw: (y: number, gap: number) => number };
+  type Block = { h: number; w: number; draw: (y: number, gap: number) => number };
   const blocks: Block[] = [];
   const measure = (text: string, font: string, size: number, width = mainW) => {
     doc.font(font).fontSize(size);
@@ -180,17 +180,19 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
   const section = (title: string) =>
     blocks.push({
       h: 26,
+      w: 5,
       draw: (y0, gap) => {
-        const yy = y0 + 6 * gap;
+        const yy = y0 + 5 * gap;
         doc.font('Helvetica-Bold').fontSize(12).fillColor(ACCENT).text(toWinAnsi(title).toUpperCase(), mainX, yy, { width: mainW, characterSpacing: 0.6 });
         const ly = doc.y + 2;
         doc.moveTo(mainX, ly).lineTo(mainX + mainW, ly).lineWidth(0.8).strokeColor(ACCENT).stroke();
-        return ly + 6 + 2 * gap;
+        return ly + 8;
       },
     });
   const name = fullName || ' ';
   blocks.push({
     h: measure(name, 'Helvetica-Bold', 24) + (cv.target ? measure(clip(cv.target, LIMITS.field), 'Helvetica', 14) + 4 : 0),
+    w: 0,
     draw: (y0) => {
       doc.font('Helvetica-Bold').fontSize(24).fillColor(ACCENT).text(name, mainX, y0, { width: mainW });
       if (cv.target) doc.moveDown(0.15).font('Helvetica').fontSize(14).fillColor('#333333').text(clip(cv.target, LIMITS.field), mainX, doc.y, { width: mainW });
@@ -201,6 +203,7 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
     const t = clip(cv.accroche, 520);
     blocks.push({
       h: measure(t, 'Helvetica', 10.5) + 12,
+      w: 2,
       draw: (y0, gap) => {
         doc.font('Helvetica').fontSize(10.5).fillColor('#333333').text(t, mainX, y0 + 10 + 2 * gap, { width: mainW, align: 'justify', lineGap: 1.5 });
         return doc.y;
@@ -216,14 +219,15 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
       const h = measure(head, 'Helvetica-Bold', 11) + (period ? 13 : 0) + tasks.reduce((n, t) => n + measure(t, 'Helvetica', 10, mainW - 14) + 2, 0) + 6;
       blocks.push({
         h,
+        w: 1.5 + tasks.length * 0.4,
         draw: (y0, gap) => {
-          doc.font('Helvetica-Bold').fontSize(11).fillColor('#222222').text(head, mainX, y0 + 2 * gap, { width: mainW });
+          doc.font('Helvetica-Bold').fontSize(11).fillColor('#222222').text(head, mainX, y0 + 1.5 * gap, { width: mainW });
           if (period) doc.font('Helvetica-Oblique').fontSize(9.5).fillColor(GREY).text(period, mainX, doc.y + 1, { width: mainW });
           let yy = doc.y + 3;
           for (const t of tasks) {
             doc.font('Helvetica').fontSize(10).fillColor('#222222').text('•', mainX + 2, yy, { width: 10 });
             doc.text(t, mainX + 14, yy, { width: mainW - 14 });
-            yy = doc.y + 2 + gap * 0.6;
+            yy = doc.y + 2 + gap * 0.4;
           }
           return yy + 4;
         },
@@ -237,8 +241,9 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
       const sub = [clip(e.school, LIMITS.field), clip(e.year, 20)].filter(Boolean).join('  |  ');
       blocks.push({
         h: measure(head, 'Helvetica-Bold', 11) + (sub ? 13 : 0) + 6,
+        w: 1.5,
         draw: (y0, gap) => {
-          doc.font('Helvetica-Bold').fontSize(11).fillColor('#222222').text(head, mainX, y0 + 2 * gap, { width: mainW });
+          doc.font('Helvetica-Bold').fontSize(11).fillColor('#222222').text(head, mainX, y0 + 1.5 * gap, { width: mainW });
           if (sub) doc.font('Helvetica').fontSize(9.5).fillColor(GREY).text(sub, mainX, doc.y + 1, { width: mainW });
           return doc.y + 4;
         },
@@ -248,9 +253,9 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
   const top = MARGIN;
   const natural = blocks.reduce((n, b) => n + b.h, 0);
   const target = (bottom - top) * 0.8;
-  // Gap units: each block uses a few; little content → larger gaps (capped so it never looks stretched).
-  const units = blocks.length * 4 + 1;
-  const gap = Math.max(1, Math.min(5, (target - natural) / units));
+  // Gap units: headings take the most, items less; little content → larger gaps (capped so it never looks stretched).
+  const units = blocks.reduce((n, b) => n + b.w, 0) || 1;
+  const gap = Math.max(1, Math.min(9, (target - natural) / units));
   let yy = top;
   for (const b of blocks) {
     if (yy + b.h > bottom) break;
@@ -272,17 +277,17 @@ export async function renderLetterPdf(letter: LetterData, opts: RenderOptions = 
   doc.moveDown(1.2).font('Helvetica-Bold').text(clip(letter.company, 80), { width, align: 'right' });
   doc.font('Helvetica').moveDown(0.8).text(clip(letter.date, 60), { width, align: 'right' });
   doc.moveDown(1.2).font('Helvetica-Bold').text(clip(letter.subject, 160), { width });
-  doc.moveDown(1).font('Helvetica').fontSize(10.5).text(clip(letter.greeting, 80), { width });
+  doc.moveDown(1.2).font('Helvetica').fontSize(11).text(clip(letter.greeting, 80), { width });
   const bodyBudget = doc.page.height - 56 - 80;
   for (const p of letter.paragraphs) {
     const text = clip(p, LIMITS.paragraph);
     if (!text) continue;
-    doc.moveDown(0.8);
-    const h = doc.heightOfString(text, { width, align: 'justify' });
+    doc.moveDown(0.9);
+    const h = doc.heightOfString(text, { width, align: 'justify', lineGap: 2.5 });
     if (doc.y + h > bodyBudget) break;
-    doc.text(text, { width, align: 'justify' });
+    doc.text(text, { width, align: 'justify', lineGap: 2.5 });
   }
-  doc.moveDown(0.8).text(clip(letter.closing, 400), { width, align: 'justify' });
+  doc.moveDown(0.9).text(clip(letter.closing, 400), { width, align: 'justify', lineGap: 2.5 });
   doc.moveDown(1.5).font('Helvetica-Bold').text(fullName, { width, align: 'right' });
   doc.end();
   return done;
