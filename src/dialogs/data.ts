@@ -179,7 +179,8 @@ export class StructureDirectory {
     const general: Structure[] = [];
     const infoJeunes = (departement && this.data.structures.find((s) => s.kind === 'info_jeunes' && s.departement === departement)) || this.national('info_jeunes');
     if (infoJeunes && (age === undefined || age <= 30)) general.push(infoJeunes);
-    if (q.papers) {
+    // The Cimade when papers are the matter, or when we know nothing of the person (general information).
+    if (q.papers || (!q.postcode && q.age === undefined)) {
       const cimade = this.national('cimade');
       if (cimade) general.push(cimade);
     }

@@ -61,7 +61,7 @@ function experienceOf(o: Record<string, unknown>, ctx: DocContext | undefined): 
   let rawTitle = cleanChat(o.title);
   let company = field(o.company);
   // "équipier chez McDo" in one answer: the company comes out of the title.
-  const at = rawTitle?.match(/^(.+?)\s+(?:chez|à|au|at|for|with)\s+(?:the\s+)?(.+)$/i);
+  const at = rawTitle?.match(/^(.+?)\s+(?:chez|à|au|aux|at|for|with)\s+(?:the\s+)?(.+)$/i);
   if (at && !/^stage$/i.test(at[1].trim())) {
     rawTitle = at[1];
     company = company ?? capitalise(at[2]);
@@ -280,10 +280,12 @@ export function buildLetter(vars: Record<string, unknown>, locale: Locale, texts
   // 1. The company (vous): why this company, from the themes of the answer (and the offer when pasted).
   const p1: string[] = [offer ? t('offer_intro', { job, company }) : t('spontaneous_intro', { job, company })];
   const why = cleanChat(vars.letter_why_company) ?? '';
-  const themes = MOTIVES.filter(([, re]) => re.test(foldAll(why))).map(([k]) => k).slice(0, 2);
+  // The young person's own sentence when it is one ("j'adore le pain et le contact avec les clients"), else sentences by theme.
+  const own = locale === 'fr' && !looksEnglish(why) && /^(j'|je )/i.test(why) && why.split(/\s+/).length >= 4 ? sentence(why) : undefined;
+  const themes = own ? [] : MOTIVES.filter(([, re]) => re.test(foldAll(why))).map(([k]) => k).slice(0, 2);
+  if (own) p1.push(own);
   for (const k of themes) p1.push(t(`motive.${k}`, { company }));
-  if (!themes.length && why && !looksEnglish(why) && locale === 'fr' && /^(j'|je |c'est |l'|la |le |les |vos |votre )/i.test(why) && why.split(/\s+/).length >= 4) p1.push(sentence(why)!);
-  if (!themes.length && !p1[1]) p1.push(t('motive.default', { company }));
+  if (!own && !themes.length) p1.push(t('motive.default', { company }));
 
   // 2. Me (moi): experience, formation, qualities, what the offer asks for.
   const p2: string[] = [];

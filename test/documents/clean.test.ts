@@ -57,7 +57,9 @@ describe('chat text → document text', () => {
   test.each<[string, string[]]>([
     ['accueil des clients, mise en rayon et encaissement', ['Accueillir les clients', 'Mettre en rayon', 'Encaisser']],
     ['je servais les clients et je rangeais la réserve', ['Servir les clients', 'Ranger la réserve']],
-    ["j'ai fait la plonge", ['La plonge']],
+    ["j'ai fait la plonge", ['Faire la plonge']],
+    ['accueil des clients, caisse', ['Accueillir les clients', 'Tenir la caisse']],
+    ['distribution des repas', ['Distribuer les repas']],
     ['passer', []],
   ])('tasks %j → %j', (input, expected) => {
     expect(taskBullets(input)).toEqual(expected);
