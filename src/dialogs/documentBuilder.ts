@@ -37,6 +37,18 @@ function items<T>(v: unknown, map: (o: Record<string, unknown>) => T | undefined
   });
 }
 
+/** A company typed in lower case ("carrefour market") → "Carrefour Market"; a name typed with capitals is kept ("McDonald's Bondy"). */
+export function properName(v: unknown): string | undefined {
+  const f = field(v);
+  if (!f) return undefined;
+  const raw = cleanChat(v) ?? f;
+  if (raw !== raw.toLowerCase()) return f;
+  return raw
+    .split(/\s+/)
+    .map((w, i) => (i > 0 && /^(de|du|des|la|le|les|et|en|aux|au|d'|l')$/.test(w) ? w : capitalise(w)))
+    .join(' ');
+}
+
 /** "je cherche un poste de vendeuse" → "Vendeuse"; "passer" → undefined. */
 export function targetTitle(v: unknown, jobs?: JobCatalog, locale: Locale = 'fr'): string | undefined {
   let t = field(v);
@@ -59,7 +71,7 @@ const toFrench = (xs: string[], locale: Locale) => (locale === 'fr' ? xs.map(fre
 
 function experienceOf(o: Record<string, unknown>, ctx: DocContext | undefined): (CvExperience & { sortKey: number; index: number }) | undefined {
   let rawTitle = cleanChat(o.title);
-  let company = field(o.company);
+  let company = properName(o.company);
   // "équipier chez McDo" in one answer: the company comes out of the title.
   const at = rawTitle?.match(/^(.+?)\s+(?:chez|à|au|aux|at|for|with)\s+(?:the\s+)?(.+)$/i);
   if (at && !/^stage$/i.test(at[1].trim())) {
@@ -236,7 +248,7 @@ const MOTIVES: Array<[string, RegExp]> = [
 
 /** Qualities an offer asks for, recognised in the pasted text. */
 const OFFER_TERMS: Array<[string, RegExp]> = [
-  ['team', /\b(travail|esprit) d'?equipe|\bteam\b/],
+  ['team', /\b(travail|esprit) (en |d'?)equipe|\bteam\b/],
   ['punctual', /\bponctu|\bassidu|\bpunctual/],
   ['customer', /\bclient|\bcustomer|\baccueil/],
   ['dynamic', /\bdynami|\benergi/],
@@ -271,7 +283,7 @@ export function buildLetter(vars: Record<string, unknown>, locale: Locale, texts
   const ctx: DocContext = { locale, texts, now, jobs };
   const cv = buildCv(vars, ctx);
   const t = (k: string, v: Record<string, string> = {}) => texts.t(locale, `letter.prose.${k}`, v);
-  const company = field(vars.letter_company) ?? '';
+  const company = properName(vars.letter_company) ?? '';
   const position = targetTitle(vars.letter_position, jobs, locale) ?? cv.target ?? '';
   const job = position ? jobPhrase(position, locale) : '';
   const offer = cleanChat(vars.letter_offer);
@@ -307,8 +319,9 @@ export function buildLetter(vars: Record<string, unknown>, locale: Locale, texts
     const adjectives = !english && qualities.every((s) => !/\s/.test(s));
     p2.push(t(adjectives ? 'me_qualities_adj' : 'me_qualities', { list }));
   }
-  const asked = offer ? OFFER_TERMS.filter(([, re]) => re.test(foldAll(offer))).map(([k]) => t(`offer_term.${k}`)).slice(0, 2) : [];
-  if (asked.length) p2.push(t('me_offer', { terms: asked.join(locale === 'en' ? ' and ' : ' et ') }));
+  const asked = offer ? OFFER_TERMS.filter(([, re]) => re.test(foldAll(offer))).map(([k]) => t(`offer_term.${k}`)).slice(0, 3) : [];
+  const and = locale === 'en' ? 'and' : 'et';
+  if (asked.length) p2.push(t('me_offer', { terms: asked.length === 1 ? asked[0] : `${asked.slice(0, -1).join(', ')} ${and} ${asked[asked.length - 1]}` }));
   if (!p2.length) p2.push(t('me_default'));
 
   // 3. Us (nous): availability and the interview.

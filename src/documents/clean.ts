@@ -344,10 +344,19 @@ function startWithVerb(task: string): string {
 
 /** "accueil des clients, mise en rayon et encaissement" → ["Accueillir les clients", "Mettre en rayon", "Encaisser"]. */
 export function taskBullets(input: unknown): string[] {
+  // Tasks picked from the suggestions come one per line: lines are kept whole ("Charger et décharger…").
+  if (typeof input === 'string' && input.includes('\n')) {
+    return input
+      .split('\n')
+      .map((t) => cleanChat(t))
+      .filter((t): t is string => Boolean(t))
+      .map((t) => startWithVerb(t).replace(/[.!]+$/, ''))
+      .slice(0, 4);
+  }
   const s = cleanChat(input);
   if (!s) return [];
   return s
-    .split(/\s*(?:[,;\n•]|\s-\s|\bet\b|\bpuis\b|\band\b|\+)\s*/i)
+    .split(/\s*(?:[,;•]|\s-\s|\bet\b|\bpuis\b|\band\b|\+)\s*/i)
     .map((t) => t.replace(/^(?:je faisais|j'ai fait|j'faisais)\s+(?=(?:l'|la |le |les |de |des |du )?\p{L})/iu, '').trim())
     .map((t) => cleanChat(t))
     .filter((t): t is string => Boolean(t) && t!.length >= 3)

@@ -152,7 +152,7 @@ describe('three personas: documents a recruiter would accept', () => {
   test('the pasted offer is used; availability in prose', () => {
     const letter = buildLetter(personas.twoJobs, 'fr', texts, NOW, jobs);
     expect(letter.paragraphs[0]).toMatch(/^Votre offre pour un poste d'employé libre service au sein de Carrefour Market/);
-    expect(letter.paragraphs[1]).toContain('Votre offre demande la ponctualité et du dynamisme');
+    expect(letter.paragraphs[1]).toContain("Votre offre demande l'esprit d'équipe, la ponctualité et du dynamisme");
     expect(letter.paragraphs[2]).toContain('disponible à partir de janvier');
   });
 });

@@ -5,6 +5,7 @@ import { isSkip, normalize, recognizeDate, recognizeEmail, recognizeName, recogn
 import { summarizeProfile } from '../summary';
 import { communeButtons, recognizeCommune } from '../../referral/communeStep';
 import { referralMessages } from '../../referral/message';
+import { pickTasks } from '../../documents/taskPicker';
 import {
   AppendStep,
   BranchStep,
@@ -151,6 +152,22 @@ function simplePrompt<S extends PromptStep>(recognize: (step: S, input: string, 
   };
 }
 
+/** The common job a "tasks" text step is about (its title and company variables), if any. */
+function suggestedJob(step: TextStep, x: StepContext) {
+  const texts = (step.jobVars ?? []).map((v) => x.session.vars[v]).filter((v): v is string => typeof v === 'string');
+  return texts.length ? x.deps.documents.jobs.find(...texts) : undefined;
+}
+
+/** The question of a "tasks" step, with the suggested tasks of the job numbered, and their numbers as buttons. */
+async function askTasks(step: TextStep, x: StepContext, key: string): Promise<void> {
+  const job = suggestedJob(step, x);
+  if (!job) return say(x, render(x, key));
+  const l = localeOf(x);
+  const list = job.tasks.map((t, i) => `${i + 1}. ${l === 'en' ? t.en : t.fr}`).join('\n');
+  const titles = [...job.tasks.map((_t, i) => String(i + 1)), x.deps.texts.t(l, 'cv.exp_tasks_all')];
+  return sayTitles(x, `${render(x, key)}\n\n${render(x, 'cv.exp_tasks_suggest', { list })}`, titles);
+}
+
 /** The communes of the postcode a "commune" text step asks about. */
 function communeCandidates(step: TextStep, x: StepContext) {
   const pc = x.session.vars[step.postcodeVar ?? 'postcode'];
@@ -162,6 +179,11 @@ const textExecutor: PromptExecutor<TextStep> = simplePrompt((step, input, x) => 
   if (format === 'commune') {
     const c = recognizeCommune(input, communeCandidates(step, x));
     return c ? { ok: true, value: c.code, extra: { [`${step.var}_name`]: c.name } } : FAIL;
+  }
+  if (format === 'tasks') {
+    // Suggested tasks are stored in French: the CV is in French for a job in France.
+    const picked = pickTasks(input, suggestedJob(step, x));
+    if (picked) return { ok: true, value: picked.map((t) => t.fr).join('\n') };
   }
   if (format === 'name') {
     const name = recognizeName(input);
@@ -257,6 +279,7 @@ export function askPrompt(step: PromptStep, x: StepContext): Promise<void> {
   switch (step.type) {
     case 'text':
       if (step.format === 'commune') return sayTitles(x, render(x, step.prompt), communeButtons(communeCandidates(step, x)));
+      if (step.format === 'tasks') return askTasks(step, x, step.prompt);
       return textExecutor.ask(step, x);
     case 'choice':
       return choiceExecutor.ask(step, x);

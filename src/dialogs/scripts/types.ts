@@ -50,7 +50,7 @@ export interface TextStep extends PromptBase {
   /** Minimum length of a valid answer (default 1). */
   minLength?: number;
   /** Normalisation: "name" capitalises words and refuses digits. */
-  format?: 'free' | 'name' | 'postcode' | 'commune';
+  format?: 'free' | 'name' | 'postcode' | 'commune' | 'tasks';
   /** For format "postcode": the variable that receives the département code. */
   depVar?: string;
   /**
@@ -58,6 +58,11 @@ export interface TextStep extends PromptBase {
    * several communes (buttons with their names); the answer is the commune's INSEE code, its name goes in `<var>_name`.
    */
   postcodeVar?: string;
+  /**
+   * For format "tasks": variables describing the job (title, company). When they name a common job of
+   * dialogs/data/cv-jobs.yaml, its suggested tasks are listed with numbers; "1 et 3", "les 3" pick them.
+   */
+  jobVars?: string[];
 }
 
 export interface ChoiceOption {
