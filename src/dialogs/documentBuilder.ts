@@ -133,7 +133,8 @@ export function buildCv(vars: Record<string, unknown>, ctx?: DocContext): CvData
     lastName: field(vars.cv_nom) ?? '',
     email: str(vars.cv_email) ?? str(vars.email),
     phone: str(vars.cv_phone),
-    city: cleanPlace(vars.cv_city),
+    // The town typed for the CV, else the commune chosen in the diagnostic.
+    city: cleanPlace(vars.cv_city) ?? (typeof vars.commune_name === 'string' ? vars.commune_name : undefined),
     target,
     experiences,
     education,
@@ -304,7 +305,7 @@ export function buildLetter(vars: Record<string, unknown>, locale: Locale, texts
   const exp = cv.experiences[0];
   if (exp) {
     const firstTask = exp.tasks[0] ? exp.tasks[0].charAt(0).toLowerCase() + exp.tasks[0].slice(1) : '';
-    const key = /^stage\b/i.test(exp.title) ? 'me_internship' : 'me_experience';
+    const key = /^stage\b/i.test(exp.title) ? 'me_internship' : /^b[ée]n[ée]vole\b|^volunteer/i.test(exp.title) ? 'me_volunteer' : 'me_experience';
     p2.push(t(exp.company ? `${key}_at` : key, { title: jobForPhrase(exp.title), company: exp.company ?? '' }) + (firstTask ? t('me_task', { task: firstTask }) : '.'));
   }
   const edu = cv.education[0];
@@ -334,7 +335,9 @@ export function buildLetter(vars: Record<string, unknown>, locale: Locale, texts
     phone: cv.phone,
     city: cv.city,
     company,
-    date: cv.city ? t('date_place', { city: cv.city, date }) : date,
+    recipient: company ? t('recipient') : undefined,
+    // The place of the date line is the town, without a district ("Paris 18e" → "Paris").
+    date: cv.city ? t('date_place', { city: cv.city.replace(/\s+\d{1,2}\s*(e|er|ème|eme)?$/i, ''), date }) : date,
     subject: t('subject', { job }),
     greeting: t('greeting'),
     paragraphs: [p1.join(' '), p2.join(' '), p3],

@@ -83,6 +83,8 @@ export interface LetterData {
   phone?: string;
   city?: string;
   company: string;
+  /** The line under the company ("Service recrutement"). */
+  recipient?: string;
   /** Already composed paragraphs (from locale templates). */
   date: string;
   subject: string;
@@ -172,6 +174,7 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
 
   // ---- main column, measured first so that the spacing fills the page
   type Block = { h: number; w: number; draw: (y: number, gap: number) => number };
+  const layout = (k: number): Block[] => {
   const blocks: Block[] = [];
   const measure = (text: string, font: string, size: number, width = mainW) => {
     doc.font(font).fontSize(size);
@@ -183,7 +186,7 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
       w: 5,
       draw: (y0, gap) => {
         const yy = y0 + 5 * gap;
-        doc.font('Helvetica-Bold').fontSize(12).fillColor(ACCENT).text(toWinAnsi(title).toUpperCase(), mainX, yy, { width: mainW, characterSpacing: 0.6 });
+        doc.font('Helvetica-Bold').fontSize(12 * k).fillColor(ACCENT).text(toWinAnsi(title).toUpperCase(), mainX, yy, { width: mainW, characterSpacing: 0.6 });
         const ly = doc.y + 2;
         doc.moveTo(mainX, ly).lineTo(mainX + mainW, ly).lineWidth(0.8).strokeColor(ACCENT).stroke();
         return ly + 8;
@@ -191,21 +194,21 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
     });
   const name = fullName || ' ';
   blocks.push({
-    h: measure(name, 'Helvetica-Bold', 24) + (cv.target ? measure(clip(cv.target, LIMITS.field), 'Helvetica', 14) + 4 : 0),
+    h: measure(name, 'Helvetica-Bold', 24 * k) + (cv.target ? measure(clip(cv.target, LIMITS.field), 'Helvetica', 14 * k) + 4 : 0),
     w: 0,
     draw: (y0) => {
-      doc.font('Helvetica-Bold').fontSize(24).fillColor(ACCENT).text(name, mainX, y0, { width: mainW });
-      if (cv.target) doc.moveDown(0.15).font('Helvetica').fontSize(14).fillColor('#333333').text(clip(cv.target, LIMITS.field), mainX, doc.y, { width: mainW });
+      doc.font('Helvetica-Bold').fontSize(24 * k).fillColor(ACCENT).text(name, mainX, y0, { width: mainW });
+      if (cv.target) doc.moveDown(0.15).font('Helvetica').fontSize(14 * k).fillColor('#333333').text(clip(cv.target, LIMITS.field), mainX, doc.y, { width: mainW });
       return doc.y;
     },
   });
   if (cv.accroche) {
     const t = clip(cv.accroche, 520);
     blocks.push({
-      h: measure(t, 'Helvetica', 10.5) + 12,
+      h: measure(t, 'Helvetica', 10.5 * k) + 12,
       w: 2,
       draw: (y0, gap) => {
-        doc.font('Helvetica').fontSize(10.5).fillColor('#333333').text(t, mainX, y0 + 10 + 2 * gap, { width: mainW, align: 'justify', lineGap: 1.5 });
+        doc.font('Helvetica').fontSize(10.5 * k).fillColor('#333333').text(t, mainX, y0 + 10 + 2 * gap, { width: mainW, align: 'justify', lineGap: 1.5 });
         return doc.y;
       },
     });
@@ -216,16 +219,16 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
       const head = [clip(e.title, LIMITS.field), clip(e.company, LIMITS.field)].filter(Boolean).join(' - ');
       const period = clip(e.period, 60);
       const tasks = e.tasks.map((t) => clip(t, 140)).filter(Boolean).slice(0, 4);
-      const h = measure(head, 'Helvetica-Bold', 11) + (period ? 13 : 0) + tasks.reduce((n, t) => n + measure(t, 'Helvetica', 10, mainW - 14) + 2, 0) + 6;
+      const h = measure(head, 'Helvetica-Bold', 11 * k) + (period ? 13 * k : 0) + tasks.reduce((n, t) => n + measure(t, 'Helvetica', 10, mainW - 14) + 2, 0) + 6;
       blocks.push({
         h,
         w: 1.5 + tasks.length * 0.4,
         draw: (y0, gap) => {
-          doc.font('Helvetica-Bold').fontSize(11).fillColor('#222222').text(head, mainX, y0 + 1.5 * gap, { width: mainW });
-          if (period) doc.font('Helvetica-Oblique').fontSize(9.5).fillColor(GREY).text(period, mainX, doc.y + 1, { width: mainW });
+          doc.font('Helvetica-Bold').fontSize(11 * k).fillColor('#222222').text(head, mainX, y0 + 1.5 * gap, { width: mainW });
+          if (period) doc.font('Helvetica-Oblique').fontSize(9.5 * k).fillColor(GREY).text(period, mainX, doc.y + 1, { width: mainW });
           let yy = doc.y + 3;
           for (const t of tasks) {
-            doc.font('Helvetica').fontSize(10).fillColor('#222222').text('•', mainX + 2, yy, { width: 10 });
+            doc.font('Helvetica').fontSize(10 * k).fillColor('#222222').text('•', mainX + 2, yy, { width: 10 });
             doc.text(t, mainX + 14, yy, { width: mainW - 14 });
             yy = doc.y + 2 + gap * 0.4;
           }
@@ -240,18 +243,24 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
       const head = clip(e.title, LIMITS.field);
       const sub = [clip(e.school, LIMITS.field), clip(e.year, 20)].filter(Boolean).join('  |  ');
       blocks.push({
-        h: measure(head, 'Helvetica-Bold', 11) + (sub ? 13 : 0) + 6,
+        h: measure(head, 'Helvetica-Bold', 11 * k) + (sub ? 13 * k : 0) + 6,
         w: 1.5,
         draw: (y0, gap) => {
-          doc.font('Helvetica-Bold').fontSize(11).fillColor('#222222').text(head, mainX, y0 + 1.5 * gap, { width: mainW });
-          if (sub) doc.font('Helvetica').fontSize(9.5).fillColor(GREY).text(sub, mainX, doc.y + 1, { width: mainW });
+          doc.font('Helvetica-Bold').fontSize(11 * k).fillColor('#222222').text(head, mainX, y0 + 1.5 * gap, { width: mainW });
+          if (sub) doc.font('Helvetica').fontSize(9.5 * k).fillColor(GREY).text(sub, mainX, doc.y + 1, { width: mainW });
           return doc.y + 4;
         },
       });
     }
   }
+  return blocks;
+  };
   const top = MARGIN;
-  const natural = blocks.reduce((n, b) => n + b.h, 0);
+  // Little to say: slightly larger type (up to 118 %), so that a first CV reads as a full page, not a crowded one.
+  const heightOf = (bs: Block[]) => bs.reduce((n, b) => n + b.h, 0);
+  const scale = [1.18, 1.1, 1].find((k) => heightOf(layout(k)) <= (bottom - top) * 0.55) ?? 1;
+  const blocks = layout(scale);
+  const natural = heightOf(blocks);
   const target = (bottom - top) * 0.8;
   // Gap units: headings take the most, items less; little content → larger gaps (capped so it never looks stretched).
   const units = blocks.reduce((n, b) => n + b.w, 0) || 1;
@@ -268,27 +277,28 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
 /** A one-page cover letter in the French layout (sender, recipient, date, subject, body). */
 export async function renderLetterPdf(letter: LetterData, opts: RenderOptions = {}): Promise<Buffer> {
   const fullName = clip(`${letter.firstName} ${letter.lastName}`.trim(), 60);
-  const doc = new PDFDocument({ size: 'A4', margin: 56, compress: opts.compress ?? true, info: { Title: `Lettre - ${fullName}`, Author: fullName, Creator: 'Declic' } });
+  const doc = new PDFDocument({ size: 'A4', margins: { top: 72, bottom: 56, left: 64, right: 64 }, compress: opts.compress ?? true, info: { Title: `Lettre - ${fullName}`, Author: fullName, Creator: 'Declic' } });
   const done = collect(doc);
-  const width = doc.page.width - 112;
-  doc.font('Helvetica-Bold').fontSize(11).fillColor('#222222').text(fullName, { width });
-  doc.font('Helvetica').fontSize(10);
+  const width = doc.page.width - 128;
+  doc.font('Helvetica-Bold').fontSize(12).fillColor('#222222').text(fullName, { width });
+  doc.font('Helvetica').fontSize(10.5);
   for (const line of [letter.city, letter.phone, letter.email]) if (line) doc.text(clip(line, 80), { width });
   doc.moveDown(1.2).font('Helvetica-Bold').text(clip(letter.company, 80), { width, align: 'right' });
+  if (letter.recipient) doc.font('Helvetica').text(clip(letter.recipient, 80), { width, align: 'right' });
   doc.font('Helvetica').moveDown(0.8).text(clip(letter.date, 60), { width, align: 'right' });
   doc.moveDown(1.2).font('Helvetica-Bold').text(clip(letter.subject, 160), { width });
-  doc.moveDown(1.2).font('Helvetica').fontSize(11).text(clip(letter.greeting, 80), { width });
+  doc.moveDown(1.4).font('Helvetica').fontSize(11.5).text(clip(letter.greeting, 80), { width });
   const bodyBudget = doc.page.height - 56 - 80;
   for (const p of letter.paragraphs) {
     const text = clip(p, LIMITS.paragraph);
     if (!text) continue;
-    doc.moveDown(0.9);
-    const h = doc.heightOfString(text, { width, align: 'justify', lineGap: 2.5 });
+    doc.moveDown(1);
+    const h = doc.heightOfString(text, { width, align: 'justify', lineGap: 3.5 });
     if (doc.y + h > bodyBudget) break;
-    doc.text(text, { width, align: 'justify', lineGap: 2.5 });
+    doc.text(text, { width, align: 'justify', lineGap: 3.5 });
   }
-  doc.moveDown(0.9).text(clip(letter.closing, 400), { width, align: 'justify', lineGap: 2.5 });
-  doc.moveDown(1.5).font('Helvetica-Bold').text(fullName, { width, align: 'right' });
+  doc.moveDown(1).text(clip(letter.closing, 400), { width, align: 'justify', lineGap: 3.5 });
+  doc.moveDown(2.5).font('Helvetica-Bold').text(fullName, { width, align: 'right' });
   doc.end();
   return done;
 }
