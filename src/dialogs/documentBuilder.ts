@@ -157,13 +157,26 @@ export function jobPhrase(title: string, locale: Locale): string {
   return `poste ${de(t)}`;
 }
 
-/** Adjectives typed as qualities ("souriante, ponctuelle") read as "Je suis …"; other items as a list of strengths. */
+const NOUN_ENDING = /(té|tion|sion|ence|ance|isme|ment|ude|ise)$/i;
+const ADJECTIVE = /(e|é|ée|if|ive|el|elle|eux|euse|ant|ante|able|ible|iste|ile|ier|ière|ux|al|ale|eur|ide)$/i;
+
+/** "a, b et c" (or "a, b and c"). */
+function listText(xs: string[], locale: Locale): string {
+  return xs.length === 1 ? xs[0] : `${xs.slice(0, -1).join(', ')} ${locale === 'en' ? 'and' : 'et'} ${xs[xs.length - 1]}`;
+}
+
+/** Qualities typed as adjectives ("souriante, ponctuelle") read "Je suis …"; the others ("travail en équipe") "Mes atouts : …". */
 function qualitiesSentence(skills: string[], ctx: DocContext): string | undefined {
   const q = skills.slice(0, 3).map((s) => s.charAt(0).toLowerCase() + s.slice(1));
   if (!q.length) return undefined;
-  const list = q.length === 1 ? q[0] : `${q.slice(0, -1).join(', ')} ${ctx.locale === 'en' ? 'and' : 'et'} ${q[q.length - 1]}`;
-  const adjectives = q.every((s) => !/\s/.test(s) && /(e|é|ée|if|ive|el|elle|eux|euse|ant|ante|able|ible|iste|ile|ier|ière|ux|al|ale|eur)$/i.test(s));
-  return ctx.texts.t(ctx.locale, adjectives ? 'cv.accroche.qualities_adj' : 'cv.accroche.qualities', { list });
+  const adjectives = q.filter((s) => !/\s/.test(s) && ADJECTIVE.test(s) && !NOUN_ENDING.test(s));
+  const others = q.filter((s) => !adjectives.includes(s));
+  return [
+    adjectives.length ? ctx.texts.t(ctx.locale, 'cv.accroche.qualities_adj', { list: listText(adjectives, ctx.locale) }) : '',
+    others.length ? ctx.texts.t(ctx.locale, 'cv.accroche.qualities', { list: listText(others, ctx.locale) }) : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** The profile paragraph, from templates (never free generation). */
@@ -317,7 +330,7 @@ export function buildLetter(vars: Record<string, unknown>, locale: Locale, texts
   const qualities = (english ? typed.map(frenchOf).filter((q) => !isEnglishPhrase(q)) : typed).map((q) => q.charAt(0).toLowerCase() + q.slice(1));
   if (qualities.length) {
     const list = qualities.length === 1 ? qualities[0] : `${qualities.slice(0, -1).join(', ')} ${locale === 'en' ? 'and' : 'et'} ${qualities[qualities.length - 1]}`;
-    const adjectives = !english && qualities.every((s) => !/\s/.test(s));
+    const adjectives = !english && qualities.every((s) => !/\s/.test(s) && !NOUN_ENDING.test(s));
     p2.push(t(adjectives ? 'me_qualities_adj' : 'me_qualities', { list }));
   }
   const asked = offer ? OFFER_TERMS.filter(([, re]) => re.test(foldAll(offer))).map(([k]) => t(`offer_term.${k}`)).slice(0, 3) : [];

@@ -139,6 +139,7 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
   const bottom = H - MARGIN;
 
   // ---- sidebar
+  const sparse = cv.experiences.length <= 1;
   doc.rect(0, 0, sideX + SIDE_W, H).fill(SIDEBAR);
   let y = MARGIN + 4;
   const sideTitle = (t: string) => {
@@ -150,15 +151,15 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
   const sideText = (t: string, o: { bold?: boolean; grey?: boolean; size?: number } = {}) => {
     const text = clip(t, 90);
     if (!text) return;
-    doc.font(o.bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(o.size ?? 9.5).fillColor(o.grey ? GREY : '#222222');
+    doc.font(o.bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(o.size ?? (sparse ? 10.5 : 9.5)).fillColor(o.grey ? GREY : '#222222');
     if (y + doc.heightOfString(text, { width: sideInner }) > bottom) return;
     doc.text(text, sideX + 12, y, { width: sideInner });
-    y = doc.y + 4;
+    y = doc.y + (sparse ? 6 : 4);
   };
   const sideList = (title: string, items: string[], max: number) => {
     const clean = items.map((s) => clip(s, 70)).filter(Boolean).slice(0, max);
     if (!clean.length || y > bottom - 50) return;
-    y += 10;
+    y += sparse ? 22 : 10;
     sideTitle(title);
     for (const item of clean) sideText(`•  ${item}`);
   };
@@ -167,7 +168,9 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
     sideTitle(labels.contact);
     for (const c of contact) sideText(c);
   }
-  sideList(labels.skills, cv.skills, LIMITS.items);
+  // A first CV (at most one experience): the skills go in the main column, where they carry the page.
+  const skillsInMain = sparse && cv.skills.length > 0;
+  if (!skillsInMain) sideList(labels.skills, cv.skills, LIMITS.items);
   sideList(labels.languages, cv.languages, 6);
   sideList(labels.mobility, cv.mobility, 4);
   sideList(labels.interests, cv.interests, 6);
@@ -252,6 +255,24 @@ export async function renderCvPdf(cv: CvData, labels: CvLabels, opts: RenderOpti
         },
       });
     }
+  }
+  if (skillsInMain) {
+    section(labels.skills);
+    const skills = cv.skills.map((x) => clip(x, 90)).filter(Boolean).slice(0, LIMITS.items);
+    const h = skills.reduce((n, x) => n + measure(x, 'Helvetica', 10.5 * k, mainW - 14) + 3, 0);
+    blocks.push({
+      h,
+      w: 1 + skills.length * 0.4,
+      draw: (y0, gap) => {
+        let yy = y0 + gap;
+        for (const x of skills) {
+          doc.font('Helvetica').fontSize(10.5 * k).fillColor('#222222').text('•', mainX + 2, yy, { width: 10 });
+          doc.text(x, mainX + 14, yy, { width: mainW - 14 });
+          yy = doc.y + 3 + gap * 0.4;
+        }
+        return yy;
+      },
+    });
   }
   return blocks;
   };
