@@ -119,7 +119,7 @@ export function buildCv(vars: Record<string, unknown>, ctx?: DocContext): CvData
     if (!t0) return undefined;
     const title = locale === 'fr' ? frenchOf(t0) : t0;
     const year = cleanChat(o.year);
-    return { title, school: cleanPlace(o.school) && field(o.school), year: year ? (/^en cours|^in progress|^current/i.test(year) ? (locale === 'en' ? 'In progress' : 'En cours') : field(year)) : undefined };
+    return { title, school: field(o.school), year: year ? (/^en cours|^in progress|^current/i.test(year) ? (locale === 'en' ? 'In progress' : 'En cours') : field(year)) : undefined };
   });
   const skills = toFrench(listItems(rawSkills.replace(/\b(?:permis\s*(?:b|am|a1|a2|a|c|bsr)?|bsr)\b/gi, ''), 8), locale);
   const strength = str(vars.strength);

@@ -192,7 +192,15 @@ const textExecutor: PromptExecutor<TextStep> = simplePrompt((step, input, x) => 
   if (format === 'postcode') {
     const pc = recognizePostcode(input);
     if (!pc) return FAIL;
-    return { ok: true, value: pc.postcode, extra: step.depVar ? { [step.depVar]: pc.departement } : undefined };
+    const extra: Record<string, unknown> = {};
+    if (step.depVar) extra[step.depVar] = pc.departement;
+    // One commune for this postcode: known at once, in the same write (several: the "commune" step asks).
+    if (step.communeVar) {
+      const communes = x.deps.structures.communesOf(pc.postcode);
+      extra[step.communeVar] = communes.length === 1 ? communes[0].code : null;
+      extra[`${step.communeVar}_name`] = communes.length === 1 ? communes[0].name : null;
+    }
+    return { ok: true, value: pc.postcode, extra: Object.keys(extra).length ? extra : undefined };
   }
   const text = input.replace(/\s+/g, ' ').trim();
   if (text.length < (step.minLength ?? 1)) return FAIL;
@@ -417,7 +425,7 @@ async function prepareCommune(step: TextStep, x: StepContext): Promise<Outcome |
   const candidates = communeCandidates(step, x);
   const known = x.session.vars[step.var];
   if (candidates.length > 1 && !candidates.some((c) => c.code === known)) return undefined;
-  if (candidates.length <= 1) await assignAll(x, [{ name: step.var, value: candidates[0]?.code ?? null, persist: step.save !== false }, { name: `${step.var}_name`, value: candidates[0]?.name ?? null, persist: step.save !== false }]);
+  if (candidates.length <= 1 && (candidates[0]?.code ?? null) !== (known ?? null)) await assignAll(x, [{ name: step.var, value: candidates[0]?.code ?? null, persist: step.save !== false }, { name: `${step.var}_name`, value: candidates[0]?.name ?? null, persist: step.save !== false }]);
   return NEXT;
 }
 

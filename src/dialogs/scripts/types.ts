@@ -53,6 +53,8 @@ export interface TextStep extends PromptBase {
   format?: 'free' | 'name' | 'postcode' | 'commune' | 'tasks';
   /** For format "postcode": the variable that receives the département code. */
   depVar?: string;
+  /** For format "postcode": the variable that receives the commune (INSEE code, and its name in `<var>_name`) when the postcode has only one. */
+  communeVar?: string;
   /**
    * For format "commune": the variable holding the postcode. The question is asked only when that postcode covers
    * several communes (buttons with their names); the answer is the commune's INSEE code, its name goes in `<var>_name`.
