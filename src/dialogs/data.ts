@@ -160,6 +160,7 @@ export class StructureDirectory {
     const add = (s: Structure | undefined) => {
       if (s && !local.includes(s)) local.push(s);
     };
+    if (main === 'france_travail') add(this.national('france_travail'));
     if (main !== 'info_jeunes' && young) {
       const ml = commune ? this.covering(commune.code, 'mission_locale') : [];
       if (ml.length) {
@@ -171,7 +172,6 @@ export class StructureDirectory {
       }
     }
     if (main === 'france_travail') {
-      add(this.national('france_travail'));
       if (commune) this.covering(commune.code, 'plie').forEach(add);
       if (!young) locator = undefined;
     }

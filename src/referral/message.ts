@@ -28,7 +28,7 @@ export function referralMessages(r: Referral, t: (key: string, vars?: Record<str
             : t('closing.structures_none');
   const first: string[] = [head];
   if (r.local.length) first.push(r.local.map(structureLines).join('\n'));
-  if (r.locator) first.push(t('closing.structures_locator', { url: r.locator.website }));
+  if (r.locator && !r.local.some((s) => s.website === r.locator!.website)) first.push(t('closing.structures_locator', { url: r.locator.website }));
   const messages = [first.join('\n')];
   if (r.general.length) messages.push([t('closing.structures_general'), r.general.map(structureLines).join('\n')].join('\n'));
   return messages;

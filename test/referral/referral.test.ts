@@ -63,7 +63,7 @@ const rows: Row[] = [
   ['Nantes, 19 → ML de Nantes', { postcode: '44000', age: 19 }, { main: 'mission_locale', local: ['ml_nantes'], covered: true, locator: false }],
   ['Montreuil, 28 → France Travail, no Mission Locale', { postcode: '93100', age: 28 }, { main: 'france_travail', local: ['france_travail'], covered: false, locator: false }],
   ['Pantin, 26 → France Travail, not ML LYR', { postcode: '93500', age: 26 }, { main: 'france_travail', local: ['france_travail'], covered: false, locator: false }],
-  ['Pantin, 27 with a disability → ML LYR (up to 29), France Travail, Cap emploi', { postcode: '93500', age: 27, disability: true }, { main: 'france_travail', local: ['ml_lyr', 'france_travail', 'cap_emploi'], covered: true, locator: false }],
+  ['Pantin, 27 with a disability → France Travail, ML LYR (up to 29), Cap emploi', { postcode: '93500', age: 27, disability: true }, { main: 'france_travail', local: ['france_travail', 'ml_lyr', 'cap_emploi'], covered: true, locator: false }],
   ['Meaux, 30 with a disability → France Travail + Cap emploi 77', { postcode: '77100', commune: '77284', age: 30, disability: true }, { main: 'france_travail', local: ['france_travail', 'cap_emploi_77'], covered: false, locator: false }],
   ['Montreuil, 20 with a disability → 93 entry + national Cap emploi', { postcode: '93100', age: 20, disability: true }, { main: 'mission_locale', local: ['ml_93', 'cap_emploi'], covered: false, locator: true }],
   ['Bobigny, 15 → Info Jeunes only', { postcode: '93000', age: 15 }, { main: 'info_jeunes', local: [], covered: false, locator: false }],
