@@ -10,6 +10,7 @@ export const SUMMARY_FIELDS = [
   'situation_since',
   'diploma',
   'postcode',
+  'commune_name',
   'need',
   'cv_status',
   'last_application',

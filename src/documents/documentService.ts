@@ -1,6 +1,9 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'crypto';
 import { Connection, Model, Schema } from 'mongoose';
 import type { Locale, Texts } from '../i18n';
+import * as path from 'path';
+import { REPO_ROOT } from '../dialogs/paths';
+import { JobCatalog } from './jobs';
 import { CvData, LetterData, renderCvPdf, renderLetterPdf } from './pdf';
 
 /** A generated PDF (CV, cover letter) of one young person. */
@@ -44,6 +47,8 @@ export interface DocumentServiceOptions {
   linkTtlMs?: number;
   /** The clock (tests). */
   now?: () => number;
+  /** Common jobs and their suggested tasks (default: dialogs/data/cv-jobs.yaml of the repository). */
+  jobs?: JobCatalog;
 }
 
 /** What a download link is worth: `ok`, `expired` (a genuine link past its expiry), or `invalid` (forged, tampered, unknown). */
@@ -59,8 +64,10 @@ export const DEFAULT_LINK_TTL_MS = 7 * 86400000;
  */
 export class DocumentService {
   readonly model: Model<StoredDocument>;
+  readonly jobs: JobCatalog;
 
   constructor(connection: Connection, private readonly opts: DocumentServiceOptions) {
+    this.jobs = opts.jobs ?? JobCatalog.load(path.join(REPO_ROOT, 'dialogs', 'data', 'cv-jobs.yaml'));
     if (!opts.secret || opts.secret.length < 16) throw new Error('DocumentService needs a secret of at least 16 characters');
     const schema = new Schema<StoredDocument>(
       {
@@ -91,7 +98,7 @@ export class DocumentService {
   /** Renders a CV with the section titles of the locale. */
   renderCv(cv: CvData, locale: Locale, texts: Texts): Promise<Buffer> {
     const l = (k: string) => texts.t(locale, `cv.pdf.${k}`);
-    const labels = { experience: l('experience'), education: l('education'), skills: l('skills'), languages: l('languages'), interests: l('interests'), contact: l('contact') };
+    const labels = { experience: l('experience'), education: l('education'), skills: l('skills'), languages: l('languages'), interests: l('interests'), contact: l('contact'), mobility: l('mobility'), profile: l('profile') };
     return renderCvPdf(cv, labels, { compress: this.compressPdf });
   }
 

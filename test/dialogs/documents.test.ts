@@ -5,7 +5,7 @@ import { renderCvPdf, renderLetterPdf, toWinAnsi } from '../../src/documents/pdf
 import { buildCv, cvFileName, splitList } from '../../src/dialogs/documentBuilder';
 import { testMongoUri } from '../support/env';
 
-const labels = { experience: 'Expériences', education: 'Formation', skills: 'Compétences', languages: 'Langues', interests: "Centres d'intérêt", contact: 'Contact' };
+const labels = { experience: 'Expériences', education: 'Formation', skills: 'Compétences', languages: 'Langues', interests: "Centres d'intérêt", contact: 'Contact', mobility: 'Permis et mobilité', profile: 'Profil' };
 const pages = (pdf: Buffer) => (pdf.toString('latin1').match(/\/Type \/Page\b/g) ?? []).length;
 const hexText = (pdf: Buffer) => [...pdf.toString('latin1').matchAll(/<([0-9a-fA-F]+)>/g)].map((m) => Buffer.from(m[1], 'hex').toString('latin1')).join('');
 

@@ -36,7 +36,7 @@ const CV_ROWS: Row[] = [
   ['nan', /qualités et compétences/],
   ['ponctuelle, travail en équipe, sens du contact', /langues/],
   ['français, arabe', /centres d'intérêt/],
-  ['cuisine et foot', /Et voilà ton CV/, /version texte/, /Inès Martin/, /Modifier mon CV/, /lettre de motivation/],
+  ['cuisine et foot', /Et voilà ton CV/, /partie par partie/, /Inès Martin/, /Modifier mon CV/, /lettre de motivation/],
 ];
 
 function pdfText(pdf: Buffer): string {
@@ -174,7 +174,7 @@ describe('orientation', () => {
       ['a pied', /Merci Lina/, /pistes ensemble/, /aimes faire/],
       ['grave le numérique et un peu le sport', /en dehors de l'école/],
       ['gaming', /Le jeu en équipe, ça compte/, /pistes qui pourraient te plaire/, /Numérique/, /Pour avancer/, /CV maintenant/],
-      ['non', /Récap/, /Paris/, /Mission Locale de Paris/, /unml\.info/, /Et maintenant/],
+      ['non', /Récap/, /Paris/, /Mission Locale de Paris/, /CIDJ/, /Et maintenant/],
       // Later, in the CV: the gaming experience comes back as a tip before the skills question.
       ['menu', /Qu'est-ce que tu veux faire/],
       ['faire mon cv', /On fait ton CV/, /le prénom Lina/],
@@ -214,7 +214,7 @@ describe('closing', () => {
       ['last week', /what do you have/],
       ['a computer too', /email address/],
       ['nope', /get around/],
-      ['bike', /Thanks Sam/, /talk to a person/, /Summary of what you told me/, /Postcode: 69003 \(69\)/, /Main need: Something else/, /don't have a precise address/, /unml\.info/, /Cimade/, /What now/, /What would you like to do/],
+      ['bike', /Thanks Sam/, /talk to a person/, /Summary of what you told me/, /Postcode: 69003 \(69\)/, /Main need: Something else/, /Town: Lyon/, /Mission Locale de Lyon/, /Info Jeunes/, /What now/, /What would you like to do/],
       ['my summary', /First name: Sam/, /something else/],
       ['no', /Write to me whenever you want/],
     ]);
@@ -270,9 +270,10 @@ describe('CV and letter', () => {
     expect(letter!.name).toBe('Lettre-motivation-Ines-Martin.pdf');
     const letterText = pdfText(letter!.data);
     expect(letterText).toContain('Boulangerie Paul');
-    expect(letterText).toContain('Vendeuse');
-    expect(letterText).toContain("rejoindre Boulangerie Paul : j'adore le pain et le contact avec les clients.");
-    expect(letterText).toContain('Disponibilité : tout de suite.');
+    expect(letterText).toContain('Objet : candidature pour un poste de vendeuse');
+    expect(letterText.replace(/\s+/g, '')).toContain("J'adorelepainetlecontactaveclesclients.");
+    expect(letterText.replace(/\s+/g, '')).toContain('Jesuisdisponibledèsmaintenant');
+    expect(letterText).not.toMatch(/Disponibilité :|Mes atouts pour ce poste :/);
     expect(letterText).toContain('Madame, Monsieur');
     expect(letter!.data.toString('latin1').match(/\/Type \/Page\b/g)).toHaveLength(1);
   });

@@ -37,7 +37,7 @@ describe('the shipped scripts', () => {
       expect(dir.local(dep).length).toBeGreaterThan(0);
       expect(dir.departementName(dep)).toBeTruthy();
     }
-    expect(dir.local('69')).toEqual([]);
+    expect(dir.local('06')).toEqual([]);
     expect(dir.locator.website).toBe('https://www.unml.info/');
     const general = dir.general().map((s) => s.kind);
     expect(general).toEqual(expect.arrayContaining(['info_jeunes', 'cimade']));

@@ -1,8 +1,11 @@
 import { ActionTypes, Activity, CardAction, MessageFactory, TurnContext } from 'botbuilder';
 import type { Locale } from '../../i18n';
-import { buildCv, buildLetter, cvFileName, cvText, letterFileName } from '../documentBuilder';
+import { buildCv, buildLetter, cvFileName, cvText, documentLocale, letterFileName } from '../documentBuilder';
 import { isSkip, normalize, recognizeDate, recognizeEmail, recognizeName, recognizeNumber, recognizePhone, recognizePostcode, recognizeYesNo } from '../recognizers';
 import { summarizeProfile } from '../summary';
+import { communeButtons, recognizeCommune } from '../../referral/communeStep';
+import { referralMessages } from '../../referral/message';
+import { pickTasks } from '../../documents/taskPicker';
 import {
   AppendStep,
   BranchStep,
@@ -89,6 +92,12 @@ export async function say(x: StepContext, text: string, buttonKeys: string[] = [
   await x.turn.sendActivity(activity);
 }
 
+/** Sends a text with buttons whose titles are given as is (data such as commune names, not text keys). */
+export async function sayTitles(x: StepContext, text: string, titles: string[]): Promise<void> {
+  const actions: CardAction[] = titles.map((title) => ({ type: ActionTypes.ImBack, title, value: title }));
+  await x.turn.sendActivity(actions.length ? MessageFactory.suggestedActions(actions, text) : MessageFactory.text(text));
+}
+
 /** Sets a variable; with consent (and unless `persist` is false), also saves it in the contact profile. */
 export async function assign(x: StepContext, name: string, value: unknown, persist = true): Promise<void> {
   await assignAll(x, [{ name, value, persist }]);
@@ -143,8 +152,39 @@ function simplePrompt<S extends PromptStep>(recognize: (step: S, input: string, 
   };
 }
 
-const textExecutor: PromptExecutor<TextStep> = simplePrompt((step, input) => {
+/** The common job a "tasks" text step is about (its title and company variables), if any. */
+function suggestedJob(step: TextStep, x: StepContext) {
+  const texts = (step.jobVars ?? []).map((v) => x.session.vars[v]).filter((v): v is string => typeof v === 'string');
+  return texts.length ? x.deps.documents.jobs.find(...texts) : undefined;
+}
+
+/** The question of a "tasks" step, with the suggested tasks of the job numbered, and their numbers as buttons. */
+async function askTasks(step: TextStep, x: StepContext, key: string): Promise<void> {
+  const job = suggestedJob(step, x);
+  if (!job) return say(x, render(x, key));
+  const l = localeOf(x);
+  const list = job.tasks.map((t, i) => `${i + 1}. ${l === 'en' ? t.en : t.fr}`).join('\n');
+  const titles = [...job.tasks.map((_t, i) => String(i + 1)), x.deps.texts.t(l, 'cv.exp_tasks_all')];
+  return sayTitles(x, `${render(x, key)}\n\n${render(x, 'cv.exp_tasks_suggest', { list })}`, titles);
+}
+
+/** The communes of the postcode a "commune" text step asks about. */
+function communeCandidates(step: TextStep, x: StepContext) {
+  const pc = x.session.vars[step.postcodeVar ?? 'postcode'];
+  return x.deps.structures.communesOf(typeof pc === 'string' ? pc : undefined);
+}
+
+const textExecutor: PromptExecutor<TextStep> = simplePrompt((step, input, x) => {
   const format = step.format ?? 'free';
+  if (format === 'commune') {
+    const c = recognizeCommune(input, communeCandidates(step, x));
+    return c ? { ok: true, value: c.code, extra: { [`${step.var}_name`]: c.name } } : FAIL;
+  }
+  if (format === 'tasks') {
+    // Suggested tasks are stored in French: the CV is in French for a job in France.
+    const picked = pickTasks(input, suggestedJob(step, x));
+    if (picked) return { ok: true, value: picked.map((t) => t.fr).join('\n') };
+  }
   if (format === 'name') {
     const name = recognizeName(input);
     return name ? { ok: true, value: name } : FAIL;
@@ -152,7 +192,15 @@ const textExecutor: PromptExecutor<TextStep> = simplePrompt((step, input) => {
   if (format === 'postcode') {
     const pc = recognizePostcode(input);
     if (!pc) return FAIL;
-    return { ok: true, value: pc.postcode, extra: step.depVar ? { [step.depVar]: pc.departement } : undefined };
+    const extra: Record<string, unknown> = {};
+    if (step.depVar) extra[step.depVar] = pc.departement;
+    // One commune for this postcode: known at once, in the same write (several: the "commune" step asks).
+    if (step.communeVar) {
+      const communes = x.deps.structures.communesOf(pc.postcode);
+      extra[step.communeVar] = communes.length === 1 ? communes[0].code : null;
+      extra[`${step.communeVar}_name`] = communes.length === 1 ? communes[0].name : null;
+    }
+    return { ok: true, value: pc.postcode, extra: Object.keys(extra).length ? extra : undefined };
   }
   const text = input.replace(/\s+/g, ' ').trim();
   if (text.length < (step.minLength ?? 1)) return FAIL;
@@ -238,6 +286,8 @@ function answeredNext(step: PromptStep, value: unknown): string | undefined {
 export function askPrompt(step: PromptStep, x: StepContext): Promise<void> {
   switch (step.type) {
     case 'text':
+      if (step.format === 'commune') return sayTitles(x, render(x, step.prompt), communeButtons(communeCandidates(step, x)));
+      if (step.format === 'tasks') return askTasks(step, x, step.prompt);
       return textExecutor.ask(step, x);
     case 'choice':
       return choiceExecutor.ask(step, x);
@@ -282,6 +332,7 @@ export function recognizeAnswer(step: PromptStep, input: string, x: StepContext)
 /** Sends the "not understood" message of a prompt (with its buttons again). */
 export async function repromptAfterFailure(step: PromptStep, x: StepContext): Promise<void> {
   const key = step.reprompt ?? `engine.reprompt.${step.type}`;
+  if (step.type === 'text' && step.format === 'commune') return sayTitles(x, render(x, key), communeButtons(communeCandidates(step, x)));
   const keys = step.type === 'choice' ? choiceExecutor.buttonKeys(step) : step.type === 'confirm' ? confirmExecutor.buttonKeys(step) : [];
   await say(x, render(x, key), keys);
 }
@@ -335,14 +386,17 @@ async function runDocument(step: DocumentStep, x: StepContext): Promise<Outcome>
     return NEXT;
   }
   const { texts, documents } = x.deps;
+  // French for a job in France, whatever the chat language, unless the young person asked otherwise (cv_lang).
+  const docLocale = documentLocale(x.session.vars);
   if (step.kind === 'cv') {
-    const cv = buildCv(x.session.vars);
-    const pdf = await documents.renderCv(cv, locale, texts);
+    const cv = buildCv(x.session.vars, { locale: docLocale, texts, now: x.deps.options.now(), jobs: documents.jobs });
+    // The CV as text first (each section can be changed), then the PDF.
+    await say(x, `${render(x, 'cv.text_version')}\n\n${cvText(cv, docLocale, texts)}`);
+    const pdf = await documents.renderCv(cv, docLocale, texts);
     const att = await documents.save(x.session.contactKey, 'cv', cvFileName(cv), pdf);
     await x.turn.sendActivity({ type: 'message', text: render(x, 'cv.ready'), attachments: [{ contentType: att.contentType, contentUrl: att.contentUrl, name: att.name }] });
-    await say(x, `${render(x, 'cv.text_version')}\n\n${cvText(cv, locale, texts)}`);
   } else {
-    const letter = buildLetter(x.session.vars, locale, texts, x.deps.options.now());
+    const letter = buildLetter(x.session.vars, docLocale, texts, x.deps.options.now(), documents.jobs);
     const pdf = await documents.renderLetter(letter);
     const att = await documents.save(x.session.contactKey, 'letter', letterFileName(letter), pdf);
     await x.turn.sendActivity({ type: 'message', text: render(x, 'letter.ready'), attachments: [{ contentType: att.contentType, contentUrl: att.contentUrl, name: att.name }] });
@@ -352,27 +406,26 @@ async function runDocument(step: DocumentStep, x: StepContext): Promise<Outcome>
 
 async function runStructures(step: StructuresStep, x: StepContext): Promise<Outcome> {
   const { structures } = x.deps;
-  const dep = x.session.vars[step.depVar ?? 'departement'];
-  const depCode = typeof dep === 'string' ? dep : undefined;
-  const local = structures.local(depCode);
-  const line = (s: { name: string; address?: string; postcode?: string; city?: string; phone?: string; website?: string }) => {
-    const place = [s.address, [s.postcode, s.city].filter(Boolean).join(' ')].filter(Boolean).join(', ');
-    const parts = [`• ${s.name}`];
-    if (place) parts.push(`  📍 ${place}`);
-    if (s.phone) parts.push(`  📞 ${s.phone}`);
-    if (s.website) parts.push(`  🌐 ${s.website}`);
-    return parts.join('\n');
-  };
-  const blocks: string[] = [];
-  if (local.length) {
-    blocks.push(render(x, 'closing.structures_local', { dep: structures.departementName(depCode) ?? depCode ?? '' }));
-    blocks.push(local.map(line).join('\n'));
-  } else {
-    blocks.push(render(x, 'closing.structures_none'));
-  }
-  blocks.push(render(x, 'closing.structures_locator', { url: structures.locator.website }));
-  await say(x, blocks.join('\n'));
-  await say(x, [render(x, 'closing.structures_general'), structures.general().map(line).join('\n')].join('\n'));
+  const v = x.session.vars;
+  const text = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
+  const referral = structures.refer({
+    postcode: text('postcode'),
+    commune: text('commune'),
+    departement: text(step.depVar ?? 'departement'),
+    age: typeof v.age === 'number' ? v.age : undefined,
+    disability: v.disability === true,
+    papers: v.papers === true,
+  });
+  for (const m of referralMessages(referral, (key, extra) => render(x, key, extra), structures.departementName(referral.departement))) await say(x, m);
+  return NEXT;
+}
+
+/** Before asking which commune: nothing to ask when the postcode has one commune (or none we know), or the answer is known. */
+async function prepareCommune(step: TextStep, x: StepContext): Promise<Outcome | undefined> {
+  const candidates = communeCandidates(step, x);
+  const known = x.session.vars[step.var];
+  if (candidates.length > 1 && !candidates.some((c) => c.code === known)) return undefined;
+  if (candidates.length <= 1 && (candidates[0]?.code ?? null) !== (known ?? null)) await assignAll(x, [{ name: step.var, value: candidates[0]?.code ?? null, persist: step.save !== false }, { name: `${step.var}_name`, value: candidates[0]?.name ?? null, persist: step.save !== false }]);
   return NEXT;
 }
 
@@ -439,6 +492,10 @@ export async function runStep(step: Step, x: StepContext): Promise<Outcome> {
     case 'date':
     case 'email':
     case 'phone': {
+      if (step.type === 'text' && step.format === 'commune') {
+        const skip = await prepareCommune(step, x);
+        if (skip) return skip;
+      }
       // Already answered (e.g. kept in the profile from an earlier conversation): resume after it.
       const known = x.session.vars[step.var];
       if (step.skipIfSet && known !== undefined) return { kind: 'next', to: answeredNext(step, known) };

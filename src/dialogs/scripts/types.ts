@@ -50,9 +50,21 @@ export interface TextStep extends PromptBase {
   /** Minimum length of a valid answer (default 1). */
   minLength?: number;
   /** Normalisation: "name" capitalises words and refuses digits. */
-  format?: 'free' | 'name' | 'postcode';
+  format?: 'free' | 'name' | 'postcode' | 'commune' | 'tasks';
   /** For format "postcode": the variable that receives the département code. */
   depVar?: string;
+  /** For format "postcode": the variable that receives the commune (INSEE code, and its name in `<var>_name`) when the postcode has only one. */
+  communeVar?: string;
+  /**
+   * For format "commune": the variable holding the postcode. The question is asked only when that postcode covers
+   * several communes (buttons with their names); the answer is the commune's INSEE code, its name goes in `<var>_name`.
+   */
+  postcodeVar?: string;
+  /**
+   * For format "tasks": variables describing the job (title, company). When they name a common job of
+   * dialogs/data/cv-jobs.yaml, its suggested tasks are listed with numbers; "1 et 3", "les 3" pick them.
+   */
+  jobVars?: string[];
 }
 
 export interface ChoiceOption {

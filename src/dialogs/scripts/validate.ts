@@ -177,7 +177,7 @@ function varUses(step: Step, p: string, texts: Texts): Array<{ name: string; pat
 function varDefs(step: Step): string[] {
   switch (step.type) {
     case 'text':
-      return step.depVar ? [step.var, step.depVar] : [step.var];
+      return [step.var, ...(step.depVar ? [step.depVar] : []), ...(step.communeVar ? [step.communeVar, `${step.communeVar}_name`] : []), ...(step.format === 'commune' ? [`${step.var}_name`] : [])];
     case 'choice':
     case 'confirm':
     case 'number':
