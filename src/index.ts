@@ -268,7 +268,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   privacy.register('detection-corrections', (subject) => consoleApp.corrections.deleteForUser(subject.userKey));
   privacy.register('channel-inbox', async (subject) => {
     // The tombstone first: a replayed webhook of this person arriving during the erasure is already refused.
-    await channels.replay.recordErasure(subject.conversationIds);
+    await channels.replay.recordErasure(subject.conversationIds, await channels.inbox.eventIdsForConversations(subject.conversationIds));
     await channels.inbox.deleteForConversations(subject.conversationIds);
   });
   privacy.register('channel-outbox', (subject) => channels.outbox.eraseLane(`${subject.channelId}:${subject.userId}`));

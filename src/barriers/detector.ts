@@ -416,6 +416,9 @@ export class BarrierDetector {
   private conversationByRisk(current: Detection, recent: readonly ConceptMemory[], now: number): Detection {
     const cfg = this.conversationRisk;
     if (!cfg || current.severity === 'urgent' || !current.risk || current.risk.p < cfg.messageMin) return current;
+    // A message with no label and no concept says nothing the model could ground its probability in ("ok see you
+    // then" scores near the prior): it does not add to the conversation's risk.
+    if (!current.labels.length && !current.concepts?.length) return current;
     const since = now - this.conversationHours * 3600_000;
     const earlier = recent.filter((m) => m.at >= since && m.at <= now && m.risk && m.risk.p >= cfg.messageMin);
     if (!earlier.length) return current;

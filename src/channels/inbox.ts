@@ -268,6 +268,14 @@ export class InboxStore {
   }
 
   /** An erasure: removes every event (and pending entry) of these conversations, messages and statuses, whatever their state. */
+  /** The ids of the events recorded for these conversations (for the erasure's tombstone), oldest first. */
+  async eventIdsForConversations(conversationIds: string[]): Promise<string[]> {
+    if (!conversationIds.length) return [];
+    const lanes = conversationIds.flatMap((id) => [id, `${id}#status`]);
+    const docs = (await this.model.find({ lane: { $in: lanes } }, { _id: 1, at: 1 }).lean().exec()) as Array<{ _id: string; at?: Date }>;
+    return docs.sort((a, b) => new Date(a.at ?? 0).getTime() - new Date(b.at ?? 0).getTime()).map((d) => d._id);
+  }
+
   async deleteForConversations(conversationIds: string[]): Promise<void> {
     if (!conversationIds.length) return;
     const lanes = conversationIds.flatMap((id) => [id, `${id}#status`]);
