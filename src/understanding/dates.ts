@@ -57,6 +57,8 @@ const SMALL: Record<string, number> = {
   quelques: 3, qq: 3, plusieurs: 3, a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six_: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
   few: 3, couple: 2, several: 3, demi: 0.5,
 };
+const UNFOLD: Record<string, string> = { dernie: 'dernier', premie: 'premier', janvie: 'janvier', fevrie: 'fevrier', fevie: 'fevrier', summe: 'summer', winte: 'winter', septembe: 'september', octobe: 'october', novembe: 'november', decembe: 'december' };
+const EN_UNIT_WORDS = new Set(['day', 'days', 'week', 'weeks', 'month', 'months', 'year', 'years']);
 const LAST = new Set(['dernier', 'derniere', 'passe', 'passee', 'last', 'precedent', 'precedente']);
 const THIS = new Set(['ce', 'cet', 'cette', 'this']);
 
@@ -103,6 +105,8 @@ function durationAt(w: string[], i: number): { n: number; unit: 'D' | 'W' | 'M' 
   } else if (w[j] === 'six') {
     n = 6;
     j++;
+  } else if (w[j] === 'a' && !EN_UNIT_WORDS.has(w[j + 1] ?? '')) {
+    return undefined;
   } else if (w[j] !== undefined && SMALL[w[j]] !== undefined && w[j] !== 'demi') {
     n = SMALL[w[j]];
     j++;
@@ -143,7 +147,9 @@ function plus(today: Ymd, n: number, unit: 'D' | 'W' | 'M' | 'Y'): Ymd {
  * A date in the normalised words, or undefined. Only expressions that are dates count ("3 ans" alone is a duration,
  * read as "3 years ago" only for a past question).
  */
-export function findDate(w: string[], now: Date, range: Range = 'past'): DateHit | undefined {
+export function findDate(words: string[], now: Date, range: Range = 'past'): DateHit | undefined {
+  // The barrier normalisation folds "-er" endings ("dernier" → "dernie"): read them back.
+  const w = words.map((x) => UNFOLD[x] ?? x);
   const today = ymdOf(now);
   const fits = (c: Ymd) => range === 'any' || (range === 'past' ? cmp(c, today) <= 0 : cmp(c, today) >= 0);
   const hit = (c: Ymd, vague = false): DateHit | undefined => (validDay(c.y, c.m, c.d) && fits(c) ? { value: iso(c), vague } : undefined);

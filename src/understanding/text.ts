@@ -39,6 +39,11 @@ export class TextNormaliser {
       .filter((w) => /^[a-z0-9]+$/.test(w));
   }
 
+  /** Normalised words with the offsets of the original word each comes from (no emoji mapping: offsets stay exact). */
+  tokens(text: string): Array<{ norm: string; start: number; end: number }> {
+    return this.normaliser.tokenize(text.slice(0, 600)).filter((x) => /^[a-z0-9]+$/.test(x.norm));
+  }
+
   /** Normalised words joined by single spaces. */
   norm(text: string): string {
     return this.words(text).join(' ');
