@@ -57,7 +57,7 @@ const SMALL: Record<string, number> = {
   quelques: 3, qq: 3, plusieurs: 3, a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six_: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
   few: 3, couple: 2, several: 3, demi: 0.5,
 };
-const UNFOLD: Record<string, string> = { dernie: 'dernier', premie: 'premier', janvie: 'janvier', fevrie: 'fevrier', fevie: 'fevrier', summe: 'summer', winte: 'winter', septembe: 'september', octobe: 'october', novembe: 'november', decembe: 'december' };
+const UNFOLD: Record<string, string> = { dernie: 'dernier', premie: 'premier', janvie: 'janvier', fevrie: 'fevrier', fevie: 'fevrier', hive: 'hiver', summe: 'summer', winte: 'winter', septembe: 'september', octobe: 'october', novembe: 'november', decembe: 'december' };
 const EN_UNIT_WORDS = new Set(['day', 'days', 'week', 'weeks', 'month', 'months', 'year', 'years']);
 const LAST = new Set(['dernier', 'derniere', 'passe', 'passee', 'last', 'precedent', 'precedente']);
 const THIS = new Set(['ce', 'cet', 'cette', 'this']);
@@ -266,7 +266,7 @@ export function findDate(words: string[], now: Date, range: Range = 'past'): Dat
     }
     // "2 ans d experience", "j ai 19 ans" are not dates.
     if (after === 'd' || after === 'de' || after === 'experience' || after === 'old') continue;
-    if (/\bj ai$|\bj ai (bientot|presque)$|\bage de$|\bi m$/.test(before)) continue;
+    if (/\bj ai$|\bj ai (bientot|presque)$|\bage de$|\bi m$|\bmes$|\bmy$/.test(before)) continue;
     if (d.unit === 'Y' && d.n >= 12 && !/\b(il y a|ya|depuis|fait|since|for|ago|pendant)\b/.test(`${before} ${after}`)) continue;
     const vague = /\b(quelques|plusieurs|genre|environ|vers|like|about|around|few|couple|several)\b/.test(`${before} ${w[i]}`);
     const r = hit(minus(today, d.n, d.unit), vague);

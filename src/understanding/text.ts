@@ -16,6 +16,10 @@ const EMOJI: Array<[RegExp, string]> = [
   [/🤷(?:\u200d[♂♀]\ufe0f?)?|🤔/gu, ' je sais pas '],
 ];
 
+/** Words often glued to their elided article ("lecole", "lannee", "lete", "dinterim"). */
+const GLUED = new Set(['ecole', 'annee', 'an', 'ete', 'hiver', 'automne', 'interim', 'alternance', 'apprentissage', 'instant', 'ordi', 'etranger',
+  'universite', 'usine', 'armee', 'hopital', 'aide', 'experience', 'emploi', 'email', 'avenir', 'orientation', 'anglais', 'informatique', 'ordinateur']);
+
 export class TextNormaliser {
   constructor(private readonly normaliser: Normaliser) {}
 
@@ -33,15 +37,33 @@ export class TextNormaliser {
     let t = text.slice(0, 600);
     for (const [re, w] of EMOJI) t = t.replace(re, w);
     t = t.replace(/(\p{L})\1{2,}/gu, '$1');
-    return this.normaliser
-      .tokenize(t)
-      .map((x) => x.norm)
-      .filter((w) => /^[a-z0-9]+$/.test(w));
+    return this.tokensOf(t).map((x) => x.norm);
+  }
+
+  /** The normaliser's tokens, words only, with two repairs: "c est" written out is not "c est est" (the SMS table reads
+   * "c" as "c est"), and a glued elision of a known word is split ("lecole" → "l ecole", "lannee" → "l annee"). */
+  private tokensOf(t: string): Array<{ norm: string; start: number; end: number }> {
+    const out: Array<{ norm: string; start: number; end: number }> = [];
+    for (const x of this.normaliser.tokenize(t)) {
+      if (!/^[a-z0-9]+$/.test(x.norm)) continue;
+      const n = out.length;
+      if (x.norm === 'est' && n >= 2 && out[n - 1].norm === 'est' && out[n - 2].norm === 'c' && out[n - 1].start === out[n - 2].start) {
+        out[n - 1] = x;
+        continue;
+      }
+      const glued = /^[ld]([aeiouh].+)$/.exec(x.norm);
+      if (glued && GLUED.has(glued[1])) {
+        out.push({ norm: x.norm[0], start: x.start, end: x.end }, { norm: glued[1], start: x.start, end: x.end });
+        continue;
+      }
+      out.push(x);
+    }
+    return out;
   }
 
   /** Normalised words with the offsets of the original word each comes from (no emoji mapping: offsets stay exact). */
   tokens(text: string): Array<{ norm: string; start: number; end: number }> {
-    return this.normaliser.tokenize(text.slice(0, 600)).filter((x) => /^[a-z0-9]+$/.test(x.norm));
+    return this.tokensOf(text.slice(0, 600));
   }
 
   /** Normalised words joined by single spaces. */

@@ -55,7 +55,7 @@ const FACT_STEPS: Array<[flow: string, step: string]> = [
 ];
 
 const NEGATORS = new Set(['pas', 'sans', 'jamais', 'plus', 'no', 'not', 'aucun', 'aucune', 'ni']);
-const SINCE_WORDS = /\b(depuis|ca fait|cela fait|il y a|since|for|ago|en|from)\b/;
+const SINCE_WORDS = /\b(depuis|ca fait|cela fait|il y a|y a|since|for|ago|en|from)\b/;
 const NAME_STOP = new Set([
   'au', 'a', 'en', 'le', 'la', 'les', 'un', 'une', 'pas', 'trop', 'dans', 'chez', 'de', 'du', 'des', 'sur', 'tres', 'super', 'grave', 'la', 'ici', 'perdu',
   'perdue', 'motive', 'motivee', 'chomage', 'etudiant', 'etudiante', 'nul', 'nulle', 'fatigue', 'fatiguee', 'desole', 'desolee', 'content', 'contente',
@@ -254,7 +254,7 @@ export class Understanding {
     const toks = this.text.tokens(raw);
     const w = toks.map((t) => t.norm);
     const removed = new Array<boolean>(w.length).fill(false);
-    for (const list of [this.alreadySaid, this.chatWords, this.fillers]) {
+    for (const list of [this.alreadySaid, this.chatWords]) {
       for (const p of list) {
         for (let from = 0; from < w.length; ) {
           const sub = w.map((x, i) => (removed[i] ? '\u0000' : x));
@@ -272,7 +272,14 @@ export class Understanding {
       if (!last || last[0] !== toks[i].start) spans.push([toks[i].start, toks[i].end]);
     }
     if (!spans.length || spans.length > 4) return undefined;
-    const parts = spans.map(([s, e]) => raw.slice(s, e));
+    // Words joined by a hyphen in the message stay joined ("Jean-Baptiste").
+    const merged: Array<[number, number]> = [];
+    for (const sp of spans) {
+      const last = merged[merged.length - 1];
+      if (last && raw.slice(last[1], sp[0]) === '-') last[1] = sp[1];
+      else merged.push([sp[0], sp[1]]);
+    }
+    const parts = merged.map(([s, e]) => raw.slice(s, e));
     if (parts.some((p) => /\d|@/.test(p))) return undefined;
     if (parts.length > 1 && parts.every((p) => NAME_STOP.has(this.text.norm(p)))) return undefined;
     return parts
@@ -313,6 +320,7 @@ export class Understanding {
         return r;
       }
       case 'confirm': {
+        if (skip) return { kind: 'skip' };
         const v = this.yesNo(w, text, ctx.locale);
         if (v !== undefined) return { kind: 'value', value: v, next: v ? step.yes : step.no, confidence: 'high' };
         return skip ? { kind: 'skip' } : { kind: 'none' };
@@ -330,7 +338,7 @@ export class Understanding {
         if (skip) return { kind: 'skip' };
         const range = step.range ?? 'past';
         // "pas à jour", "pas de date": not dates (the model reads "jour" as today).
-        if (/\bpas a jour\b|\bpas de date\b|\ba jour\b/.test(w.join(' '))) return { kind: 'none' };
+        if (/\bpas a jour\b|\bpas de date\b|\ba jour\b|\b(mes|my) \d+\b/.test(w.join(' '))) return { kind: 'none' };
         const hit = findDate(w, ctx.now, range);
         if (hit) return { kind: 'value', value: hit.value, confidence: 'high' };
         const model = recognizeDate(text, ctx.locale, { now: ctx.now, range, withTime: step.withTime });
