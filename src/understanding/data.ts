@@ -55,8 +55,10 @@ function parse(file: string, content: string, errors: string[]): unknown {
 }
 
 /** Validates the two files' contents against the flows; returns the data or throws with every error (file#path: message). */
-export function validateUnderstandingData(lexiconText: string, synonymsText: string, flows: FlowRegistry): UnderstandingData {
+export function validateUnderstandingData(lexiconText: string, synonymsText: string, flows: FlowRegistry, strict = true): UnderstandingData {
   const errors: string[] = [];
+  // Not strict (a draft or an older script version): synonyms of steps that version does not have are dropped, not errors.
+  const drift: string[] = [];
   const lexRaw = parse(LEXICON_FILE, lexiconText, errors);
   const synRaw = parse(SYNONYMS_FILE, synonymsText, errors);
   let lexicon: UnderstandingLexicon | undefined;
@@ -72,7 +74,7 @@ export function validateUnderstandingData(lexiconText: string, synonymsText: str
       for (const [flowId, steps] of Object.entries(synRaw as Record<string, unknown>)) {
         const flow = flows.get(flowId);
         if (!flow) {
-          errors.push(`${SYNONYMS_FILE}#/${flowId}: unknown flow "${flowId}"`);
+          (strict ? errors : drift).push(`${SYNONYMS_FILE}#/${flowId}: unknown flow "${flowId}"`);
           continue;
         }
         if (!steps || typeof steps !== 'object' || Array.isArray(steps)) {
@@ -83,7 +85,7 @@ export function validateUnderstandingData(lexiconText: string, synonymsText: str
         for (const [stepId, options] of Object.entries(steps as Record<string, unknown>)) {
           const step = flow.steps.find((s) => s.id === stepId);
           if (!step) {
-            errors.push(`${SYNONYMS_FILE}#/${flowId}/${stepId}: unknown step "${stepId}" in flow ${flowId}`);
+            (strict ? errors : drift).push(`${SYNONYMS_FILE}#/${flowId}/${stepId}: unknown step "${stepId}" in flow ${flowId}`);
             continue;
           }
           if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -93,7 +95,7 @@ export function validateUnderstandingData(lexiconText: string, synonymsText: str
           synonyms[flowId][stepId] = {};
           for (const [value, syn] of Object.entries(options as Record<string, unknown>)) {
             if (step.type !== 'choice' || !step.options.some((o) => o.value === value)) {
-              errors.push(`${SYNONYMS_FILE}#/${flowId}/${stepId}/${value}: "${value}" is not an option of ${flowId}/${stepId}`);
+              (strict ? errors : drift).push(`${SYNONYMS_FILE}#/${flowId}/${stepId}/${value}: "${value}" is not an option of ${flowId}/${stepId}`);
               continue;
             }
             const r = optionSynonymsSchema.safeParse(syn);
@@ -111,6 +113,6 @@ export function validateUnderstandingData(lexiconText: string, synonymsText: str
   return { lexicon, synonyms };
 }
 
-export function loadUnderstandingData(root: string, flows: FlowRegistry): UnderstandingData {
-  return validateUnderstandingData(fs.readFileSync(path.join(root, LEXICON_FILE), 'utf8'), fs.readFileSync(path.join(root, SYNONYMS_FILE), 'utf8'), flows);
+export function loadUnderstandingData(root: string, flows: FlowRegistry, strict = true): UnderstandingData {
+  return validateUnderstandingData(fs.readFileSync(path.join(root, LEXICON_FILE), 'utf8'), fs.readFileSync(path.join(root, SYNONYMS_FILE), 'utf8'), flows, strict);
 }

@@ -11,7 +11,7 @@ import type { Locale } from '../i18n';
 import { recognizeDate, recognizeEmail, recognizePhone, recognizePostcode, recognizeYesNo, departementOf } from '../dialogs/recognizers';
 import type { FlowRegistry } from '../dialogs/scripts/loader';
 import { ChoiceStep, Flow, PromptStep, isPrompt } from '../dialogs/scripts/types';
-import type { UnderstandingData } from './data';
+import { loadUnderstandingData, UnderstandingData } from './data';
 import { findDate } from './dates';
 import { findAge, findNumbers } from './numbers';
 import { TextNormaliser, distance, findPhrase } from './text';
@@ -477,11 +477,8 @@ export class Understanding {
 }
 
 /** The understanding layer of a checkout: the barrier normalisation, dialogs/understanding/*, the flows and texts. */
-export function loadUnderstanding(root: string, flows: FlowRegistry, texts: Texts): Understanding {
-  // Imported here to keep the class itself free of file access.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { loadUnderstandingData } = require('./data') as typeof import('./data');
-  return new Understanding(TextNormaliser.fromRoot(root), loadUnderstandingData(root, flows), flows, texts);
+export function loadUnderstanding(root: string, flows: FlowRegistry, texts: Texts, strict = true): Understanding {
+  return new Understanding(TextNormaliser.fromRoot(root), loadUnderstandingData(root, flows, strict), flows, texts);
 }
 
 /** The JSONL output value of an understanding: the option / boolean / integer / date, "skip", "never" or null. */
