@@ -200,15 +200,20 @@ export class FlowDialog extends Dialog<{ step?: string }> {
           return this.accept(dc, st, step, understood.value, answeredNext(step, understood.value));
         }
         await say(x, render(x, 'engine.already_unknown'));
-        await askPrompt(step, x);
+        await repromptAfterFailure(step, x);
         return Dialog.EndOfTurn;
       case 'skip':
       case 'never':
         if (step.optional) return this.accept(dc, st, step, null);
-        // A question that cannot be skipped: a gentle way forward (the options again, or a person), not a failure.
-        await say(x, render(x, step.type === 'choice' ? 'engine.skip_required_choice' : 'engine.skip_required'));
-        await askPrompt(step, x);
-        return Dialog.EndOfTurn;
+        // A question that cannot be skipped: a gentle way forward (the options again, or a person); it counts
+        // towards the offer of a person like an answer not understood.
+        if (st.failures + 1 < (step.maxAttempts ?? this.deps.options.maxAttempts)) {
+          st.failures += 1;
+          await say(x, render(x, step.type === 'choice' ? 'engine.skip_required_choice' : 'engine.skip_required'));
+          await repromptAfterFailure(step, x);
+          return Dialog.EndOfTurn;
+        }
+        break;
       case 'none':
         break;
     }
