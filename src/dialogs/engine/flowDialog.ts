@@ -94,8 +94,9 @@ export class FlowDialog extends Dialog<{ step?: string }> {
     if (k < 0) return undefined;
     session.suspended = undefined;
     dc.activeDialog!.state = clone(suspended[k].state);
-    for (let i = k - 1; i >= 0; i--) dc.stack.unshift(clone(suspended[i]));
-    const top = dc.stack[0];
+    // botbuilder keeps the stack bottom first: the flows this one had called come after it.
+    for (let i = k + 1; i < suspended.length; i++) dc.stack.push(clone(suspended[i]));
+    const top = dc.stack[dc.stack.length - 1];
     const x = this.ctx(dc);
     await say(x, render(x, 'engine.resumed_where'));
     const dialog = dc.findDialog(top.id);
