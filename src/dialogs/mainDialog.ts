@@ -230,7 +230,8 @@ export class MainDialog extends ComponentDialog {
       case 'restart': {
         session.suspended = undefined;
         await innerDC.cancelAllDialogs();
-        session.vars = { locale: session.vars.locale, consent: session.vars.consent };
+        // A refused consent can be given this time: the welcome asks for it again (an accepted one is kept).
+        session.vars = { locale: session.vars.locale, consent: session.vars.consent === true ? true : null };
         await this.say(context, 'commands.restarted');
         return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.main));
       }

@@ -61,6 +61,10 @@ describe('welcome and consent', () => {
       ['fr', /Tu es d'accord/],
       ['nan', /je ne garde rien/, /Missions Locales/, /unml\.info/, /Cimade/, /écris \*conseiller\*/],
       ['menu', /Sans ton accord/],
+      // Later messages: one short line, never the greeting again; "recommencer" asks for the consent again.
+      ['je cherche du taf', /Sans ton accord, je ne garde rien/, /conseiller/],
+      ['ok', /Sans ton accord/],
+      ['recommencer', /Moi c'est Déclic/],
     ]);
     const contact = await env.contacts.get(chat.key);
     expect(contact?.consent).toBe(false);

@@ -65,7 +65,7 @@ describe('answers ahead', () => {
         "moi c'est ines, j'ai 19 ans, chômage depuis 6 mois, j'ai un CAP et j'habite à Montreuil 93100",
         /Âge : 19, tu me l'as déjà dit/,
         /Ta situation : Je cherche un taf, tu me l'as déjà dit/,
-        /Depuis : \d+ \S+ 2026, tu me l'as déjà dit/,
+        /Depuis : \d+ \S+ 20\d\d, tu me l'as déjà dit/,
         /Diplôme : CAP \/ BEP, tu me l'as déjà dit/,
         /Code postal : 93100, tu me l'as déjà dit/,
         /aiderait le plus/,
@@ -85,7 +85,7 @@ describe('answers ahead', () => {
   test('"caissière chez Carrefour depuis mars" at the situation question: the date is not asked again', async () => {
     const c = client();
     await play(c, [...CONSENT, ['Yanis', /quel âge/], ['jai 19a', /tu fais quoi/]]);
-    await play(c, [['je cherche du taf depuis mars', /Depuis : 1 mars 2026, tu me l'as déjà dit/, /dernier diplôme/, '!Depuis quand']]);
+    await play(c, [['je cherche du taf depuis mars', /Depuis : 1 mars 20\d\d, tu me l'as déjà dit/, /dernier diplôme/, '!Depuis quand']]);
   });
 });
 
@@ -112,7 +112,7 @@ describe('understood as young people write', () => {
     ]);
     const profile = (await service.contacts.get(`emulator:${c.userId}`))?.profile ?? {};
     expect(profile).toMatchObject({
-      prenom: 'Yanis', age: 19, situation: 'training', situation_since: '2026-09-01', diploma: 'none', need: 'orientation', cv_status: 'outdated',
+      prenom: 'Yanis', age: 19, situation: 'training', situation_since: expect.stringMatching(/^\d{4}-09-01$/), diploma: 'none', need: 'orientation', cv_status: 'outdated',
       last_application: null, equipment: 'phone_only', has_email: true, email: 'yanis93@gmail.com', mobility: 'bike',
     });
   });
