@@ -1,20 +1,8 @@
-import {
-  ActionTypes,
-  Activity,
-  CardAction,
-  MessageFactory,
-  TurnContext,
-} from "botbuilder";
-import type { Locale } from "../../i18n";
-import {
-  buildCv,
-  buildLetter,
-  cvFileName,
-  cvText,
-  letterFileName,
-} from "../documentBuilder";
-import type { Understood } from "../../understanding/understanding";
-import { summarizeProfile } from "../summary";
+import { ActionTypes, Activity, CardAction, MessageFactory, TurnContext } from 'botbuilder';
+import type { Locale } from '../../i18n';
+import { buildCv, buildLetter, cvFileName, cvText, letterFileName } from '../documentBuilder';
+import type { Understood } from '../../understanding/understanding';
+import { summarizeProfile } from '../summary';
 import {
   AppendStep,
   BranchStep,
@@ -43,21 +31,21 @@ import {
   SummaryStep,
   TextStep,
   assertNever,
-} from "../scripts/types";
-import type { EngineDeps } from "./deps";
-import { Session, sessionLocale } from "./session";
+} from '../scripts/types';
+import type { EngineDeps } from './deps';
+import { Session, sessionLocale } from './session';
 
 /** What the flow does after a step. */
 export type Outcome =
-  | { kind: "next"; to?: string }
-  | { kind: "wait" }
-  | { kind: "call"; flow: string }
-  | { kind: "end" }
+  | { kind: 'next'; to?: string }
+  | { kind: 'wait' }
+  | { kind: 'call'; flow: string }
+  | { kind: 'end' }
   /** Ends every dialog (after an erasure or a runaway script). */
-  | { kind: "cancel" };
+  | { kind: 'cancel' };
 
-const NEXT: Outcome = { kind: "next" };
-const WAIT: Outcome = { kind: "wait" };
+const NEXT: Outcome = { kind: 'next' };
+const WAIT: Outcome = { kind: 'wait' };
 
 export interface StepContext {
   turn: TurnContext;
@@ -66,6 +54,7 @@ export interface StepContext {
   flow: Flow;
 }
 
+
 // ---------------------------------------------------------------- helpers
 
 export function localeOf(x: StepContext): Locale {
@@ -73,25 +62,16 @@ export function localeOf(x: StepContext): Locale {
 }
 
 function display(value: unknown, x: StepContext): string {
-  if (value === undefined || value === null) return "";
-  if (typeof value === "boolean")
-    return x.deps.texts.t(localeOf(x), value ? "engine.yes" : "engine.no");
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'boolean') return x.deps.texts.t(localeOf(x), value ? 'engine.yes' : 'engine.no');
   if (Array.isArray(value)) return String(value.length);
-  if (typeof value === "object") return "";
+  if (typeof value === 'object') return '';
   return String(value);
 }
 
 /** The text of a key with `{var}` placeholders filled from the script variables (missing ones left empty). */
-export function render(
-  x: StepContext,
-  key: string,
-  extra: Record<string, string> = {},
-): string {
-  return x.deps.texts
-    .t(localeOf(x), key)
-    .replace(/\{(\w+)\}/g, (_m, name: string) =>
-      name in extra ? extra[name] : display(x.session.vars[name], x),
-    );
+export function render(x: StepContext, key: string, extra: Record<string, string> = {}): string {
+  return x.deps.texts.t(localeOf(x), key).replace(/\{(\w+)\}/g, (_m, name: string) => (name in extra ? extra[name] : display(x.session.vars[name], x)));
 }
 
 function buttons(x: StepContext, keys: string[]): CardAction[] {
@@ -102,24 +82,13 @@ function buttons(x: StepContext, keys: string[]): CardAction[] {
 }
 
 /** Sends a text, with channel-neutral suggested actions when `buttonKeys` are given. */
-export async function say(
-  x: StepContext,
-  text: string,
-  buttonKeys: string[] = [],
-): Promise<void> {
-  const activity: Partial<Activity> = buttonKeys.length
-    ? MessageFactory.suggestedActions(buttons(x, buttonKeys), text)
-    : MessageFactory.text(text);
+export async function say(x: StepContext, text: string, buttonKeys: string[] = []): Promise<void> {
+  const activity: Partial<Activity> = buttonKeys.length ? MessageFactory.suggestedActions(buttons(x, buttonKeys), text) : MessageFactory.text(text);
   await x.turn.sendActivity(activity);
 }
 
 /** Sets a variable; with consent (and unless `persist` is false), also saves it in the contact profile. */
-export async function assign(
-  x: StepContext,
-  name: string,
-  value: unknown,
-  persist = true,
-): Promise<void> {
+export async function assign(x: StepContext, name: string, value: unknown, persist = true): Promise<void> {
   await assignAll(x, [{ name, value, persist }]);
 }
 
@@ -127,19 +96,12 @@ export async function assign(
  * Sets several variables in order (like `assign` one after the other); those saved in the contact profile go in one
  * write (an answer with extra values, e.g. a postcode and its département: one database command, not one per value).
  */
-export async function assignAll(
-  x: StepContext,
-  values: Array<{ name: string; value: unknown; persist?: boolean }>,
-): Promise<void> {
+export async function assignAll(x: StepContext, values: Array<{ name: string; value: unknown; persist?: boolean }>): Promise<void> {
   const profile: Record<string, unknown> = {};
   let save = false;
   for (const { name, value, persist = true } of values) {
     x.session.vars[name] = value;
-    if (
-      persist &&
-      x.session.vars.consent === true &&
-      !(SESSION_VARS as readonly string[]).includes(name)
-    ) {
+    if (persist && x.session.vars.consent === true && !(SESSION_VARS as readonly string[]).includes(name)) {
       profile[name] = value;
       save = true;
     }
@@ -148,36 +110,31 @@ export async function assignAll(
 }
 
 export function evaluate(c: Condition, vars: Record<string, unknown>): boolean {
-  if ("all" in c) return c.all.every((s) => evaluate(s, vars));
-  if ("any" in c) return c.any.some((s) => evaluate(s, vars));
-  if ("not" in c) return !evaluate(c.not, vars);
+  if ('all' in c) return c.all.every((s) => evaluate(s, vars));
+  if ('any' in c) return c.any.some((s) => evaluate(s, vars));
+  if ('not' in c) return !evaluate(c.not, vars);
   const v = vars[c.var];
-  if ("eq" in c) return v === c.eq;
-  if ("ne" in c) return v !== c.ne;
-  if ("in" in c) return c.in.includes(v as never);
-  if ("lt" in c) return typeof v === "number" && v < c.lt;
-  if ("gte" in c) return typeof v === "number" && v >= c.gte;
-  return (v !== undefined && v !== null && v !== "") === c.exists;
+  if ('eq' in c) return v === c.eq;
+  if ('ne' in c) return v !== c.ne;
+  if ('in' in c) return c.in.includes(v as never);
+  if ('lt' in c) return typeof v === 'number' && v < c.lt;
+  if ('gte' in c) return typeof v === 'number' && v >= c.gte;
+  return (v !== undefined && v !== null && v !== '') === c.exists;
 }
 
 // ---------------------------------------------------------------- prompts
 
 /** The buttons of a prompt (choice options, yes / no), shown with the question and again with a re-prompt. */
 export function promptButtonKeys(step: PromptStep): string[] {
-  if (step.type === "choice") return step.options.map((o) => o.title);
-  if (step.type === "confirm") return ["engine.yes", "engine.no"];
+  if (step.type === 'choice') return step.options.map((o) => o.title);
+  if (step.type === 'confirm') return ['engine.yes', 'engine.no'];
   return [];
 }
 
 /** Where an already known answer leads (choice option / confirm branch), undefined = the step's next. */
-export function answeredNext(
-  step: PromptStep,
-  value: unknown,
-): string | undefined {
-  if (step.type === "choice")
-    return step.options.find((o) => o.value === value)?.next;
-  if (step.type === "confirm")
-    return value === true ? step.yes : value === false ? step.no : undefined;
+export function answeredNext(step: PromptStep, value: unknown): string | undefined {
+  if (step.type === 'choice') return step.options.find((o) => o.value === value)?.next;
+  if (step.type === 'confirm') return value === true ? step.yes : value === false ? step.no : undefined;
   return undefined;
 }
 
@@ -190,64 +147,32 @@ export function askPrompt(step: PromptStep, x: StepContext): Promise<void> {
  * Understands an answer to a prompt step through the one understanding layer (src/understanding/): options and their
  * synonyms, yes / no, numbers and dates in words, names, "passer" / "jsp" (skip), "jamais" (never), "je te l'ai dit".
  */
-export function understandAnswer(
-  step: PromptStep,
-  input: string,
-  x: StepContext,
-): Understood {
-  return x.deps.understanding.understand(step, input, {
-    flowId: x.flow.id,
-    locale: localeOf(x),
-    now: x.deps.options.now(),
-    vars: x.session.vars,
-  });
+export function understandAnswer(step: PromptStep, input: string, x: StepContext): Understood {
+  return x.deps.understanding.understand(step, input, { flowId: x.flow.id, locale: localeOf(x), now: x.deps.options.now(), vars: x.session.vars });
 }
 
 /** The facts this message gives for later questions (answers ahead), for variables not known yet. */
-export function factsAhead(
-  step: PromptStep | undefined,
-  input: string,
-  x: StepContext,
-): Record<string, unknown> {
-  return x.deps.understanding.facts(input, {
-    flowId: x.flow.id,
-    locale: localeOf(x),
-    now: x.deps.options.now(),
-    vars: x.session.vars,
-    stepVar: step?.var,
-  });
+export function factsAhead(step: PromptStep | undefined, input: string, x: StepContext): Record<string, unknown> {
+  return x.deps.understanding.facts(input, { flowId: x.flow.id, locale: localeOf(x), now: x.deps.options.now(), vars: x.session.vars, stepVar: step?.var });
 }
 
 /** An answer as the young person reads it back: the option's title, Oui / Non, a date in words, the value. */
-export function displayAnswer(
-  step: PromptStep,
-  value: unknown,
-  x: StepContext,
-): string {
+export function displayAnswer(step: PromptStep, value: unknown, x: StepContext): string {
   const locale = localeOf(x);
-  if (step.type === "choice") {
+  if (step.type === 'choice') {
     const o = step.options.find((opt) => opt.value === value);
     if (o) return x.deps.texts.t(locale, o.title);
   }
-  if (typeof value === "boolean")
-    return x.deps.texts.t(locale, value ? "engine.yes" : "engine.no");
-  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value)) {
+  if (typeof value === 'boolean') return x.deps.texts.t(locale, value ? 'engine.yes' : 'engine.no');
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) {
     const d = new Date(`${value}T12:00:00Z`);
-    return d.toLocaleDateString(locale === "en" ? "en-GB" : "fr-FR", {
-      day: "numeric",
-      month: "long",
-      year: "numeric",
-      timeZone: "UTC",
-    });
+    return d.toLocaleDateString(locale === 'en' ? 'en-GB' : 'fr-FR', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
   }
-  return value === undefined || value === null ? "" : String(value);
+  return value === undefined || value === null ? '' : String(value);
 }
 
 /** Sends the "not understood" message of a prompt (with its buttons again). */
-export async function repromptAfterFailure(
-  step: PromptStep,
-  x: StepContext,
-): Promise<void> {
+export async function repromptAfterFailure(step: PromptStep, x: StepContext): Promise<void> {
   const key = step.reprompt ?? `engine.reprompt.${step.type}`;
   await say(x, render(x, key), promptButtonKeys(step));
 }
@@ -261,12 +186,7 @@ async function runMessage(step: MessageStep, x: StepContext): Promise<Outcome> {
 
 async function runSet(step: SetStep, x: StepContext): Promise<Outcome> {
   const v = step.value;
-  const value =
-    v !== null && typeof v === "object"
-      ? "copy" in v
-        ? (x.session.vars[v.copy] ?? null)
-        : []
-      : v;
+  const value = v !== null && typeof v === 'object' ? ('copy' in v ? x.session.vars[v.copy] ?? null : []) : v;
   await assign(x, step.var, value);
   return NEXT;
 }
@@ -278,8 +198,7 @@ async function runAppend(step: AppendStep, x: StepContext): Promise<Outcome> {
   const current = x.session.vars[step.list];
   const list = Array.isArray(current) ? [...(current as unknown[])] : [];
   const item: Record<string, unknown> = {};
-  for (const [field, name] of Object.entries(step.fields))
-    item[field] = x.session.vars[name] ?? null;
+  for (const [field, name] of Object.entries(step.fields)) item[field] = x.session.vars[name] ?? null;
   list.push(item);
   await assign(x, step.list, list.slice(-MAX_LIST_ITEMS));
   return NEXT;
@@ -287,160 +206,76 @@ async function runAppend(step: AppendStep, x: StepContext): Promise<Outcome> {
 
 async function runBranch(step: BranchStep, x: StepContext): Promise<Outcome> {
   const hit = step.cases.find((c) => evaluate(c.when, x.session.vars));
-  return { kind: "next", to: hit ? hit.next : step.else };
+  return { kind: 'next', to: hit ? hit.next : step.else };
 }
 
 async function runGoto(step: GotoStep): Promise<Outcome> {
-  return { kind: "call", flow: step.flow };
+  return { kind: 'call', flow: step.flow };
 }
 
 async function runHandoff(step: HandoffStep, x: StepContext): Promise<Outcome> {
   if (step.text) await say(x, render(x, step.text));
-  await x.deps.handoff.requestHuman(x.turn, "script");
+  await x.deps.handoff.requestHuman(x.turn, 'script');
   return NEXT;
 }
 
-async function runDocument(
-  step: DocumentStep,
-  x: StepContext,
-): Promise<Outcome> {
+async function runDocument(step: DocumentStep, x: StepContext): Promise<Outcome> {
   const locale = localeOf(x);
   if (x.session.vars.consent !== true) {
-    await say(x, render(x, "engine.document_needs_consent"));
+    await say(x, render(x, 'engine.document_needs_consent'));
     return NEXT;
   }
   const { texts, documents } = x.deps;
-  if (step.kind === "cv") {
+  if (step.kind === 'cv') {
     const cv = buildCv(x.session.vars);
     const pdf = await documents.renderCv(cv, locale, texts);
-    const att = await documents.save(
-      x.session.contactKey,
-      "cv",
-      cvFileName(cv),
-      pdf,
-    );
-    await x.turn.sendActivity({
-      type: "message",
-      text: render(x, "cv.ready"),
-      attachments: [
-        {
-          contentType: att.contentType,
-          contentUrl: att.contentUrl,
-          name: att.name,
-        },
-      ],
-    });
-    await say(
-      x,
-      `${render(x, "cv.text_version")}\n\n${cvText(cv, locale, texts)}`,
-    );
+    const att = await documents.save(x.session.contactKey, 'cv', cvFileName(cv), pdf);
+    await x.turn.sendActivity({ type: 'message', text: render(x, 'cv.ready'), attachments: [{ contentType: att.contentType, contentUrl: att.contentUrl, name: att.name }] });
+    await say(x, `${render(x, 'cv.text_version')}\n\n${cvText(cv, locale, texts)}`);
   } else {
-    const letter = buildLetter(
-      x.session.vars,
-      locale,
-      texts,
-      x.deps.options.now(),
-    );
+    const letter = buildLetter(x.session.vars, locale, texts, x.deps.options.now());
     const pdf = await documents.renderLetter(letter);
-    const att = await documents.save(
-      x.session.contactKey,
-      "letter",
-      letterFileName(letter),
-      pdf,
-    );
-    await x.turn.sendActivity({
-      type: "message",
-      text: render(x, "letter.ready"),
-      attachments: [
-        {
-          contentType: att.contentType,
-          contentUrl: att.contentUrl,
-          name: att.name,
-        },
-      ],
-    });
+    const att = await documents.save(x.session.contactKey, 'letter', letterFileName(letter), pdf);
+    await x.turn.sendActivity({ type: 'message', text: render(x, 'letter.ready'), attachments: [{ contentType: att.contentType, contentUrl: att.contentUrl, name: att.name }] });
   }
   return NEXT;
 }
 
-async function runStructures(
-  step: StructuresStep,
-  x: StepContext,
-): Promise<Outcome> {
+async function runStructures(step: StructuresStep, x: StepContext): Promise<Outcome> {
   const { structures } = x.deps;
-  const dep = x.session.vars[step.depVar ?? "departement"];
-  const depCode = typeof dep === "string" ? dep : undefined;
+  const dep = x.session.vars[step.depVar ?? 'departement'];
+  const depCode = typeof dep === 'string' ? dep : undefined;
   const local = structures.local(depCode);
-  const line = (s: {
-    name: string;
-    address?: string;
-    postcode?: string;
-    city?: string;
-    phone?: string;
-    website?: string;
-  }) => {
-    const place = [s.address, [s.postcode, s.city].filter(Boolean).join(" ")]
-      .filter(Boolean)
-      .join(", ");
+  const line = (s: { name: string; address?: string; postcode?: string; city?: string; phone?: string; website?: string }) => {
+    const place = [s.address, [s.postcode, s.city].filter(Boolean).join(' ')].filter(Boolean).join(', ');
     const parts = [`• ${s.name}`];
     if (place) parts.push(`  📍 ${place}`);
     if (s.phone) parts.push(`  📞 ${s.phone}`);
     if (s.website) parts.push(`  🌐 ${s.website}`);
-    return parts.join("\n");
+    return parts.join('\n');
   };
   const blocks: string[] = [];
   if (local.length) {
-    blocks.push(
-      render(x, "closing.structures_local", {
-        dep: structures.departementName(depCode) ?? depCode ?? "",
-      }),
-    );
-    blocks.push(local.map(line).join("\n"));
+    blocks.push(render(x, 'closing.structures_local', { dep: structures.departementName(depCode) ?? depCode ?? '' }));
+    blocks.push(local.map(line).join('\n'));
   } else {
-    blocks.push(render(x, "closing.structures_none"));
+    blocks.push(render(x, 'closing.structures_none'));
   }
-  blocks.push(
-    render(x, "closing.structures_locator", {
-      url: structures.locator.website,
-    }),
-  );
-  await say(x, blocks.join("\n"));
-  await say(
-    x,
-    [
-      render(x, "closing.structures_general"),
-      structures.general().map(line).join("\n"),
-    ].join("\n"),
-  );
+  blocks.push(render(x, 'closing.structures_locator', { url: structures.locator.website }));
+  await say(x, blocks.join('\n'));
+  await say(x, [render(x, 'closing.structures_general'), structures.general().map(line).join('\n')].join('\n'));
   return NEXT;
 }
 
-async function runOrientation(
-  step: OrientationStep,
-  x: StepContext,
-): Promise<Outcome> {
+async function runOrientation(step: OrientationStep, x: StepContext): Promise<Outcome> {
   const tags = step.from.flatMap((name) => {
     const v = x.session.vars[name];
-    return Array.isArray(v)
-      ? v.map(String)
-      : v === undefined || v === null
-        ? []
-        : [String(v)];
+    return Array.isArray(v) ? v.map(String) : v === undefined || v === null ? [] : [String(v)];
   });
   const sectors = x.deps.sectors.suggest(tags);
-  await assign(
-    x,
-    step.var,
-    sectors.map((s) => s.id),
-  );
-  const lines = sectors.map((s) =>
-    render(x, "orientation.sector_line", {
-      title: render(x, s.title),
-      why: render(x, s.why),
-      next: render(x, s.next),
-    }),
-  );
-  await say(x, [render(x, "orientation.result_intro"), ...lines].join("\n\n"));
+  await assign(x, step.var, sectors.map((s) => s.id));
+  const lines = sectors.map((s) => render(x, 'orientation.sector_line', { title: render(x, s.title), why: render(x, s.why), next: render(x, s.next) }));
+  await say(x, [render(x, 'orientation.result_intro'), ...lines].join('\n\n'));
   return NEXT;
 }
 
@@ -454,32 +289,21 @@ async function runConsent(step: ConsentStep, x: StepContext): Promise<Outcome> {
 
 async function runLocale(step: LocaleStep, x: StepContext): Promise<Outcome> {
   const v = x.session.vars[step.from];
-  if (v === "fr" || v === "en") {
+  if (v === 'fr' || v === 'en') {
     x.session.vars.locale = v;
     await x.deps.contacts.setLocale(x.session.contactKey, v);
   }
   return NEXT;
 }
 
-async function runSummary(
-  _step: SummaryStep,
-  x: StepContext,
-): Promise<Outcome> {
-  await say(
-    x,
-    `${render(x, "closing.summary_intro")}\n${summarizeProfile(x.session.vars, localeOf(x), x.deps.texts)}`,
-  );
+async function runSummary(_step: SummaryStep, x: StepContext): Promise<Outcome> {
+  await say(x, `${render(x, 'closing.summary_intro')}\n${summarizeProfile(x.session.vars, localeOf(x), x.deps.texts)}`);
   // The diagnostic is done: with consent, a check-in is scheduled some days later. A failure never breaks the conversation.
   if (x.session.vars.consent === true && x.deps.checkins) {
     const a = x.turn.activity;
-    await x.deps.checkins
-      .scheduleAutoCheckin(`${a.channelId}:${a.conversation?.id}`)
-      .catch((err: Error) => {
-        x.deps.logger.warn(
-          { err: { name: err.name, message: err.message } },
-          "could not schedule the automatic check-in",
-        );
-      });
+    await x.deps.checkins.scheduleAutoCheckin(`${a.channelId}:${a.conversation?.id}`).catch((err: Error) => {
+      x.deps.logger.warn({ err: { name: err.name, message: err.message } }, 'could not schedule the automatic check-in');
+    });
   }
   return NEXT;
 }
@@ -489,58 +313,57 @@ async function runErase(_step: EraseStep, x: StepContext): Promise<Outcome> {
   await x.deps.privacy.eraseUser(x.turn);
   x.session.vars = { locale };
   x.session.suspended = undefined;
-  await say(x, render(x, "commands.erased"));
-  return { kind: "cancel" };
+  await say(x, render(x, 'commands.erased'));
+  return { kind: 'cancel' };
 }
 
 async function runEnd(_step: EndStep): Promise<Outcome> {
-  return { kind: "end" };
+  return { kind: 'end' };
 }
 
 /** Runs one step: one executor per step type, exhaustively. */
 export async function runStep(step: Step, x: StepContext): Promise<Outcome> {
   switch (step.type) {
-    case "text":
-    case "choice":
-    case "confirm":
-    case "number":
-    case "date":
-    case "email":
-    case "phone": {
+    case 'text':
+    case 'choice':
+    case 'confirm':
+    case 'number':
+    case 'date':
+    case 'email':
+    case 'phone': {
       // Already answered (e.g. kept in the profile from an earlier conversation): resume after it.
       const known = x.session.vars[step.var];
-      if (step.skipIfSet && known !== undefined)
-        return { kind: "next", to: answeredNext(step, known) };
+      if (step.skipIfSet && known !== undefined) return { kind: 'next', to: answeredNext(step, known) };
       await askPrompt(step, x);
       return WAIT;
     }
-    case "message":
+    case 'message':
       return runMessage(step, x);
-    case "set":
+    case 'set':
       return runSet(step, x);
-    case "append":
+    case 'append':
       return runAppend(step, x);
-    case "branch":
+    case 'branch':
       return runBranch(step, x);
-    case "goto":
+    case 'goto':
       return runGoto(step);
-    case "handoff":
+    case 'handoff':
       return runHandoff(step, x);
-    case "document":
+    case 'document':
       return runDocument(step, x);
-    case "structures":
+    case 'structures':
       return runStructures(step, x);
-    case "orientation":
+    case 'orientation':
       return runOrientation(step, x);
-    case "consent":
+    case 'consent':
       return runConsent(step, x);
-    case "locale":
+    case 'locale':
       return runLocale(step, x);
-    case "summary":
+    case 'summary':
       return runSummary(step, x);
-    case "erase":
+    case 'erase':
       return runErase(step, x);
-    case "end":
+    case 'end':
       return runEnd(step);
     default:
       return assertNever(step);
