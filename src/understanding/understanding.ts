@@ -54,6 +54,11 @@ const FACT_STEPS: Array<[flow: string, step: string]> = [
   ['diagnostic', 'ask_mobility'],
 ];
 
+/** "caissière chez Carrefour": the job and the employer in one answer to "Quel poste ?" (the employer is then not asked). */
+const JOB_AT = /^(.{2,60}?)\s+(?:chez|at|pour|for|au|aux|[àa] la|[àa] l['’])\s*(.{2,60})$/i;
+/** Working answers of repeatable sections: a fact ahead replaces the previous entry's value. */
+const TRANSIENT_FACTS = new Set(['exp_company']);
+
 const NEGATORS = new Set(['pas', 'sans', 'jamais', 'plus', 'no', 'not', 'aucun', 'aucune', 'ni']);
 const SINCE_WORDS = /\b(depuis|ca fait|cela fait|il y a|y a|since|for|ago|en|from)\b/;
 const NAME_STOP = new Set([
@@ -368,7 +373,9 @@ export class Understanding {
           return skip ? { kind: 'skip' } : { kind: 'none' };
         }
         if (skip && step.optional) return { kind: 'skip' };
-        const t = raw.replace(/\s+/g, ' ').trim();
+        let t = raw.replace(/\s+/g, ' ').trim();
+        const jobAt = step.var === 'exp_title' ? JOB_AT.exec(t) : null;
+        if (jobAt) t = jobAt[1].trim();
         if (t.length < (step.minLength ?? 1)) return { kind: 'none' };
         if (skip) return { kind: 'skip' };
         const max = step.maxLength ?? 300;
@@ -425,13 +432,17 @@ export class Understanding {
       out.email = email;
       out.has_email = true;
     }
+    if (ctx.stepVar === 'exp_title') {
+      const m = JOB_AT.exec(raw.replace(/\s+/g, ' ').trim());
+      if (m) out.exp_company = m[2].trim().replace(/[.!]+$/, '');
+    }
     // Only what comes later than the question being answered (and never that question's own variable).
     const here = ctx.stepVar !== undefined ? this.order.get(ctx.stepVar) : undefined;
     for (const k of Object.keys(out)) {
       const base = k === 'departement' ? 'postcode' : k;
       const at = this.order.get(base);
       if (k === ctx.stepVar || (ctx.stepVar === 'postcode' && k === 'departement') || (here !== undefined && at !== undefined && at <= here)) delete out[k];
-      else if (ctx.vars && ctx.vars[base] !== undefined && ctx.vars[base] !== null && k !== 'departement') delete out[k];
+      else if (ctx.vars && ctx.vars[base] !== undefined && ctx.vars[base] !== null && k !== 'departement' && !TRANSIENT_FACTS.has(k)) delete out[k];
     }
     if (out.postcode === undefined) delete out.departement;
     return out;

@@ -564,6 +564,16 @@ export const CASES: StepCases[] = [
     ],
   },
   {
+    flow: 'cv_experiences',
+    step: 'exp_title',
+    rows: [
+      ['caissière chez Carrefour', 'caissière', { exp_company: 'Carrefour' }],
+      ['équipier au McDo', 'équipier', { exp_company: 'McDo' }],
+      ['vendeuse', 'vendeuse'],
+      ['stage chez Decathlon', 'stage', { exp_company: 'Decathlon' }],
+    ],
+  },
+  {
     flow: 'cv_contact',
     step: 'ask_phone',
     rows: [

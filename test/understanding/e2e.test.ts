@@ -89,6 +89,17 @@ describe('answers ahead', () => {
   });
 });
 
+describe('answers ahead in the CV', () => {
+  test('"caissière chez Carrefour": the employer is confirmed in one line, "Où ça ?" is not asked', async () => {
+    const c = client();
+    const script = ['salut', 'français', 'oui', 'Inès', 'vingt-deux', 'je cherche du taf', 'il y a trois mois', 'cap', '93200', 'cv', 'non', 'jamais', 'juste mon tel', 'non', 'bus', 'oui', 'Martin', 'passer', '+33 6 12 34 56 78', 'Bondy', 'vendeuse', 'oui'];
+    let last = '';
+    for (const t of script) last = text(await c.say(t));
+    expect(last).toContain(fr.cv.exp_title_q.slice(0, 12));
+    await play(c, [['caissière chez Carrefour', /Employeur : Carrefour, tu me l'as déjà dit/, fr.cv.exp_period_q.slice(0, 20), '!' + fr.cv.exp_company_q.slice(0, 8)]]);
+  });
+});
+
 describe('understood as young people write', () => {
   test('SMS, emoji, skip on a required question, a low-confidence guess confirmed, "je te l\'ai dit"', async () => {
     const c = client();

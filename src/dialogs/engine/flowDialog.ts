@@ -276,7 +276,8 @@ export class FlowDialog extends Dialog<{ step?: string }> {
         // Answered ahead: confirmed in one line instead of asked ("retour" goes back to ask it).
         const ahead = x.session.vars[AHEAD_VAR] as Record<string, unknown> | undefined;
         const known = x.session.vars[step.var];
-        if (ahead && ahead[step.var] !== undefined && (known === undefined || known === null)) {
+        // A working answer (save: false, e.g. the employer of the experience being added) is replaced; a kept one only filled.
+        if (ahead && ahead[step.var] !== undefined && (known === undefined || known === null || step.save === false)) {
           const raw = ahead[step.var];
           const value = raw === 'never' ? null : raw;
           const rest = { ...ahead };
