@@ -59,6 +59,13 @@ const JOB_AT = /^(.{2,60}?)\s+(?:chez|at|pour|for|au|aux|[àa] la|[àa] l['’])
 /** Working answers of repeatable sections: a fact ahead replaces the previous entry's value. */
 const TRANSIENT_FACTS = new Set(['exp_company']);
 
+/** Words that are never part of a first or last name (a question or a sentence instead of a name). */
+const NOT_NAME = new Set([
+  'pourquoi', 'comment', 'quoi', 'savoir', 'veux', 'peux', 'sais', 'suis', 'es', 'est', 'ai', 'as', 'tu', 'vous', 'je', 'pas', 'non', 'oui', 'ouais', 'nan',
+  'cherche', 'travail', 'taf', 'boulot', 'ans', 'mon', 'ton', 'mes', 'tes', 'the', 'what', 'why', 'you', 'your', 'do', 'dont', 'know', 'need', 'want',
+  'faire', 'fais', 'fait', 'dire', 'dis', 'dit', 'rien', 'aucun', 'aucune', 'personne', 'question', 'comprends', 'comprend', 'besoin', 'aide', 'cv',
+]);
+
 const NEGATORS = new Set(['pas', 'sans', 'jamais', 'plus', 'no', 'not', 'aucun', 'aucune', 'ni']);
 const SINCE_WORDS = /\b(depuis|ca fait|cela fait|il y a|y a|since|for|ago|en|from)\b/;
 const NAME_STOP = new Set([
@@ -252,6 +259,20 @@ export class Understanding {
     return recognizeYesNo(n, locale) ?? recognizeYesNo(raw, locale);
   }
 
+  /** The original text without its "je te l'ai dit" ("Bobigny jtai dit" → "Bobigny"). */
+  private withoutAlreadySaid(raw: string): string {
+    const toks = this.text.tokens(raw);
+    const w = toks.map((t) => t.norm);
+    for (const p of this.alreadySaid) {
+      const at = findPhrase(w, p);
+      if (at < 0) continue;
+      const start = toks[at].start;
+      const end = toks[at + p.length - 1].end;
+      return `${raw.slice(0, start)} ${raw.slice(end)}`.replace(/\s+([,.!?])/g, '$1').replace(/^[\s,.!?-]+|[\s,.!?-]+$/g, '');
+    }
+    return raw;
+  }
+
   // ------------------------------------------------------------------ names
 
   /** A first name out of the chat words ("jsuis Yanis", "moi c'est Inès", "ines jte lai dit"), capitalised, accents restored. */
@@ -270,6 +291,9 @@ export class Understanding {
         }
       }
     }
+    // What follows a number ("Yanis 19 ans, 93") is not the name.
+    const firstDigit = toks.findIndex((t, i) => !removed[i] && /\d/.test(t.norm));
+    if (firstDigit > 0) for (let i = firstDigit; i < toks.length; i++) removed[i] = true;
     const spans: Array<[number, number]> = [];
     for (let i = 0; i < toks.length; i++) {
       if (removed[i]) continue;
@@ -287,6 +311,7 @@ export class Understanding {
     const parts = merged.map(([s, e]) => raw.slice(s, e));
     if (parts.some((p) => /\d|@/.test(p))) return undefined;
     if (parts.length > 1 && parts.every((p) => NAME_STOP.has(this.text.norm(p)))) return undefined;
+    if (parts.some((p) => this.text.words(p).some((x) => NOT_NAME.has(x)))) return undefined;
     return parts
       .map((p) => {
         const k = this.text.norm(p);
@@ -333,7 +358,8 @@ export class Understanding {
       case 'number': {
         if (skip) return { kind: 'skip' };
         const core = this.withoutFillers(w);
-        const n = step.var === 'age' ? findAge(core, true) : findNumbers(core)[0]?.value;
+        const born = step.var === 'age' ? /\b(?:ne|nee|born|naissance)\b(?: \w+){0,2} ((?:19|20)\d\d)\b/.exec(core.join(' ')) : null;
+        const n = born ? ctx.now.getUTCFullYear() - Number(born[1]) : step.var === 'age' ? findAge(core, true) : findNumbers(core)[0]?.value;
         if (n === undefined) return { kind: 'none' };
         if ((step.integer && !Number.isInteger(n)) || (step.min !== undefined && n < step.min) || (step.max !== undefined && n > step.max)) return { kind: 'none' };
         return { kind: 'value', value: n, confidence: 'high' };
@@ -373,7 +399,7 @@ export class Understanding {
           return skip ? { kind: 'skip' } : { kind: 'none' };
         }
         if (skip && step.optional) return { kind: 'skip' };
-        let t = raw.replace(/\s+/g, ' ').trim();
+        let t = (said ? this.withoutAlreadySaid(raw) : raw).replace(/\s+/g, ' ').trim();
         const jobAt = step.var === 'exp_title' ? JOB_AT.exec(t) : null;
         if (jobAt) t = jobAt[1].trim();
         if (t.length < (step.minLength ?? 1)) return { kind: 'none' };

@@ -779,3 +779,233 @@ export const MORE_CASES: StepCases[] = [
     ],
   },
 ];
+
+/** Third round: edge cases (sentences around a name, English, birth years, other flows' yes / no, free text). */
+export const EDGE_CASES: StepCases[] = [
+  {
+    flow: 'diagnostic',
+    step: 'ask_prenom',
+    lang: 'fr',
+    rows: [
+      ['Yanis 19 ans', 'Yanis', { age: 19 }],
+      ['yanis, 19 ans, 93', 'Yanis', { age: 19 }],
+      ['Sarah Benali', 'Sarah Benali'],
+      ['pourquoi tu veux savoir', null],
+      ['je prefere pas dire', 'skip'],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_age',
+    lang: 'fr',
+    rows: [
+      ['19 ans et je cherche du taf depuis 3 mois', 19, { situation: 'looking', situation_since: '2026-09-02' }],
+      ['né en 2005', 21],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_age',
+    lang: 'en',
+    rows: [
+      ["I'm 22 and I live in Paris 75011", 22, { postcode: '75011', departement: '75' }],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_situation',
+    lang: 'en',
+    rows: [
+      ['I work part time', 'small_jobs'],
+      ["I'm in training", 'training'],
+      ['nothing for now', 'nothing'],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_situation',
+    lang: 'fr',
+    rows: [
+      ["je bosse au mcdo mais pas assez d'heures", 'small_jobs'],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_diploma',
+    lang: 'en',
+    rows: [
+      ['I finished high school', 'bac'],
+      ['I have no diploma', 'none'],
+      ['a degree from my country', 'abroad'],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_diploma',
+    lang: 'fr',
+    rows: [
+      ['CAP', 'cap_bep'],
+      ['bac+5', 'higher'],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_need',
+    lang: 'en',
+    rows: [
+      ['I want to make my CV', 'applications'],
+      ['find my way', 'orientation'],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_need',
+    lang: 'fr',
+    rows: [
+      ['1', 'orientation'],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_since',
+    lang: 'en',
+    rows: [
+      ['since the summer', '2026-07-01'],
+      ['last month', '2026-11-01'],
+      ['since 2024', '2024-01-01'],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_since',
+    lang: 'fr',
+    rows: [
+      ['un an', '2025-12-02'],
+      ['6 mois', '2026-06-02'],
+      ['depuis 2 mois et demi', '2026-09-02'],
+      ['septembre dernier', '2026-09-01'],
+      ['depuis juin', '2026-06-01'],
+      ['mai', '2026-05-01'],
+      ['depuis mai', '2026-05-01'],
+      ['en mai', '2026-05-01'],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_last_application',
+    lang: 'en',
+    rows: [
+      ['not yet', 'never'],
+      ["I don't remember", 'skip'],
+      ['yesterday', '2026-12-01'],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_mobility',
+    lang: 'en',
+    rows: [
+      ['I take the metro', 'transit'],
+      ['I walk', 'walk'],
+      ['I have a scooter', 'bike'],
+      ['my dad drives me', 'limited'],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_equipment',
+    lang: 'en',
+    rows: [
+      ['just my phone', 'phone_only'],
+      ['a laptop too', 'computer'],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_cv_status',
+    lang: 'en',
+    rows: [
+      ["no I don't have one", 'none'],
+    ],
+  },
+  {
+    flow: 'diagnostic',
+    step: 'ask_has_email',
+    lang: 'en',
+    rows: [
+      ['yes', true],
+      ['yep', true],
+      ['nope', false],
+    ],
+  },
+  {
+    flow: 'welcome',
+    step: 'lang',
+    lang: 'fr',
+    rows: [
+      ['je parle anglais', 'en'],
+      ['english pls', 'en'],
+    ],
+  },
+  {
+    flow: 'welcome',
+    step: 'consent_q',
+    lang: 'en',
+    rows: [
+      ['yes ok', true],
+      ['I agree', true],
+      ['no thanks', false],
+    ],
+  },
+  {
+    flow: 'orientation',
+    step: 'want_cv',
+    lang: 'fr',
+    rows: [
+      ['grave', true],
+    ],
+  },
+  {
+    flow: 'menu',
+    step: 'again',
+    lang: 'fr',
+    rows: [
+      ["non c'est bon merci", false],
+      ['ouais', true],
+    ],
+  },
+  {
+    flow: 'cv_identity',
+    step: 'confirm_prenom',
+    lang: 'fr',
+    rows: [
+      ['oui c moi', true],
+      ["non c'est Inès", false],
+    ],
+  },
+  {
+    flow: 'letter',
+    step: 'has_offer',
+    lang: 'fr',
+    rows: [
+      ["oui je l'ai", true],
+    ],
+  },
+  {
+    flow: 'cv_contact',
+    step: 'ask_city',
+    lang: 'fr',
+    rows: [
+      ['Bobigny jtai dit', 'Bobigny'],
+      ['jsp', 'skip'],
+    ],
+  },
+  {
+    flow: 'cv_target',
+    step: 'ask_target',
+    lang: 'fr',
+    rows: [
+      ['passer', 'skip'],
+    ],
+  },
+];

@@ -1,11 +1,11 @@
 import * as path from 'path';
 import { evaluateLines, EvalLine, formatEval } from '../../scripts/eval-understand';
 import { openUnderstanding, understandLine } from '../../scripts/understand';
-import { CASES, MORE_CASES, NOW } from './cases';
+import { CASES, EDGE_CASES, MORE_CASES, NOW } from './cases';
 
 const u = openUnderstanding();
 
-const GROUPS = [...CASES, ...MORE_CASES];
+const GROUPS = [...CASES, ...MORE_CASES, ...EDGE_CASES];
 
 function groupLines(c: (typeof GROUPS)[number], g: number): EvalLine[] {
   return c.rows.map(([text, value, also, tol], i) => ({
@@ -52,6 +52,21 @@ describe('understanding: the team cases, per step', () => {
     const report = evaluateLines(u, lines);
     process.stdout.write(`${formatEval(report, true)}\n`);
     expect(report.right / report.total).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe('understanding: bounded cost per turn', () => {
+  it('reads a short answer in well under a millisecond on average, a 4000-character message in a few ms (the date model only as a fallback)', () => {
+    const lines = caseLines();
+    for (const l of lines) understandLine(u, l);
+    const t0 = process.hrtime.bigint();
+    for (const l of lines) understandLine(u, l);
+    const perAnswerMs = Number(process.hrtime.bigint() - t0) / 1e6 / lines.length;
+    expect(perAnswerMs).toBeLessThan(2);
+    const long = 'jsuis au chomage depuis 6 mois, j ai un cap, j habite a bobigny 93000, moi c est yanis, 19 ans, le permis et un ordi. '.repeat(40);
+    const t1 = process.hrtime.bigint();
+    for (const step of ['ask_situation', 'ask_since', 'ask_age', 'ask_prenom']) understandLine(u, { id: 1, flow: 'diagnostic', step, text: long, now: NOW });
+    expect(Number(process.hrtime.bigint() - t1) / 1e6 / 4).toBeLessThan(50);
   });
 });
 
