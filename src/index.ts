@@ -18,6 +18,7 @@ import { Texts } from './i18n';
 import { DeclicBot } from './bot/declicBot';
 import { MainDialog } from './dialogs/mainDialog';
 import { warmUpRecognizers } from './dialogs/recognizers';
+import { loadUnderstanding } from './understanding/understanding';
 import { FlowRegistry } from './dialogs/scripts/loader';
 import { SectorCatalog, StructureDirectory } from './dialogs/data';
 import { PrivacyService } from './privacy/privacyService';
@@ -129,6 +130,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const detector = loadLiveDetector(path.join(ROOT, 'dialogs', 'barriers'));
   // Dialog scripts are validated here: a broken script stops the start-up with the file and path of each error.
   const flows = FlowRegistry.load(ROOT, texts);
+  // The synonyms and lexicon of the understanding layer, validated against the flows: a bad file stops the service (file#path).
+  const understanding = loadUnderstanding(ROOT, flows, texts);
   const structures = StructureDirectory.load(path.join(ROOT, 'dialogs', 'data', 'missions-locales.json'));
   const sectors = SectorCatalog.load(path.join(ROOT, 'dialogs', 'data', 'sectors.yaml'), texts);
   // `url` is known once the server listens (below), before any document is generated.
@@ -154,6 +157,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     await documents.deleteForContact(subject.userKey);
   });
   // One MainDialog per published script version (src/admin): same dependencies, the version's flows and texts.
+  const bootFlows = flows;
   const makeMainDialog = (flows: FlowRegistry, texts: Texts) =>
     new MainDialog({
       flows,
@@ -167,6 +171,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       checkins: { scheduleAutoCheckin: (key) => followups.scheduleAutoCheckin(key) },
       structures,
       sectors,
+      understanding: flows === bootFlows ? understanding : undefined,
       logger,
     });
   const mainDialog = makeMainDialog(flows, texts);

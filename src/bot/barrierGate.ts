@@ -10,7 +10,7 @@ import type { ConversationDoc, ConversationStore } from '../handoff/conversation
 import type { HandoffEvents } from '../handoff/events';
 import { HandoffService, referenceKey } from '../handoff/handoffService';
 import { recognizeBooleanRaw } from '../dialogs/recognizers';
-import { detectCommand } from '../dialogs/commands';
+import { Command, detectCommand } from '../dialogs/commands';
 import { MongoTranscriptStore, TRANSCRIPT_BATCH_TURN_KEY } from '../transcript/transcriptStore';
 import { holdsAnswer, loadResourceTable, ResourceTable } from '../handoff/safety';
 import { classifyDirectAnswer, DIRECT_QUESTION_EVERY_MS } from './directQuestion';
@@ -130,10 +130,17 @@ export class BarrierGate {
     if (conv.state === 'waiting' || conv.state === 'with_mediator') {
       // "Supprimer mes données" works in every state: the erase flow (its confirmation, then the erasure) runs even
       // while a mediator has the conversation; the answer to its confirmation comes through too (erasePending).
-      const erase = detectCommand(text) === 'erase';
+      const command = detectCommand(text);
+      const erase = command === 'erase';
       if (erase || conv.erasePending) {
         await conversations.setFlags(key, erase ? { erasePending: true } : {}, erase ? [] : ['erasePending']);
         return false;
+      }
+      // Every other command gets an answer too (the mediator sees the message and the answer in the transcript);
+      // the conversation stays with the mediator. Safety comes first: an urgent message is never read as a command.
+      if (command && detection.severity !== 'urgent') {
+        await this.answerCommandWithMediator(context, userKey, command, text, locale);
+        return true;
       }
       if (detection.severity === 'urgent') {
         await handoff.sendSafetyMessage(context, detection.labels);
@@ -248,6 +255,30 @@ export class BarrierGate {
       context.turnState.set(RESUME_TURN_KEY, true);
     }
     return false;
+  }
+
+  /** A command written while a mediator has (or will have) the conversation: answered here, in one message. */
+  private async answerCommandWithMediator(context: TurnContext, userKey: string, command: Command, text: string, locale: 'fr' | 'en'): Promise<void> {
+    const { contacts, texts } = this.deps;
+    switch (command) {
+      case 'stop':
+        await contacts.setPaused(userKey, true);
+        await context.sendActivity(texts.t(locale, 'handoff.cmd_stopped'));
+        return;
+      case 'resume':
+        await contacts.setPaused(userKey, false);
+        await context.sendActivity(texts.t(locale, 'handoff.cmd_resumed'));
+        return;
+      case 'help':
+        await context.sendActivity(texts.t(locale, 'handoff.cmd_help'));
+        return;
+      case 'human':
+        await context.sendActivity(texts.t(locale, 'handoff.cmd_human'));
+        return;
+      default:
+        // menu, recommencer, retour, "renvoie mon CV": the mediator answers (the young person's words are quoted back, short).
+        await context.sendActivity(texts.t(locale, 'handoff.cmd_busy', { command: text.trim().slice(0, 40) }));
+    }
   }
 
   /**

@@ -1,7 +1,7 @@
 import { editDistance, normalize } from './recognizers';
 
 /** Words the young person can write at any time. */
-export type Command = 'menu' | 'help' | 'restart' | 'human' | 'stop' | 'resume' | 'erase' | 'resendCv' | 'resendLetter';
+export type Command = 'menu' | 'help' | 'restart' | 'human' | 'stop' | 'resume' | 'erase' | 'back' | 'resendCv' | 'resendLetter';
 
 /** Exact phrases (normalised: no accents, lower case) per command. */
 const PHRASES: Record<Command, string[]> = {
@@ -19,6 +19,14 @@ const PHRASES: Record<Command, string[]> = {
   erase: [
     'supprimer mes donnees', 'supprime mes donnees', 'suprimer mes donnees', 'supprimer mes donnes', 'suprime mes donnees', 'efface mes donnees', 'effacer mes donnees', 'supprimer mes infos',
     'supprime mes infos', 'efface mes infos', 'supprimer mon compte', 'supprime mon compte', 'supprimer toutes mes donnees', 'delete my data', 'erase my data', 'delete my account', 'supprimer donnees',
+  ],
+  // Back one question.
+  back: [
+    'retour', 'retour arriere', 'revenir', 'reviens', 'revenir en arriere', 'reviens en arriere', 'on revient en arriere', 'question precedente', 'question d avant',
+    'la question d avant', 'je me suis trompe', 'je me suis trompee', 'je me suis trompe e', 'jme suis trompe', 'jme suis trompee', 'je me suis gourre',
+    'je me suis gouree', 'je me suis goure', 'je me suis plante', 'je me suis plantee', 'trompe', 'erreur', 'oups erreur', 'je me suis trompe de reponse',
+    'mauvaise reponse', 'j ai fait une erreur', 'jai fait une erreur', 'j ai mal repondu', 'je veux corriger', 'corriger ma reponse', 'annuler', 'undo', 'back',
+    'go back', 'previous', 'previous question', 'i made a mistake', 'wrong answer', 'oops wrong answer', 'my bad',
   ],
   // A fresh link to the last generated document (links expire, see FILES_LINK_DAYS).
   resendCv: [
@@ -39,7 +47,30 @@ const FUZZY: Array<[string, Command]> = [
   ['supprimer mes donnees', 'erase'],
 ];
 
-const POLITE = /\s+(stp|svp|please|pls|plz|merci|steuplait|stplait|s il te plait|s il vous plait)$/;
+const POLITE = /\s+(stp|svp|please|pls|plz|merci|steuplait|stplait|s il te plait|s il vous plait|mdr|lol|frr|frere|oups|dsl|desole|desolee)$/;
+/** Wrappers around a command ("je veux le menu", "tu peux m'aider", "montre moi le menu", "on peut recommencer"). */
+const WRAPPERS = /^(?:(?:bonjour|salut|slt|wesh|hey|ok|bon|euh|ah|oups|oh|dsl|desole|desolee|attends|attend|non|nan)\s+)*(?:(?:je veux|je voudrais|j aimerais|jveux|jvoudrais|je peux|est ce que je peux|est ce qu on peut|on peut|tu peux|peux tu|vous pouvez|pouvez vous|i want to|i want|can i|can you|could you|please|stp|svp)\s+)?(?:(?:me |m )?(?:montrer|montre moi|montre|affiche moi|affiche|afficher|voir|avoir|revoir|retourner au|retourner a|aller au|revenir au|retour au|retour a|show me|show|see|go to|back to)\s+)?/;
+
+/** Wordings that are one command whatever surrounds them (normalised text; checked after the exact phrases). */
+const PATTERNS: Array<[RegExp, Command]> = [
+  // Erasure: "efface tout ce que tu sais sur moi", "supprime tout", "je veux que tu effaces mes infos", "oublie moi".
+  [/^(?!j ai |jai |j avais )(?:.* )?(supprim|suprim|effac|efas|delete|erase|remove|oubli)\w*\b.*\b(donnees|donnes|donne|infos|info|informations|data|tout|compte|ce que tu sais|tout ce que tu sais|mes messages|historique|conversation|moi|everything|account|my info)\b/, 'erase'],
+  [/^(oublie moi|forget me|forget about me|efface moi|supprime moi)$/, 'erase'],
+  // Stop: "arrête de m'écrire", "ne m'écris plus", "je veux plus de messages".
+  [/^(?:stop|arrete|arretez|arreter)\b(?:.* )?(?:messages?|ecrire|envoyer|notifications?|relances?|spam)\b/, 'stop'],
+  [/^(?:ne )?(?:m ecris|m envoie|m envoies) plus\b|^(?:je veux|jveux) plus (?:de |tes )?messages?\b|^plus de messages?\b|^stop (?:stp|svp|please|tout)$/, 'stop'],
+  // Back: "je me suis trompée de réponse", "attends je me suis trompé", "retour stp", "revenir à la question d'avant".
+  [/^(?:je me suis|jme suis|me suis) (?:trompe|trompee|gourre|gourree|goure|plante|plantee)\b/, 'back'],
+  [/^(?:retour|revenir|reviens)(?: (?:en )?arriere)?(?: (?:a la )?question (?:d avant|precedente))?$/, 'back'],
+  // Restart: "je veux tout recommencer", "on reprend depuis le début", "start again".
+  [/^(?:tout )?(?:recommencer|recommence|reprendre|reprend|refaire)\b.*\b(?:debut|zero|0)\b|^(?:tout )?recommencer?$|^start (?:again|over)$/, 'restart'],
+  // Menu: "le menu", "menu principal", "retour au menu".
+  [/^(?:le |au |du )?menu(?: principal)?$|^main menu$/, 'menu'],
+  // Help: "comment ça marche", "tu fais quoi", "c'est quoi les commandes".
+  [/^(?:comment ca marche|comment ca fonctionne|tu sers a quoi|tu fais quoi|tu peux faire quoi|c est quoi les commandes|quelles commandes|les commandes|how does it work|what can you do|m aider|aide moi|de l aide|help)$/, 'help'],
+  // A person: "je veux parler à un conseiller", "passe moi quelqu'un", "un vrai humain".
+  [/^(?:parler|discuter|passe moi|passez moi|mets moi en contact avec|talk to|speak to|speak with)\b.*\b(?:conseiller|conseillere|humain|personne|quelqu un|qqn|mediateur|mediatrice|someone|human|person|advisor|adviser)\b|^(?:un |une )?(?:vrai |vraie )?(?:humain|personne reelle|conseiller|conseillere)(?: stp| svp)?$/, 'human'],
+];
 
 /** The global command a message is, or undefined. Only short messages that ARE the command count ("conseiller clientèle" is not). */
 export function detectCommand(text: string | undefined): Command | undefined {
@@ -53,5 +84,9 @@ export function detectCommand(text: string | undefined): Command | undefined {
   for (const [word, cmd] of FUZZY) {
     if (Math.abs(n.length - word.length) <= 2 && editDistance(n, word, 2) <= (word.length >= 9 ? 2 : 1)) return cmd;
   }
+  // Any wording: the command inside a short sentence ("je veux le menu stp", "efface tout ce que tu sais sur moi").
+  const core = n.replace(WRAPPERS, '').replace(POLITE, '').trim();
+  if (core && core !== n) for (const [cmd, phrases] of Object.entries(PHRASES) as Array<[Command, string[]]>) if (phrases.includes(core)) return cmd;
+  for (const [re, cmd] of PATTERNS) if (re.test(n) || (core && re.test(core))) return cmd;
   return undefined;
 }

@@ -4,11 +4,17 @@ import { contactKey } from '../contacts/contactStore';
 import { pickLocale } from '../i18n';
 import { Command, detectCommand } from './commands';
 import { DEFAULT_ENGINE_OPTIONS, EngineDeps, EngineOptions } from './engine/deps';
-import { FlowDialog, flowDialogId } from './engine/flowDialog';
+import { BACK_TURN_KEY, FlowDialog, flowDialogId } from './engine/flowDialog';
 import { getSession, Session, sessionLocale, setSession } from './engine/session';
+import { REPO_ROOT } from './paths';
+import { loadUnderstanding, Understanding } from '../understanding/understanding';
 
 /** The engine's collaborators; engine options may be partial (defaults fill the rest). */
-export type MainDialogDeps = Omit<EngineDeps, 'options'> & { options?: Partial<EngineOptions> };
+export type MainDialogDeps = Omit<EngineDeps, 'options' | 'understanding'> & {
+  options?: Partial<EngineOptions>;
+  /** Default: dialogs/understanding/ of the checkout, read for these flows (synonyms of steps they lack are ignored). */
+  understanding?: Understanding;
+};
 
 /** Flows the main dialog starts itself (they must exist in dialogs/flows). */
 /** Turn-state key: this turn runs as the given global command, whatever the message says (see menu()). */
@@ -46,7 +52,11 @@ export class MainDialog extends ComponentDialog {
 
   constructor(deps: MainDialogDeps) {
     super(MainDialog.ID);
-    this.deps = { ...deps, options: { ...DEFAULT_ENGINE_OPTIONS, ...(deps.options ?? {}) } };
+    this.deps = {
+      ...deps,
+      understanding: deps.understanding ?? loadUnderstanding(REPO_ROOT, deps.flows, deps.texts, false),
+      options: { ...DEFAULT_ENGINE_OPTIONS, ...(deps.options ?? {}) },
+    };
     for (const id of Object.values(ENTRY_FLOWS)) if (!deps.flows.get(id)) throw new Error(`MainDialog needs the flow "${id}" (dialogs/flows/${id}.yaml)`);
     for (const id of deps.flows.ids()) this.addDialog(new FlowDialog(deps.flows.get(id)!, this.deps));
     this.initialDialogId = flowDialogId(ENTRY_FLOWS.main);
@@ -206,12 +216,22 @@ export class MainDialog extends ComponentDialog {
         await this.say(context, 'commands.help');
         if (innerDC.activeDialog) await innerDC.repromptDialog();
         return Dialog.EndOfTurn;
-      case 'menu':
+      case 'menu': {
+        // What the young person was doing is kept: choosing it again in the menu resumes there (FlowDialog.resumeSuspended).
+        const inFlow = innerDC.stack.some((i) => i.id !== flowDialogId(ENTRY_FLOWS.main) && i.id !== flowDialogId(ENTRY_FLOWS.menu));
+        if (inFlow) session.suspended = JSON.parse(JSON.stringify(innerDC.stack)) as Session['suspended'];
         await innerDC.cancelAllDialogs();
         return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.menu));
+      }
+      case 'back':
+        if (!innerDC.activeDialog) return undefined;
+        context.turnState.set(BACK_TURN_KEY, true);
+        return innerDC.continueDialog();
       case 'restart': {
+        session.suspended = undefined;
         await innerDC.cancelAllDialogs();
-        session.vars = { locale: session.vars.locale, consent: session.vars.consent };
+        // A refused consent can be given this time: the welcome asks for it again (an accepted one is kept).
+        session.vars = { locale: session.vars.locale, consent: session.vars.consent === true ? true : null };
         await this.say(context, 'commands.restarted');
         return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.main));
       }

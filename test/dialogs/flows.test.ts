@@ -25,8 +25,8 @@ const CV_ROWS: Row[] = [
   ['été 2024, 2 mois', /concrètement/],
   ['accueil des clients, caisse', /autre expérience/],
   ['oui', /C'était quoi/],
-  ['Bénévole aux Restos du cœur', /Où ça/],
-  ['passer', /Quand et combien/],
+  // The employer is in the answer (answers ahead): confirmed in one line, not asked.
+  ['Bénévole aux Restos du cœur', /Employeur : Restos du cœur, tu me l'as déjà dit/, /Quand et combien/],
   ['2023', /concrètement/],
   ['distribution des repas', /autre expérience/],
   ['non', /formation ou ton dernier diplôme/],
@@ -61,6 +61,10 @@ describe('welcome and consent', () => {
       ['fr', /Tu es d'accord/],
       ['nan', /je ne garde rien/, /Missions Locales/, /unml\.info/, /Cimade/, /écris \*conseiller\*/],
       ['menu', /Sans ton accord/],
+      // Later messages: one short line, never the greeting again; "recommencer" asks for the consent again.
+      ['je cherche du taf', /Sans ton accord, je ne garde rien/, /conseiller/],
+      ['ok', /Sans ton accord/],
+      ['recommencer', /Moi c'est Déclic/],
     ]);
     const contact = await env.contacts.get(chat.key);
     expect(contact?.consent).toBe(false);

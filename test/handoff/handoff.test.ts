@@ -78,7 +78,9 @@ describe('barriers on every message and the handoff to a mediator (through /api/
     await c.say('je veux parler à un humain');
     expect(messages(await c.say('allo ?'))).toEqual([fr.handoff.ack]);
     expect(messages(await c.say('vous êtes là ?'))).toEqual([]);
-    expect(messages(await c.say('recommencer'))).toEqual([]);
+    // A command gets its answer even while waiting (issue 15); the conversation stays in the queue.
+    expect(messages(await c.say('recommencer'))).toEqual([fr.handoff.cmd_busy.replace('{command}', 'recommencer')]);
+    expect((await service.conversations.get(key(c)))!.state).toBe('waiting');
     const urgent = messages(await c.say('il me frappe encore ce soir, j’ai peur'));
     expect(urgent.join('\n')).toContain('3919');
     expect((await service.conversations.get(key(c)))!.severity).toBe('urgent');

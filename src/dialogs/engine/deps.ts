@@ -5,6 +5,7 @@ import type { Texts } from '../../i18n';
 import type { SectorCatalog, StructureDirectory } from '../data';
 import type { CheckinPort, HandoffPort, PrivacyPort } from '../ports';
 import type { FlowRegistry } from '../scripts/loader';
+import type { Understanding } from '../../understanding/understanding';
 
 export interface EngineOptions {
   /** Invalid answers before offering to talk to a person (default 3). */
@@ -36,6 +37,8 @@ export interface EngineDeps {
   checkins?: CheckinPort;
   structures: StructureDirectory;
   sectors: SectorCatalog;
+  /** The understanding layer (src/understanding/) every question reads its answers with. */
+  understanding: Understanding;
   logger: Logger;
   options: EngineOptions;
 }

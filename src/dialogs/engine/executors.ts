@@ -1,7 +1,7 @@
 import { ActionTypes, Activity, CardAction, MessageFactory, TurnContext } from 'botbuilder';
 import type { Locale } from '../../i18n';
 import { buildCv, buildLetter, cvFileName, cvText, documentLocale, letterFileName } from '../documentBuilder';
-import { isSkip, normalize, recognizeDate, recognizeEmail, recognizeName, recognizeNumber, recognizePhone, recognizePostcode, recognizeYesNo } from '../recognizers';
+import type { Understood } from '../../understanding/understanding';
 import { summarizeProfile } from '../summary';
 import { communeButtons, recognizeCommune } from '../../referral/communeStep';
 import { referralMessages } from '../../referral/message';
@@ -57,8 +57,6 @@ export interface StepContext {
   flow: Flow;
 }
 
-export type Recognition = { ok: true; value: unknown; extra?: Record<string, unknown>; next?: string } | { ok: false };
-const FAIL: Recognition = { ok: false };
 
 // ---------------------------------------------------------------- helpers
 
@@ -135,21 +133,11 @@ export function evaluate(c: Condition, vars: Record<string, unknown>): boolean {
 
 // ---------------------------------------------------------------- prompts
 
-interface PromptExecutor<S extends PromptStep> {
-  /** Sends the question. */
-  ask(step: S, x: StepContext): Promise<void>;
-  /** Understands an answer. */
-  recognize(step: S, input: string, x: StepContext): Recognition;
-  /** Buttons shown again with a re-prompt. */
-  buttonKeys(step: S): string[];
-}
-
-function simplePrompt<S extends PromptStep>(recognize: (step: S, input: string, x: StepContext) => Recognition): PromptExecutor<S> {
-  return {
-    ask: (step, x) => say(x, render(x, step.prompt)),
-    recognize,
-    buttonKeys: () => [],
-  };
+/** The buttons of a prompt (choice options, yes / no), shown with the question and again with a re-prompt. */
+export function promptButtonKeys(step: PromptStep): string[] {
+  if (step.type === 'choice') return step.options.map((o) => o.title);
+  if (step.type === 'confirm') return ['engine.yes', 'engine.no'];
+  return [];
 }
 
 /** The common job a "tasks" text step is about (its title and company variables), if any. */
@@ -174,109 +162,8 @@ function communeCandidates(step: TextStep, x: StepContext) {
   return x.deps.structures.communesOf(typeof pc === 'string' ? pc : undefined);
 }
 
-const textExecutor: PromptExecutor<TextStep> = simplePrompt((step, input, x) => {
-  const format = step.format ?? 'free';
-  if (format === 'commune') {
-    const c = recognizeCommune(input, communeCandidates(step, x));
-    return c ? { ok: true, value: c.code, extra: { [`${step.var}_name`]: c.name } } : FAIL;
-  }
-  if (format === 'tasks') {
-    // Suggested tasks are stored in French: the CV is in French for a job in France.
-    const picked = pickTasks(input, suggestedJob(step, x));
-    if (picked) return { ok: true, value: picked.map((t) => t.fr).join('\n') };
-  }
-  if (format === 'name') {
-    const name = recognizeName(input);
-    return name ? { ok: true, value: name } : FAIL;
-  }
-  if (format === 'postcode') {
-    const pc = recognizePostcode(input);
-    if (!pc) return FAIL;
-    const extra: Record<string, unknown> = {};
-    if (step.depVar) extra[step.depVar] = pc.departement;
-    // One commune for this postcode: known at once, in the same write (several: the "commune" step asks).
-    if (step.communeVar) {
-      const communes = x.deps.structures.communesOf(pc.postcode);
-      extra[step.communeVar] = communes.length === 1 ? communes[0].code : null;
-      extra[`${step.communeVar}_name`] = communes.length === 1 ? communes[0].name : null;
-    }
-    return { ok: true, value: pc.postcode, extra: Object.keys(extra).length ? extra : undefined };
-  }
-  const text = input.replace(/\s+/g, ' ').trim();
-  if (text.length < (step.minLength ?? 1)) return FAIL;
-  const max = step.maxLength ?? 300;
-  return { ok: true, value: text.length > max ? `${text.slice(0, max - 1).trimEnd()}…` : text };
-});
-
-function choiceCandidates(option: ChoiceStep['options'][number], x: StepContext): string[] {
-  const titles = (['fr', 'en'] as const).filter((l) => x.deps.texts.has(l, option.title)).map((l) => x.deps.texts.t(l, option.title));
-  return [option.value.replace(/_/g, ' '), ...titles, ...(option.match ?? [])].map(normalize).filter(Boolean);
-}
-
-const choiceExecutor: PromptExecutor<ChoiceStep> = {
-  ask: (step, x) => say(x, render(x, step.prompt), step.options.map((o) => o.title)),
-  buttonKeys: (step) => step.options.map((o) => o.title),
-  recognize(step, input, x) {
-    const n = normalize(input.slice(0, 200));
-    if (!n) return FAIL;
-    const pick = (i: number): Recognition => ({ ok: true, value: step.options[i].value, next: step.options[i].next });
-    if (/^\d{1,2}$/.test(n) && Number(n) >= 1 && Number(n) <= step.options.length) return pick(Number(n) - 1);
-    const cands = step.options.map((o) => choiceCandidates(o, x));
-    const exact = cands.findIndex((c) => c.includes(n));
-    if (exact >= 0) return pick(exact);
-    // Whole words of an option inside the answer ("je cherche du taf"), or the start of a title ("modif"):
-    // when several options are mentioned ("sport et cuisine"), the first one mentioned wins.
-    const words = ` ${n} `;
-    const partial = cands
-      .map((c, i) => {
-        const positions = c.flatMap((cand) => {
-          if (cand.length >= 2 && words.includes(` ${cand} `)) return [words.indexOf(` ${cand} `)];
-          if (n.length >= 4 && cand.startsWith(n)) return [0];
-          return [];
-        });
-        return { i, at: positions.length ? Math.min(...positions) : -1 };
-      })
-      .filter((r) => r.at >= 0)
-      .sort((a, b) => a.at - b.at);
-    if (!partial.length || (partial.length > 1 && partial[0].at === partial[1].at)) return FAIL;
-    return pick(partial[0].i);
-  },
-};
-
-const confirmExecutor: PromptExecutor<ConfirmStep> = {
-  ask: (step, x) => say(x, render(x, step.prompt), ['engine.yes', 'engine.no']),
-  buttonKeys: () => ['engine.yes', 'engine.no'],
-  recognize(step, input, x) {
-    const yes = recognizeYesNo(input, localeOf(x));
-    if (yes === undefined) return FAIL;
-    return { ok: true, value: yes, next: yes ? step.yes : step.no };
-  },
-};
-
-const numberExecutor: PromptExecutor<NumberStep> = simplePrompt((step, input, x) => {
-  const n = recognizeNumber(input, localeOf(x));
-  if (n === undefined || (step.integer && !Number.isInteger(n))) return FAIL;
-  if ((step.min !== undefined && n < step.min) || (step.max !== undefined && n > step.max)) return FAIL;
-  return { ok: true, value: n };
-});
-
-const dateExecutor: PromptExecutor<DateStep> = simplePrompt((step, input, x) => {
-  const d = recognizeDate(input, localeOf(x), { now: x.deps.options.now(), range: step.range ?? 'past', withTime: step.withTime });
-  return d ? { ok: true, value: d.value } : FAIL;
-});
-
-const emailExecutor: PromptExecutor<EmailStep> = simplePrompt((_step, input) => {
-  const e = recognizeEmail(input);
-  return e ? { ok: true, value: e } : FAIL;
-});
-
-const phoneExecutor: PromptExecutor<PhoneStep> = simplePrompt((_step, input) => {
-  const p = recognizePhone(input);
-  return p ? { ok: true, value: p } : FAIL;
-});
-
 /** Where an already known answer leads (choice option / confirm branch), undefined = the step's next. */
-function answeredNext(step: PromptStep, value: unknown): string | undefined {
+export function answeredNext(step: PromptStep, value: unknown): string | undefined {
   if (step.type === 'choice') return step.options.find((o) => o.value === value)?.next;
   if (step.type === 'confirm') return value === true ? step.yes : value === false ? step.no : undefined;
   return undefined;
@@ -284,57 +171,62 @@ function answeredNext(step: PromptStep, value: unknown): string | undefined {
 
 /** Sends the question of a prompt step. */
 export function askPrompt(step: PromptStep, x: StepContext): Promise<void> {
-  switch (step.type) {
-    case 'text':
-      if (step.format === 'commune') return sayTitles(x, render(x, step.prompt), communeButtons(communeCandidates(step, x)));
-      if (step.format === 'tasks') return askTasks(step, x, step.prompt);
-      return textExecutor.ask(step, x);
-    case 'choice':
-      return choiceExecutor.ask(step, x);
-    case 'confirm':
-      return confirmExecutor.ask(step, x);
-    case 'number':
-      return numberExecutor.ask(step, x);
-    case 'date':
-      return dateExecutor.ask(step, x);
-    case 'email':
-      return emailExecutor.ask(step, x);
-    case 'phone':
-      return phoneExecutor.ask(step, x);
-    default:
-      return assertNever(step);
-  }
+  if (step.type === 'text' && step.format === 'commune') return sayTitles(x, render(x, step.prompt), communeButtons(communeCandidates(step, x)));
+  if (step.type === 'text' && step.format === 'tasks') return askTasks(step, x, step.prompt);
+  return say(x, render(x, step.prompt), promptButtonKeys(step));
 }
 
-/** Understands an answer to a prompt step ("passer" skips optional questions). */
-export function recognizeAnswer(step: PromptStep, input: string, x: StepContext): Recognition {
-  if (step.optional && isSkip(input)) return { ok: true, value: null };
-  switch (step.type) {
-    case 'text':
-      return textExecutor.recognize(step, input, x);
-    case 'choice':
-      return choiceExecutor.recognize(step, input, x);
-    case 'confirm':
-      return confirmExecutor.recognize(step, input, x);
-    case 'number':
-      return numberExecutor.recognize(step, input, x);
-    case 'date':
-      return dateExecutor.recognize(step, input, x);
-    case 'email':
-      return emailExecutor.recognize(step, input, x);
-    case 'phone':
-      return phoneExecutor.recognize(step, input, x);
-    default:
-      return assertNever(step);
+/**
+ * Understands an answer to a prompt step through the one understanding layer (src/understanding/): options and their
+ * synonyms, yes / no, numbers and dates in words, names, "passer" / "jsp" (skip), "jamais" (never), "je te l'ai dit".
+ */
+export function understandAnswer(step: PromptStep, input: string, x: StepContext): Understood {
+  // The formats that need the referral and job data (the commune of a postcode, a job's suggested tasks).
+  if (step.type === 'text' && step.format === 'commune') {
+    const c = recognizeCommune(input, communeCandidates(step, x));
+    if (c) return { kind: 'value', value: c.code, extra: { [`${step.var}_name`]: c.name }, confidence: 'high' };
   }
+  if (step.type === 'text' && step.format === 'tasks') {
+    // Suggested tasks are stored in French: the CV is in French for a job in France.
+    const picked = pickTasks(input, suggestedJob(step, x));
+    if (picked) return { kind: 'value', value: picked.map((t) => t.fr).join('\n'), confidence: 'high' };
+  }
+  const understood = x.deps.understanding.understand(step, input, { flowId: x.flow.id, locale: localeOf(x), now: x.deps.options.now(), vars: x.session.vars });
+  if (step.type === 'text' && step.format === 'commune' && understood.kind === 'value') return { kind: 'none' };
+  if (step.type === 'text' && step.format === 'postcode' && step.communeVar && understood.kind === 'value' && typeof understood.value === 'string') {
+    // One commune for this postcode: known at once, in the same write (several: the "commune" step asks).
+    const communes = x.deps.structures.communesOf(understood.value);
+    const one = communes.length === 1 ? communes[0] : undefined;
+    return { ...understood, extra: { ...(understood.extra ?? {}), [step.communeVar]: one?.code ?? null, [`${step.communeVar}_name`]: one?.name ?? null } };
+  }
+  return understood;
+}
+
+/** The facts this message gives for later questions (answers ahead), for variables not known yet. */
+export function factsAhead(step: PromptStep | undefined, input: string, x: StepContext): Record<string, unknown> {
+  return x.deps.understanding.facts(input, { flowId: x.flow.id, locale: localeOf(x), now: x.deps.options.now(), vars: x.session.vars, stepVar: step?.var });
+}
+
+/** An answer as the young person reads it back: the option's title, Oui / Non, a date in words, the value. */
+export function displayAnswer(step: PromptStep, value: unknown, x: StepContext): string {
+  const locale = localeOf(x);
+  if (step.type === 'choice') {
+    const o = step.options.find((opt) => opt.value === value);
+    if (o) return x.deps.texts.t(locale, o.title);
+  }
+  if (typeof value === 'boolean') return x.deps.texts.t(locale, value ? 'engine.yes' : 'engine.no');
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    const d = new Date(`${value}T12:00:00Z`);
+    return d.toLocaleDateString(locale === 'en' ? 'en-GB' : 'fr-FR', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+  }
+  return value === undefined || value === null ? '' : String(value);
 }
 
 /** Sends the "not understood" message of a prompt (with its buttons again). */
 export async function repromptAfterFailure(step: PromptStep, x: StepContext): Promise<void> {
   const key = step.reprompt ?? `engine.reprompt.${step.type}`;
   if (step.type === 'text' && step.format === 'commune') return sayTitles(x, render(x, key), communeButtons(communeCandidates(step, x)));
-  const keys = step.type === 'choice' ? choiceExecutor.buttonKeys(step) : step.type === 'confirm' ? confirmExecutor.buttonKeys(step) : [];
-  await say(x, render(x, key), keys);
+  await say(x, render(x, key), promptButtonKeys(step));
 }
 
 // ---------------------------------------------------------------- other steps
@@ -474,6 +366,7 @@ async function runErase(_step: EraseStep, x: StepContext): Promise<Outcome> {
   const locale = localeOf(x);
   await x.deps.privacy.eraseUser(x.turn);
   x.session.vars = { locale };
+  x.session.suspended = undefined;
   await say(x, render(x, 'commands.erased'));
   return { kind: 'cancel' };
 }

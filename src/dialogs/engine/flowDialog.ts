@@ -3,8 +3,26 @@ import { Dialog, DialogContext, DialogInstance, DialogReason, DialogTurnResult }
 import { normalize, recognizeYesNo } from '../recognizers';
 import { Flow, PromptStep, Step, isPrompt } from '../scripts/types';
 import type { EngineDeps } from './deps';
-import { askPrompt, assignAll, recognizeAnswer, render, repromptAfterFailure, runStep, say, StepContext } from './executors';
-import { countStep, getSession, sessionLocale } from './session';
+import {
+  answeredNext,
+  askPrompt,
+  assignAll,
+  displayAnswer,
+  factsAhead,
+  render,
+  repromptAfterFailure,
+  runStep,
+  say,
+  StepContext,
+  understandAnswer,
+} from './executors';
+import { countStep, getSession, Session, sessionLocale } from './session';
+
+/** Turn-state key: this turn is "retour" / "je me suis trompé·e": the innermost flow goes back one question. */
+export const BACK_TURN_KEY = Symbol('declic.back');
+
+/** Session variable holding the facts given ahead (answers to later questions), kept for this conversation only. */
+export const AHEAD_VAR = 'ahead';
 
 export const flowDialogId = (flowId: string) => `flow:${flowId}`;
 
@@ -17,7 +35,13 @@ interface FlowState {
   offered: boolean;
   /** Step to continue with when a called flow ends (null: end of this flow). */
   afterCall?: string | null;
+  /** The questions answered in this flow, in order ("retour" goes back to the last one). */
+  history?: string[];
+  /** A low-confidence answer waiting for the young person's yes ("Tu veux dire « Formation » ?"). */
+  guess?: { value: unknown; next?: string; extra?: Record<string, unknown> };
 }
+
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 const OFFER_BUTTONS = ['engine.offer_human_yes', 'engine.offer_human_no'];
 
@@ -51,17 +75,89 @@ export class FlowDialog extends Dialog<{ step?: string }> {
   }
 
   async beginDialog(dc: DialogContext, options?: { step?: string }): Promise<DialogTurnResult> {
+    const session = getSession(dc.context);
+    const resumed = await this.resumeSuspended(dc, session);
+    if (resumed) return resumed;
     const st: FlowState = { step: options?.step ?? this.flow.steps[0]?.id, waiting: false, failures: 0, offered: false };
     (dc.activeDialog!.state as { flow: FlowState }).flow = st;
     return this.drive(dc, st);
   }
 
+  /**
+   * "menu" in the middle of this flow suspended it (MainDialog keeps the dialog stack in the session): choosing it again
+   * in the menu resumes at the question the young person was at, instead of starting the flow over.
+   */
+  private async resumeSuspended(dc: DialogContext, session: Session): Promise<DialogTurnResult | undefined> {
+    const suspended = session.suspended;
+    if (!suspended || this.flow.id === 'main' || this.flow.id === 'menu') return undefined;
+    const k = suspended.findIndex((i) => i.id === this.id);
+    if (k < 0) return undefined;
+    session.suspended = undefined;
+    dc.activeDialog!.state = clone(suspended[k].state);
+    // botbuilder keeps the stack bottom first: the flows this one had called come after it.
+    for (let i = k + 1; i < suspended.length; i++) dc.stack.push(clone(suspended[i]));
+    const top = dc.stack[dc.stack.length - 1];
+    const x = this.ctx(dc);
+    await say(x, render(x, 'engine.resumed_where'));
+    const dialog = dc.findDialog(top.id);
+    if (dialog) await dialog.repromptDialog(dc.context, top);
+    return Dialog.EndOfTurn;
+  }
+
+  /** "retour": back to the last question answered in this flow. */
+  private async goBack(dc: DialogContext, st: FlowState): Promise<DialogTurnResult> {
+    const x = this.ctx(dc);
+    st.guess = undefined;
+    st.offered = false;
+    const prev = (st.history ??= []).pop();
+    const prevStep = this.stepById(prev);
+    if (!prevStep || !isPrompt(prevStep)) {
+      await say(x, render(x, 'engine.back_none'));
+      const current = this.stepById(st.step);
+      if (st.waiting && current && isPrompt(current)) await askPrompt(current, x);
+      return Dialog.EndOfTurn;
+    }
+    await say(x, render(x, 'engine.back'));
+    st.step = prevStep.id;
+    st.waiting = true;
+    st.failures = 0;
+    await askPrompt(prevStep, x);
+    return Dialog.EndOfTurn;
+  }
+
+  /** Stores an answer (and its extra values: postcode → département, in one profile write) and moves on. */
+  private async accept(dc: DialogContext, st: FlowState, step: PromptStep, value: unknown, next?: string, extra?: Record<string, unknown>): Promise<DialogTurnResult> {
+    const x = this.ctx(dc);
+    st.waiting = false;
+    st.failures = 0;
+    st.guess = undefined;
+    await assignAll(x, [{ name: step.var, value, persist: step.save !== false }, ...Object.entries(extra ?? {}).map(([name, v]) => ({ name, value: v }))]);
+    (st.history ??= []).push(step.id);
+    st.step = next ?? defaultNext(this.flow, step);
+    return this.drive(dc, st);
+  }
+
   async continueDialog(dc: DialogContext): Promise<DialogTurnResult> {
     const st = this.state(dc);
+    if (dc.context.turnState.get(BACK_TURN_KEY)) return this.goBack(dc, st);
     const step = this.stepById(st.step);
     if (!st.waiting || !step || !isPrompt(step)) return this.drive(dc, st);
     const x = this.ctx(dc);
     const input = (dc.context.activity.text ?? '').trim();
+    const locale = sessionLocale(x.session);
+
+    if (st.guess) {
+      const guess = st.guess;
+      st.guess = undefined;
+      const w = normalize(input);
+      const answer = w === normalize(this.deps.texts.t(locale, 'engine.yes')) ? true : w === normalize(this.deps.texts.t(locale, 'engine.no')) ? false : recognizeYesNo(input, locale);
+      if (answer === true) return this.accept(dc, st, step, guess.value, guess.next, guess.extra);
+      if (answer === false) {
+        await repromptAfterFailure(step, x);
+        return Dialog.EndOfTurn;
+      }
+      // Anything else is read as a new answer to the question.
+    }
 
     if (st.offered) {
       st.offered = false;
@@ -84,24 +180,53 @@ export class FlowDialog extends Dialog<{ step?: string }> {
       }
     }
 
-    const rec = recognizeAnswer(step, input, x);
-    if (!rec.ok) {
-      st.failures += 1;
-      if (st.failures >= (step.maxAttempts ?? this.deps.options.maxAttempts)) {
-        st.failures = 0;
-        st.offered = true;
-        await say(x, render(x, 'engine.offer_human'), OFFER_BUTTONS);
-      } else {
-        await repromptAfterFailure(step, x);
-      }
-      return Dialog.EndOfTurn;
+    const understood = understandAnswer(step, input, x);
+    // Facts given ahead, understood or not ("chômage depuis 6 mois, j'ai un CAP"): kept for the questions to come
+    // (only with consent: without it nothing personal is kept).
+    if (x.session.vars.consent === true) {
+      const facts = factsAhead(step, input, x);
+      if (Object.keys(facts).length) x.session.vars[AHEAD_VAR] = { ...((x.session.vars[AHEAD_VAR] as Record<string, unknown> | undefined) ?? {}), ...facts };
     }
-    st.waiting = false;
-    st.failures = 0;
-    // The answer and its extra values (postcode → département): one profile write.
-    await assignAll(x, [{ name: step.var, value: rec.value, persist: step.save !== false }, ...Object.entries(rec.extra ?? {}).map(([name, value]) => ({ name, value }))]);
-    st.step = rec.next ?? defaultNext(this.flow, step);
-    return this.drive(dc, st);
+    switch (understood.kind) {
+      case 'value':
+        if (understood.confidence === 'low') {
+          st.guess = { value: understood.value, next: understood.next, extra: understood.extra };
+          await say(x, render(x, 'engine.guess_q', { answer: displayAnswer(step, understood.value, x) }), ['engine.yes', 'engine.no']);
+          return Dialog.EndOfTurn;
+        }
+        return this.accept(dc, st, step, understood.value, understood.next, understood.extra);
+      case 'already':
+        if (understood.value !== undefined) {
+          await say(x, render(x, 'engine.already_used', { answer: displayAnswer(step, understood.value, x) }));
+          return this.accept(dc, st, step, understood.value, answeredNext(step, understood.value));
+        }
+        await say(x, render(x, 'engine.already_unknown'));
+        await repromptAfterFailure(step, x);
+        return Dialog.EndOfTurn;
+      case 'skip':
+      case 'never':
+        if (step.optional) return this.accept(dc, st, step, null);
+        // A question that cannot be skipped: a gentle way forward (the options again, or a person); it counts
+        // towards the offer of a person like an answer not understood.
+        if (st.failures + 1 < (step.maxAttempts ?? this.deps.options.maxAttempts)) {
+          st.failures += 1;
+          await say(x, render(x, step.type === 'choice' ? 'engine.skip_required_choice' : 'engine.skip_required'));
+          await repromptAfterFailure(step, x);
+          return Dialog.EndOfTurn;
+        }
+        break;
+      case 'none':
+        break;
+    }
+    st.failures += 1;
+    if (st.failures >= (step.maxAttempts ?? this.deps.options.maxAttempts)) {
+      st.failures = 0;
+      st.offered = true;
+      await say(x, render(x, 'engine.offer_human'), OFFER_BUTTONS);
+    } else {
+      await repromptAfterFailure(step, x);
+    }
+    return Dialog.EndOfTurn;
   }
 
   async resumeDialog(dc: DialogContext, _reason: DialogReason, _result?: unknown): Promise<DialogTurnResult> {
@@ -147,6 +272,32 @@ export class FlowDialog extends Dialog<{ step?: string }> {
         return dc.cancelAllDialogs();
       }
       const x = this.ctx(dc);
+      if (isPrompt(step)) {
+        // Answered ahead: confirmed in one line instead of asked ("retour" goes back to ask it).
+        const ahead = x.session.vars[AHEAD_VAR] as Record<string, unknown> | undefined;
+        const known = x.session.vars[step.var];
+        // A working answer (save: false, e.g. the employer of the experience being added) is replaced; a kept one only filled.
+        if (ahead && ahead[step.var] !== undefined && (known === undefined || known === null || step.save === false)) {
+          const raw = ahead[step.var];
+          const value = raw === 'never' ? null : raw;
+          const rest = { ...ahead };
+          delete rest[step.var];
+          const extra: Record<string, unknown> = {};
+          if (step.type === 'text' && step.format === 'postcode' && step.depVar && rest.departement !== undefined) {
+            extra[step.depVar] = rest.departement;
+            delete rest.departement;
+          }
+          x.session.vars[AHEAD_VAR] = rest;
+          await assignAll(x, [{ name: step.var, value, persist: step.save !== false }, ...Object.entries(extra).map(([name, v]) => ({ name, value: v }))]);
+          const labelKey = `understanding.labels.${step.var}`;
+          const label = this.deps.texts.has(sessionLocale(x.session), labelKey) ? render(x, labelKey) : '';
+          const answer = raw === 'never' ? render(x, 'understanding.never') : displayAnswer(step, value, x);
+          await say(x, render(x, label ? 'engine.ahead_noted' : 'engine.ahead_noted_plain', { label, answer }));
+          (st.history ??= []).push(step.id);
+          st.step = answeredNext(step, value) ?? defaultNext(this.flow, step);
+          continue;
+        }
+      }
       const outcome = await runStep(step, x);
       switch (outcome.kind) {
         case 'next':

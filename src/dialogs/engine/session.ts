@@ -12,6 +12,8 @@ export interface Session {
   vars: Record<string, unknown>;
   /** Epoch ms of the last message handled (to greet a young person who comes back later). */
   lastTurnAt?: number;
+  /** The dialog stack "menu" interrupted (the menu resumes it when the same flow is chosen again). */
+  suspended?: Array<{ id: string; state: Record<string, unknown> }>;
 }
 
 const SESSION_KEY = Symbol('declicSession');
