@@ -43,3 +43,27 @@ console.log(`median: ${percentile(times, 50).toFixed(1)} µs/message   p95: ${pe
 const long = ['je cherche un stage dans la vente et '.repeat(270).slice(0, 10000)];
 const longTimes = measure(long, 20);
 console.log(`10,000-char message: median ${percentile(longTimes, 50).toFixed(0)} µs`);
+
+// Bounded work per message (issue 14: each message ≤ 20 ms of CPU): 20,000-character messages of several shapes, warmed up
+// (what a running service sees), CPU time per detection.
+const fill = (p: string, n: number) => p.repeat(Math.ceil(n / p.length)).slice(0, n);
+const adversarial: Record<string, string> = {
+  'ordinary words': fill('je sais pas trop quoi dire mais bon voila ma vie ', 19980) + " j'ai envie de mourir",
+  'one long word': fill('a', 20000),
+  'digits': fill('1234567890', 20000),
+  'emoji': fill('😀🔥📅', 20000),
+  'NUL-laden': fill('\u0000mourir\u0000', 20000),
+  'danger words': fill('mourir cachets ce soir seul ', 20000),
+};
+for (const [name, text] of Object.entries(adversarial)) {
+  for (let i = 0; i < 3; i++) detector.detect(text);
+  const cpu: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const s = process.cpuUsage();
+    detector.detect(text);
+    const d = process.cpuUsage(s);
+    cpu.push((d.user + d.system) / 1000);
+  }
+  const med = percentile(cpu, 50);
+  console.log(`20,000 chars, ${name}: median ${med.toFixed(1)} ms CPU (target ≤ 20 ms: ${med <= 20 ? 'met' : 'NOT met'})`);
+}
