@@ -21,6 +21,7 @@ import { warmUpRecognizers } from './dialogs/recognizers';
 import { loadUnderstanding } from './understanding/understanding';
 import { FlowRegistry } from './dialogs/scripts/loader';
 import { SectorCatalog, StructureDirectory } from './dialogs/data';
+import { EpisodeStore } from './handoff/episodeStore';
 import { PrivacyService } from './privacy/privacyService';
 import { compactAfterErasure, eraseConsoleTrail } from './privacy/erasureTrail';
 import { DocumentService } from './documents/documentService';
@@ -123,6 +124,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const locks = new CasLocks(db.connection);
   const contacts = new ContactStore(db.connection);
   const conversations = new ConversationStore(db.connection, locks);
+  const episodes = new EpisodeStore(db.connection);
   const events = new HandoffEvents();
   // Delivery statuses (sent, delivered, read, failed) reach the console live.
   transcripts.onStatus((c) => events.emit({ type: 'message', key: `${c.channelId}:${c.conversationId}`, direction: 'outbound' }));
@@ -212,7 +214,9 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     botAdapter: adapter,
     botAppId: config.MicrosoftAppId ?? '',
     logger,
+    episodes,
   });
+  privacy.register('handoff-episodes', (subject) => episodes.deleteForUser(subject.userKey));
   // Follow-ups go out through the handoff service's proactive path (the young person's own channel).
   const followups = new FollowUpService({
     connection: db.connection,
@@ -248,6 +252,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     connection: db.connection,
     handoff,
     conversations,
+    episodes,
     contacts,
     transcripts,
     events,

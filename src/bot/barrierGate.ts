@@ -124,7 +124,8 @@ export class BarrierGate {
     let conv = touched;
     detection = await this.assessConversation(context, key, conv, detection, at);
     if (detection.labels.length) events.emit({ type: 'detection', key, severity: detection.severity });
-    events.emit({ type: 'message', key, direction: 'inbound' });
+    // The holding mediator's console alerts them (sound, notification, unread count): their young person wrote.
+    events.emit({ type: 'message', key, direction: 'inbound', ...(conv.state === 'with_mediator' && conv.assignee ? { mediatorId: conv.assignee.id, name: conv.name } : {}) });
 
     // A mediator owns the conversation (or will): the bot stays silent, except for safety and one acknowledgement.
     if (conv.state === 'waiting' || conv.state === 'with_mediator') {

@@ -8,9 +8,10 @@ import { z } from 'zod';
 import type { ContactStore, Contact } from '../contacts/contactStore';
 import { isDbUnavailable } from '../db/errors';
 import { summarizeProfile } from '../dialogs/summary';
-import type { ConversationDoc, ConversationStore, MediatorRef } from '../handoff/conversationStore';
+import { ConversationDoc, ConversationStore, MediatorRef, unreadOf } from '../handoff/conversationStore';
 import type { HandoffEvent, HandoffEvents } from '../handoff/events';
 import { HandoffError, HandoffService } from '../handoff/handoffService';
+import type { EpisodeDoc, EpisodeStore } from '../handoff/episodeStore';
 import { sendError } from '../http/server';
 import type { MongoTranscriptStore, TranscriptEntry } from '../transcript/transcriptStore';
 import { AccountDoc, AccountError, AccountService, publicAccount, ROLES } from './accounts';
@@ -71,6 +72,8 @@ export interface ConsoleDeps {
   connection: Connection;
   handoff: HandoffService;
   conversations: ConversationStore;
+  /** Finished episodes: the history panel and the team view's reply times. */
+  episodes: EpisodeStore;
   contacts: ContactStore;
   transcripts: MongoTranscriptStore;
   events: HandoffEvents;
@@ -204,6 +207,23 @@ function conversationItem(doc: ConversationDoc, contact?: Contact | null) {
     // On the "À surveiller" list: since when, and the most serious detection since then.
     watchSince: iso(doc.watchSince) ?? null,
     watchSeverity: doc.watchSince ? watchSeverityOf(doc) : null,
+    // Messages from the young person the holding mediator has not opened yet.
+    unread: unreadOf(doc),
+  };
+}
+
+function episodeItem(e: EpisodeDoc) {
+  return {
+    id: e._id,
+    startedAt: iso(e.startedAt),
+    claimedBy: e.claimedBy ? { id: e.claimedBy.id, name: e.claimedBy.name } : null,
+    firstReplyAt: iso(e.firstReplyAt) ?? null,
+    endedAt: iso(e.endedAt),
+    endedBy: { id: e.endedBy.id, name: e.endedBy.name },
+    end: e.end,
+    severity: e.severity,
+    labels: e.labels ?? [],
+    wrapUp: e.wrapUp ? { outcome: e.wrapUp.outcome, riskAtClose: e.wrapUp.riskAtClose, referral: e.wrapUp.referral ?? null, summary: e.wrapUp.summary } : null,
   };
 }
 
@@ -572,6 +592,14 @@ export class ConsoleApp {
 
     this.route('get', '/api/console/queue', 'mediator', async () => ({ status: 200, body: { items: await this.items(await handoff.queue()) } }));
 
+    // "Prendre le suivant": the most urgent, longest-waiting conversation is claimed for the caller.
+    this.route('post', '/api/console/queue/next', 'mediator', async (ctx) => {
+      const doc = await handoff.claimNext(ctx.me);
+      await this.audit.record({ action: 'conversation.claim', outcome: doc ? 'success' : 'failure', actorId: ctx.account._id, ip: ctx.ip, target: doc ? doc._id : 'queue', detail: { next: true } });
+      if (!doc) throw new PolicyDenied('queue_empty', this.fr('console.errors.queue_empty'), 404);
+      return done(doc);
+    });
+
     // "À surveiller": serious barriers in conversations still with the bot (the young person declined a human); claimable.
     this.route('get', '/api/console/watch', 'mediator', async () => ({ status: 200, body: { items: await this.items(await conversations.watching(200)) } }));
 
@@ -647,6 +675,8 @@ export class ConsoleApp {
           })),
           transcript,
           notes: notes.map(noteItem),
+          // Previous episodes of this young person (a returning young person's history), newest first.
+          episodes: (await this.deps.episodes.forUser(doc.userKey, 20)).map(episodeItem),
           // null means "the follow-up service is not available", not "none".
           followUps: this.deps.followUps ? (await this.deps.followUps.list(key)).map(followUpItem) : null,
         };
@@ -667,6 +697,14 @@ export class ConsoleApp {
     this.route('post', '/api/console/conversations/:key/claim', 'mediator', async (ctx) => {
       const key = this.key(ctx);
       return done(await this.audited(ctx, 'conversation.claim', key, () => handoff.claim(key, ctx.me)));
+    });
+
+    // The holding mediator read the conversation: its unread count goes back to 0 (anyone else: nothing changes).
+    this.route('post', '/api/console/conversations/:key/read', 'mediator', async (ctx) => {
+      const key = this.key(ctx);
+      await this.requireConversation(key);
+      await handoff.markRead(key, ctx.me);
+      return { status: 204 };
     });
 
     this.route('post', '/api/console/conversations/:key/release', 'mediator', async (ctx) => {

@@ -165,6 +165,13 @@ export function openApiDocument(): Json {
       '/api/console/logout': { post: op('Sign out (ends the session)', { '204': { description: 'Signed out' }, ...writeErrors }, { parameters: [csrfParam] }) },
       '/api/console/me': { get: op('The signed-in account and its CSRF token', { '200': json(ref('SessionInfo')), ...authErrors }) },
       '/api/console/queue': { get: op('Waiting conversations, most severe first, then longest waiting', { '200': json(ref('ConversationList')), ...authErrors }) },
+      '/api/console/queue/next': {
+        post: op(
+          'Prendre le suivant: claims for the caller the most urgent, longest-waiting conversation of the queue (colleagues doing the same at once each get a different one); audited',
+          { '200': json({ type: 'object', properties: { conversation: ref('Conversation') } }), ...writeErrors, '404': err('Nobody is waiting (queue_empty)') },
+          { parameters: [csrfParam] },
+        ),
+      },
       '/api/console/watch': { get: op('À surveiller: conversations still with the bot after a serious barrier (the young person declined a human), most recently active first; a mediator can claim them', { '200': json(ref('ConversationList')), ...authErrors }) },
       '/api/console/conversations/mine': { get: op('Conversations I handle (with_mediator, assigned to me)', { '200': json(ref('ConversationList')), ...authErrors }) },
       '/api/console/conversations/recent': {
@@ -224,6 +231,9 @@ export function openApiDocument(): Json {
           { '200': json({ type: 'object', properties: { conversation: ref('Conversation') } }), ...handoffErrors },
           { parameters: [keyParam, csrfParam] },
         ),
+      },
+      '/api/console/conversations/{key}/read': {
+        post: op('The holding mediator has read the conversation: its unread count (Conversation.unread) goes back to 0; for anyone else nothing changes', { '204': { description: 'Done' }, ...writeErrors, '404': err('No such conversation (not_found)') }, { parameters: [keyParam, csrfParam] }),
       },
       '/api/console/conversations/{key}/transfer': {
         post: op(

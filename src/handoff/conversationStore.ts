@@ -92,6 +92,10 @@ export interface ConversationDoc {
    * the touch at each inbound turn, and by any other writer of transcript entries.
    */
   transcriptBatches?: number;
+  /** Messages the young person sent in this conversation (incremented by the touch of each inbound turn). */
+  inboundCount?: number;
+  /** inboundCount when the mediator holding the conversation last read it (claim, transfer, or opening it): unread = the difference. */
+  readInboundCount?: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -261,6 +265,8 @@ export class ConversationStore {
         },
         reference: String,
         transcriptBatches: Number,
+        inboundCount: Number,
+        readInboundCount: Number,
         createdAt: { type: Date, required: true },
         updatedAt: { type: Date, required: true },
       },
@@ -304,7 +310,7 @@ export class ConversationStore {
     const onInsert: Record<string, unknown> = { channelId, conversationId, userKey: opts.userKey, state: 'bot', rev: 0, severity: 'none', priority: 0, createdAt: at };
     // The number of the index document of this turn's transcript entries (see MongoTranscriptStore.batchOf): the
     // turn's insert writes it with the entries, so that indexing costs no command of its own.
-    const update: Record<string, unknown> = { $set: set, $setOnInsert: onInsert, $inc: { transcriptBatches: 1 } };
+    const update: Record<string, unknown> = { $set: set, $setOnInsert: onInsert, $inc: { transcriptBatches: 1, inboundCount: 1 } };
     if (detection?.labels.length) {
       // $push and $addToSet create the arrays on first contact: they must not be in $setOnInsert too (a conflict).
       Object.assign(update, detectionUpdate(detection, detectedAt));
@@ -446,7 +452,7 @@ export class ConversationStore {
   /** Plain field updates that do not change ownership (flags, acknowledgements). */
   async setFlags(
     key: string,
-    set: Partial<Pick<ConversationDoc, 'ackSentAt' | 'offerPending' | 'resumePending' | 'name' | 'mediatorRepliedAt' | 'menuPending' | 'erasePending' | 'directPending' | 'directAskedAt' | 'watchSince' | 'signals'>>,
+    set: Partial<Pick<ConversationDoc, 'ackSentAt' | 'offerPending' | 'resumePending' | 'name' | 'mediatorRepliedAt' | 'menuPending' | 'erasePending' | 'directPending' | 'directAskedAt' | 'watchSince' | 'signals' | 'readInboundCount'>>,
     unset: Array<'ackSentAt' | 'offerPending' | 'resumePending' | 'menuPending' | 'erasePending' | 'directPending' | 'watchSince'> = [],
   ): Promise<void> {
     await conversationWrites.run(key, async () => {
@@ -741,6 +747,12 @@ function detectionUpdate(detection: Detection & { directQuestion?: StoredDetecti
 /** A detection's identity for the trim: its stored value (entries equal by value are pulled together). */
 function detectionValue(d: StoredDetection): string {
   return JSON.stringify([new Date(d.at).getTime(), d.labels, d.severity, d.evidence]);
+}
+
+/** Messages from the young person the holding mediator has not read yet (0 when no mediator holds the conversation). */
+export function unreadOf(doc: Pick<ConversationDoc, 'state' | 'inboundCount' | 'readInboundCount'>): number {
+  if (doc.state !== 'with_mediator') return 0;
+  return Math.max(0, (doc.inboundCount ?? 0) - (doc.readInboundCount ?? 0));
 }
 
 export function priorityOf(severity: Severity): number {

@@ -3,8 +3,9 @@ import type { Severity } from '../barriers/types';
 
 /** Live events for the mediators' console (Server-Sent Events). */
 export type HandoffEvent =
-  | { type: 'queued'; key: string; severity: Severity }
-  | { type: 'message'; key: string; direction: 'inbound' | 'outbound' }
+  | { type: 'queued'; key: string; severity: Severity; name?: string }
+  /** mediatorId: the mediator holding the conversation when the young person wrote (inbound only). */
+  | { type: 'message'; key: string; direction: 'inbound' | 'outbound'; mediatorId?: string; name?: string }
   | { type: 'claimed'; key: string; mediatorId: string }
   | { type: 'released'; key: string }
   | { type: 'closed'; key: string }

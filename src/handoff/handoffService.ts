@@ -1,3 +1,4 @@
+import type { EpisodeStore } from './episodeStore';
 import {
   Activity,
   ActivityTypes,
@@ -40,6 +41,8 @@ export interface HandoffDeps {
   logger: Logger;
   /** Which resources for which barrier (dialogs/data/resources.json by default). */
   resources?: ResourceTable;
+  /** Finished episodes (history, reply times). */
+  episodes: EpisodeStore;
 }
 
 /** The assignee of a conversation an external agent hub holds. */
@@ -135,7 +138,7 @@ export class HandoffService implements HandoffPort {
       };
     }, ['mediatorRepliedAt', 'menuPending']);
     if (res.ok) {
-      this.deps.events.emit({ type: 'queued', key, severity: res.doc.severity });
+      this.deps.events.emit({ type: 'queued', key, severity: res.doc.severity, name: res.doc.name });
       return res.doc;
     }
     if (res.reason === 'wrong_state' && res.doc?.state === 'with_mediator') {
@@ -199,7 +202,7 @@ export class HandoffService implements HandoffPort {
 
   /** waiting|bot → with_mediator. Atomic: of two mediators claiming at once, exactly one wins. */
   async claim(key: string, mediator: MediatorRef): Promise<ConversationDoc> {
-    const res = await this.deps.conversations.transition(key, ['waiting', 'bot'], 'with_mediator', () => ({ assignee: mediator, claimedAt: new Date() }), ['ackSentAt', 'offerPending', 'directPending', 'watchSince']);
+    const res = await this.deps.conversations.transition(key, ['waiting', 'bot'], 'with_mediator', (d) => ({ assignee: mediator, claimedAt: new Date(), readInboundCount: d.inboundCount ?? 0 }), ['ackSentAt', 'offerPending', 'directPending', 'watchSince']);
     if (!res.ok) {
       if (res.reason === 'wrong_state' && res.doc?.state === 'with_mediator') throw new HandoffError('conflict', `Already taken by ${res.doc.assignee?.name ?? 'another mediator'}`, { assignee: res.doc.assignee });
       this.fail(res, key, 'claim');
@@ -208,17 +211,51 @@ export class HandoffService implements HandoffPort {
     return res.doc;
   }
 
+  /**
+   * The most urgent, longest-waiting conversation of the queue, claimed for `mediator` ("Prendre le suivant").
+   * Colleagues doing the same at once each get a different one (the claim is atomic: the loser tries the next).
+   * Undefined when the queue is empty.
+   */
+  async claimNext(mediator: MediatorRef): Promise<ConversationDoc | undefined> {
+    for (let round = 0; round < 3; round++) {
+      const queue = await this.queue();
+      if (!queue.length) return undefined;
+      for (const doc of queue) {
+        try {
+          return await this.claim(doc._id, mediator);
+        } catch (err) {
+          // Taken by a colleague (or gone) meanwhile: the next one.
+          if (!(err instanceof HandoffError) || !['conflict', 'wrong_state', 'not_found'].includes(err.code)) throw err;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** The holding mediator has read the conversation up to now (unread count back to 0). */
+  async markRead(key: string, mediator: MediatorRef): Promise<void> {
+    const doc = await this.deps.conversations.get(key);
+    if (!doc || doc.state !== 'with_mediator' || doc.assignee?.id !== mediator.id) return;
+    if ((doc.readInboundCount ?? 0) >= (doc.inboundCount ?? 0)) return;
+    await this.deps.conversations.setFlags(key, { readInboundCount: doc.inboundCount ?? 0 });
+  }
+
   /** with_mediator → bot: the bot resumes the dialog where it left off. */
   async release(key: string, mediator: MediatorRef, opts: { admin?: boolean } = {}): Promise<ConversationDoc> {
     const doc = await this.requireAssignee(key, mediator, opts);
+    let before: ConversationDoc | undefined;
     const res = await this.deps.conversations.transition(
       key,
       ['with_mediator'],
       'bot',
-      (d) => ({ severity: 'none', priority: 0, resumePending: true, ...(d.assignee ? { lastAssignee: d.assignee } : {}) }),
+      (d) => {
+        before = d;
+        return { severity: 'none', priority: 0, resumePending: true, ...(d.assignee ? { lastAssignee: d.assignee } : {}) };
+      },
       ['assignee', 'waitingSince', 'claimedAt', 'mediatorRepliedAt'],
     );
     if (!res.ok) this.fail(res, key, 'release');
+    await this.recordEpisode(before, mediator, 'released');
     this.deps.events.emit({ type: 'released', key });
     if (this.deps.channels.has(doc.channelId)) {
       // On Meta channels the young person is told right away; elsewhere at their next message.
@@ -236,17 +273,20 @@ export class HandoffService implements HandoffPort {
    * bot starts again with the menu at their next message (menuPending).
    */
   async close(key: string, by: MediatorRef, wrapUp: WrapUp): Promise<ConversationDoc> {
+    let before: ConversationDoc | undefined;
     const res = await this.deps.conversations.transition(
       key,
       ['bot', 'waiting', 'with_mediator'],
       'closed',
       (d) => {
+        before = d;
         const holder = d.state === 'with_mediator' ? d.assignee : d.lastAssignee;
         return { severity: 'none', priority: 0, closedBy: by, closedAt: new Date(), wrapUp, menuPending: true, ...(holder ? { lastAssignee: holder } : {}) };
       },
       ['assignee', 'waitingSince', 'claimedAt', 'offerPending', 'mediatorRepliedAt', 'resumePending', 'directPending', 'watchSince'],
     );
     if (!res.ok) this.fail(res, key, 'close');
+    await this.recordEpisode(before, by, 'closed', wrapUp);
     this.deps.events.emit({ type: 'closed', key });
     if (this.deps.channels.has(res.doc.channelId)) {
       await this.sendToConversation(res.doc, (locale) => MessageFactory.text(this.deps.texts.t(locale, 'handoff.closedByMediator'))).catch((err) =>
@@ -274,7 +314,7 @@ export class HandoffService implements HandoffPort {
           );
     if (!res.ok) this.fail(res, key, 'reopen');
     this.deps.events.emit({ type: 'reopened', key, state: to, ...(to === 'with_mediator' ? { mediatorId: mediator.id } : {}) });
-    if (to === 'waiting') this.deps.events.emit({ type: 'queued', key, severity: res.doc.severity });
+    if (to === 'waiting') this.deps.events.emit({ type: 'queued', key, severity: res.doc.severity, name: res.doc.name });
     return res.doc;
   }
 
@@ -288,6 +328,12 @@ export class HandoffService implements HandoffPort {
     if (!res.ok) this.fail(res, key, 'transfer');
     this.deps.events.emit({ type: 'transferred', key, mediatorId: to.id, fromId: before.assignee?.id ?? by.id });
     return { doc: res.doc, from: before.assignee };
+  }
+
+  /** The episode that just ended goes to the history (a failure is logged: the transition itself happened). */
+  private async recordEpisode(before: ConversationDoc | undefined, by: MediatorRef, end: 'closed' | 'released', wrapUp?: WrapUp): Promise<void> {
+    if (!before) return;
+    await this.deps.episodes.recordEnd(before, by, end, wrapUp).catch((err: Error) => this.deps.logger.warn({ err: { name: err?.name, message: err?.message } }, 'episode not recorded in the history'));
   }
 
   private async requireAssignee(key: string, mediator: MediatorRef, opts: { admin?: boolean } = {}): Promise<ConversationDoc> {

@@ -83,10 +83,10 @@ function beep() {
 }
 
 const lastBeep = new Map();
-function urgentAlert(key) {
+function urgentAlert(key, name) {
   state.urgentKey = key;
   const item = state.queue.find((i) => i.key === key);
-  const who = item ? item.name || item.phone || 'un jeune' : 'un jeune';
+  const who = (item && (item.name || item.phone)) || name || 'un jeune';
   setText('urgent-text', `Conversation URGENTE en attente : ${who}`);
   show($('urgent-banner'), true);
   document.title = '⚠ URGENT — Déclic';
@@ -134,6 +134,12 @@ async function startApp(session) {
 $('login-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   unlockAudio();
+  // Asked once, on this gesture: urgent alerts reach the mediator when the console is in another tab.
+  try {
+    if ('Notification' in window && Notification.permission === 'default') Notification.requestPermission().catch(() => undefined);
+  } catch {
+    /* not supported */
+  }
   const email = $('login-email').value.trim();
   const password = $('login-password').value;
   if (!email || !password) {
@@ -268,7 +274,7 @@ function renderList(items) {
           'aria-current': item.key === state.currentKey ? 'true' : null,
           onclick: () => openConversation(item.key),
         },
-        el('span', { class: 'item-top' }, el('strong', { class: 'item-name', text: item.name || item.phone || item.userId }), severity !== 'none' ? badge(severity) : null),
+        el('span', { class: 'item-top' }, el('strong', { class: 'item-name', text: item.name || item.phone || item.userId }), severity !== 'none' ? badge(severity) : null, item.unread ? el('span', { class: 'unread', 'aria-label': `${item.unread} message(s) non lu(s)`, text: String(item.unread) }) : null),
         el('span', { class: 'item-meta', text: [channel(item.channelId), waiting, item.assignee ? `suivie par ${item.assignee.name}` : null].filter(Boolean).join(' · ') }),
         item.labels.length ? el('span', { class: 'item-labels', text: item.labels.map(label).join(', ') }) : null,
         evidence ? el('span', { class: 'item-evidence', text: evidence }) : null,
@@ -311,6 +317,8 @@ async function openConversation(key) {
   document.body.classList.add('show-detail');
   if (state.urgentKey === key) clearUrgent();
   await loadDetail(false);
+  // The holder has now read it: its unread count goes back to 0.
+  if (state.detail && state.detail.conversation.unread) call('POST', `${conversationPath(key)}/read`).catch(() => undefined);
   if (changed) $('conv-name').focus();
 }
 
@@ -613,6 +621,27 @@ $('urgent-open').addEventListener('click', () => {
 });
 $('urgent-dismiss').addEventListener('click', clearUrgent);
 
+// "Prendre le suivant": the most urgent, longest-waiting conversation is claimed and opened.
+$('take-next').addEventListener('click', async () => {
+  try {
+    const res = await call('POST', '/api/console/queue/next');
+    await refreshLists(false);
+    await openConversation(res.conversation.key);
+    setText('action-status', 'Vous suivez maintenant cette conversation.');
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) setText('list-error', errorMessage(err));
+  }
+});
+
+// A browser notification (asked once, after login) for urgent arrivals and messages from my young people.
+function notify(title, body) {
+  try {
+    if ('Notification' in window && Notification.permission === 'granted' && document.hidden) new Notification(title, { body, tag: 'declic' });
+  } catch {
+    /* notifications unavailable: the banner and sound remain */
+  }
+}
+
 // ----- live events -----
 
 let trailing = [];
@@ -673,7 +702,15 @@ function connectEvents() {
       // A message in a conversation nobody here is looking at (the bot chatting away) changes nothing on screen.
       const visible = state.tab === 'recent' || ev.key === state.currentKey || state.listedKeys.has(ev.key);
       if (type !== 'message' || visible) await refreshLists();
-      if ((type === 'queued' || type === 'detection') && ev.severity === 'urgent') urgentAlert(ev.key);
+      if ((type === 'queued' || type === 'detection') && ev.severity === 'urgent') {
+        urgentAlert(ev.key, ev.name);
+        notify('⚠ Conversation URGENTE', ev.name || 'Un jeune attend');
+      }
+      // One of my young people wrote: sound and notification (the message itself stays in the console).
+      if (type === 'message' && ev.direction === 'inbound' && state.me && ev.mediatorId === state.me.id && ev.key !== state.currentKey) {
+        beep();
+        notify('Nouveau message', ev.name || 'Un jeune que vous suivez a écrit');
+      }
       if (ev.key && ev.key === state.currentKey) {
         await loadDetail();
         // The bot's answers to an inbound message are stored a moment later (no event of their own): look again.
