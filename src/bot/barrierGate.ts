@@ -123,7 +123,7 @@ export class BarrierGate {
     ]);
     let conv = touched;
     detection = await this.assessConversation(context, key, conv, detection, at);
-    if (detection.labels.length) events.emit({ type: 'detection', key, severity: detection.severity });
+    if (detection.labels.length) events.emit({ type: 'detection', key, severity: detection.severity, name: conv.name });
     // The holding mediator's console alerts them (sound, notification, unread count): their young person wrote.
     events.emit({ type: 'message', key, direction: 'inbound', ...(conv.state === 'with_mediator' && conv.assignee ? { mediatorId: conv.assignee.id, name: conv.name } : {}) });
 

@@ -13,7 +13,7 @@ export type HandoffEvent =
   | { type: 'transferred'; key: string; mediatorId: string; fromId: string }
   /** The young person erased their data (the key is all the console gets: it drops the conversation it shows). */
   | { type: 'erased'; key: string }
-  | { type: 'detection'; key: string; severity: Severity };
+  | { type: 'detection'; key: string; severity: Severity; name?: string };
 
 export class HandoffEvents {
   private readonly emitter = new EventEmitter();

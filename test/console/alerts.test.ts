@@ -1,8 +1,8 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { BrowserContext, chromium, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { RunningService } from '../../src/index';
+import { launchChromium } from '../support/chromium';
 import { startService } from '../support/env';
 import { FakeGraph } from '../support/fakeGraph';
 import { randomWaId } from '../support/meta';
@@ -11,52 +11,40 @@ import { waConversationKey, waEnv, youngPersonSays } from './helpers';
 // Crisis alerts on a phone: the urgent alert is fixed in view whatever the scroll position and whichever screen
 // is open, names the young person, and "Prendre le suivant" takes the most urgent conversation.
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(__dirname, '..', '..', 'test-results', 'console');
 const PASSWORD = 'mot de passe très long';
 
 let graph: FakeGraph;
 let svc: RunningService;
-let context: BrowserContext;
 let page: Page;
-let userDataDir: string;
+let closeBrowser: (() => Promise<void>) | undefined;
 
 jest.setTimeout(120000);
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is missing at ${CHROMIUM}: the console browser tests need it. Install it with "apt-get update && apt-get install -y chromium" (.ci/run does).`);
-  }
+  const browser = await launchChromium({ viewport: { width: 390, height: 844 }, phone: true });
+  page = browser.page;
+  closeBrowser = browser.close;
   graph = await new FakeGraph().start();
   svc = await startService(waEnv(graph));
   await svc.console.accounts.create({ email: 'lea@declic.test', displayName: 'Léa', role: 'mediator', password: PASSWORD });
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'declic-alerts-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 390, height: 844 },
-    isMobile: true,
-    hasTouch: true,
-    locale: 'fr-FR',
-  });
-  page = context.pages()[0] ?? (await context.newPage());
   fs.mkdirSync(SHOTS, { recursive: true });
 });
 
 afterAll(async () => {
-  await context?.close();
+  await closeBrowser?.();
   await svc?.close();
   await graph?.stop();
-  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
 });
 
 /** The urgent banner is shown and lies inside the viewport (not above it, not below it). */
 async function bannerInView(): Promise<{ visible: boolean; top: number; bottom: number; text: string }> {
   return page.evaluate(() => {
-    const b = document.getElementById('urgent-banner')!;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const g = globalThis as any;
+    const b = g.document.getElementById('urgent-banner');
     const r = b.getBoundingClientRect();
-    return { visible: !b.hidden && r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight, top: r.top, bottom: r.bottom, text: b.textContent ?? '' };
+    return { visible: !b.hidden && r.height > 0 && r.top >= 0 && r.bottom <= g.innerHeight, top: r.top, bottom: r.bottom, text: b.textContent ?? '' };
   });
 }
 
@@ -76,11 +64,12 @@ describe('urgent alerts on a phone', () => {
     await page.locator('#conv-name', { hasText: 'Nora' }).waitFor();
     await page.locator('#transcript li').nth(10).waitFor();
     // Scrolled to the bottom of the page, inside the conversation.
-    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
-    expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(300);
+    await page.evaluate(() => (globalThis as any).scrollTo(0, (globalThis as any).document.body.scrollHeight)); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(await page.evaluate(() => (globalThis as any).scrollY)).toBeGreaterThan(300); // eslint-disable-line @typescript-eslint/no-explicit-any
 
     await youngPersonSays(svc, urgent, 'jai pris tt les cachets jveux plus etre la', 'Yanis');
-    await page.waitForFunction(() => !document.getElementById('urgent-banner')!.hidden, undefined, { timeout: 15000 });
+    await page.waitForFunction(() => !(globalThis as any).document.getElementById('urgent-banner').hidden, // eslint-disable-line @typescript-eslint/no-explicit-any
+      undefined, { timeout: 15000 });
     const shown = await bannerInView();
     expect(shown.visible).toBe(true);
     expect(shown.text).toContain('Yanis');

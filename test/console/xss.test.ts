@@ -3,17 +3,14 @@
  * tags are shown in the mediators' console as text, never run. In Chromium: no payload executes (no dialog, no global
  * set, no request to the attacker's host), and each payload is readable as the young person typed it.
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { BrowserContext, chromium, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { RunningService } from '../../src/index';
+import { launchChromium } from '../support/chromium';
 import { startService } from '../support/env';
 import { FakeGraph } from '../support/fakeGraph';
 import { randomWaId } from '../support/meta';
 import { ConsoleClient, conv, waConversationKey, waEnv, youngPersonSays } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'mot de passe très long';
 
 // Each one, if it ran, sets window.__xss, opens a dialog or loads http://attacker.invalid.
@@ -41,35 +38,24 @@ const PAYLOADS = [
 
 let graph: FakeGraph;
 let svc: RunningService;
-let context: BrowserContext;
 let page: Page;
-let userDataDir: string;
+let closeBrowser: (() => Promise<void>) | undefined;
 
 jest.setTimeout(180000);
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is missing at ${CHROMIUM}: the console browser tests need it. Install it with "apt-get update && apt-get install -y chromium" (.ci/run does).`);
-  }
+  const browser = await launchChromium({ viewport: { width: 1280, height: 900 } });
+  page = browser.page;
+  closeBrowser = browser.close;
   graph = await new FakeGraph().start();
   svc = await startService(waEnv(graph));
   await svc.console.accounts.create({ email: 'lea@declic.test', displayName: 'Léa', role: 'mediator', password: PASSWORD });
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'declic-xss-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-    locale: 'fr-FR',
-  });
-  page = context.pages()[0] ?? (await context.newPage());
 });
 
 afterAll(async () => {
-  await context?.close();
+  await closeBrowser?.();
   await svc?.close();
   await graph?.stop();
-  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
 });
 
 test('payloads in messages, the profile name, a note and a tag are shown as text and never run', async () => {

@@ -89,6 +89,8 @@ function urgentAlert(key, name) {
   const who = (item && (item.name || item.phone)) || name || 'un jeune';
   setText('urgent-text', `Conversation URGENTE en attente : ${who}`);
   show($('urgent-banner'), true);
+  // The alert is fixed at the top of the screen: the page makes room for it so that it hides nothing.
+  document.body.style.paddingTop = `${$('urgent-banner').offsetHeight}px`;
   document.title = '⚠ URGENT — Déclic';
   // One sound per conversation and burst (a detection and its queueing arrive together).
   const now = Date.now();
@@ -99,6 +101,7 @@ function urgentAlert(key, name) {
 
 function clearUrgent() {
   show($('urgent-banner'), false);
+  document.body.style.paddingTop = '';
   document.title = 'Déclic — console des médiateurs';
 }
 
@@ -233,6 +236,9 @@ async function refreshLists(background = true) {
       try {
         const queue = await call('GET', '/api/console/queue', undefined, { background });
         state.queue = queue.items;
+        // The alert names the young person as soon as the queue knows them.
+        const alerted = state.urgentKey && !$('urgent-banner').hidden && queue.items.find((i) => i.key === state.urgentKey);
+        if (alerted && (alerted.name || alerted.phone)) setText('urgent-text', `Conversation URGENTE en attente : ${alerted.name || alerted.phone}`);
         setText('queue-count', String(queue.items.length));
         $('queue-count').classList.toggle('zero', queue.items.length === 0);
         const items = state.tab === 'queue' ? queue.items : (await call('GET', listPath(), undefined, { background })).items;
