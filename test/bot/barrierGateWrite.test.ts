@@ -146,7 +146,7 @@ describe('the barrier gate', () => {
     const detectedAt = doc!.detections[0].at;
     expect(detectedAt.getTime()).toBeGreaterThanOrEqual(before.getTime());
     expect(detectedAt.getTime()).toBeLessThanOrEqual(after.getTime());
-    expect(seen.filter((e) => e.type === 'detection')).toEqual([{ type: 'detection', key: `test:${id}`, severity: 'normal' }]);
+    expect(seen.filter((e) => e.type === 'detection')).toEqual([{ type: 'detection', key: `test:${id}`, severity: 'normal', name: 'Zoé' }]);
 
     // The same message recorded the previous way (touch, then recordDetection): the same document.
     const twin = fresh();
