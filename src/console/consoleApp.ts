@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { ContactStore, Contact } from '../contacts/contactStore';
 import { isDbUnavailable } from '../db/errors';
 import { summarizeProfile } from '../dialogs/summary';
-import { ConversationDoc, ConversationStore, MediatorRef, unreadOf } from '../handoff/conversationStore';
+import { ConversationDoc, ConversationStore, MediatorRef, unreadOf, WrapUp } from '../handoff/conversationStore';
 import type { HandoffEvent, HandoffEvents } from '../handoff/events';
 import { HandoffError, HandoffService } from '../handoff/handoffService';
 import type { EpisodeDoc, EpisodeStore } from '../handoff/episodeStore';
@@ -72,7 +72,7 @@ export interface ConsoleDeps {
   connection: Connection;
   handoff: HandoffService;
   conversations: ConversationStore;
-  /** Finished episodes: the history panel and the team view's reply times. */
+  /** Finished episodes: a returning young person's previous episodes, shown with the conversation. */
   episodes: EpisodeStore;
   contacts: ContactStore;
   transcripts: MongoTranscriptStore;
@@ -196,9 +196,7 @@ function conversationItem(doc: ConversationDoc, contact?: Contact | null) {
     closedAt: iso(doc.closedAt) ?? null,
     reopenedBy: doc.reopenedBy ? { id: doc.reopenedBy.id, name: doc.reopenedBy.name } : null,
     reopenedAt: iso(doc.reopenedAt) ?? null,
-    wrapUp: doc.wrapUp
-      ? { outcome: doc.wrapUp.outcome, riskAtClose: doc.wrapUp.riskAtClose, referral: doc.wrapUp.referral ?? null, summary: doc.wrapUp.summary, reason: doc.wrapUp.reason ?? null }
-      : null,
+    wrapUp: doc.wrapUp ? wrapUpItem(doc.wrapUp) : null,
     mediatorReplied: Boolean(doc.mediatorRepliedAt),
     lastInboundAt: iso(doc.lastInboundAt) ?? null,
     lastMessagePreview: doc.lastMessagePreview ?? null,
@@ -223,8 +221,12 @@ function episodeItem(e: EpisodeDoc) {
     end: e.end,
     severity: e.severity,
     labels: e.labels ?? [],
-    wrapUp: e.wrapUp ? { outcome: e.wrapUp.outcome, riskAtClose: e.wrapUp.riskAtClose, referral: e.wrapUp.referral ?? null, summary: e.wrapUp.summary } : null,
+    wrapUp: e.wrapUp ? wrapUpItem(e.wrapUp) : null,
   };
+}
+
+function wrapUpItem(w: WrapUp) {
+  return { outcome: w.outcome, riskAtClose: w.riskAtClose, referral: w.referral ?? null, summary: w.summary, reason: w.reason ?? null };
 }
 
 function correctionItem(c: CorrectionDoc) {
@@ -701,9 +703,7 @@ export class ConsoleApp {
 
     // The holding mediator read the conversation: its unread count goes back to 0 (anyone else: nothing changes).
     this.route('post', '/api/console/conversations/:key/read', 'mediator', async (ctx) => {
-      const key = this.key(ctx);
-      await this.requireConversation(key);
-      await handoff.markRead(key, ctx.me);
+      await handoff.markRead(this.key(ctx), ctx.me);
       return { status: 204 };
     });
 

@@ -94,7 +94,7 @@ export interface ConversationDoc {
   transcriptBatches?: number;
   /** Messages the young person sent in this conversation (incremented by the touch of each inbound turn). */
   inboundCount?: number;
-  /** inboundCount when the mediator holding the conversation last read it (claim, transfer, or opening it): unread = the difference. */
+  /** inboundCount when the mediator holding the conversation last read it (at the claim, then each time they open it): unread = the difference. */
   readInboundCount?: number;
   createdAt: Date;
   updatedAt: Date;

@@ -7,8 +7,8 @@ import type { ConversationDoc, MediatorRef, WrapUp } from './conversationStore';
  * One finished mediation episode of a conversation (collection handoff_episodes): from the moment it was queued
  * (or claimed from the bot) to the moment it was closed or handed back to the bot. Written once, when the episode
  * ends, from the conversation document as it was just before (the conversation keeps only the current episode).
- * Read by the console's history panel (previous episodes of a returning young person) and the team view (time to
- * first mediator reply). Erased with the young person's data.
+ * Read by the console with the conversation (previous episodes of a returning young person). Erased with the young
+ * person's data.
  */
 export interface EpisodeDoc {
   /** `<conversation key>#<revision that ended it>`: unique, so a retried write never records an episode twice. */
@@ -56,7 +56,6 @@ export class EpisodeStore {
       { versionKey: false, collection: 'handoff_episodes' },
     );
     schema.index({ userKey: 1, endedAt: -1 });
-    schema.index({ endedAt: -1 });
     this.model = (connection.models.HandoffEpisode as Model<EpisodeDoc>) ?? connection.model<EpisodeDoc>('HandoffEpisode', schema);
   }
 
@@ -100,11 +99,6 @@ export class EpisodeStore {
   /** A young person's previous episodes, newest first (the console's history panel). */
   async forUser(userKey: string, limit = 50): Promise<EpisodeDoc[]> {
     return (await this.model.find({ userKey }).sort({ endedAt: -1 }).limit(limit).lean().exec()) as EpisodeDoc[];
-  }
-
-  /** Episodes that ended since `since` (the team view's reply times). */
-  async endedSince(since: Date, limit = 2000): Promise<EpisodeDoc[]> {
-    return (await this.model.find({ endedAt: { $gte: since } }).sort({ endedAt: -1 }).limit(limit).lean().exec()) as EpisodeDoc[];
   }
 
   async deleteForUser(userKey: string): Promise<void> {

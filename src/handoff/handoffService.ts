@@ -1,4 +1,3 @@
-import type { EpisodeStore } from './episodeStore';
 import {
   Activity,
   ActivityTypes,
@@ -16,6 +15,7 @@ import type { HandoffPort } from '../dialogs/ports';
 import { Locale, pickLocale, Texts } from '../i18n';
 import type { MongoTranscriptStore } from '../transcript/transcriptStore';
 import { ConversationDoc, ConversationStore, conversationKey, HandoffReason, MediatorRef, priorityOf, TransitionResult, WrapUp } from './conversationStore';
+import type { EpisodeStore } from './episodeStore';
 import type { HandoffEvents } from './events';
 import type { OpeningHours } from './openingHours';
 import { loadResourceTable, ResourceTable, resourcesFor } from './safety';
@@ -41,7 +41,7 @@ export interface HandoffDeps {
   logger: Logger;
   /** Which resources for which barrier (dialogs/data/resources.json by default). */
   resources?: ResourceTable;
-  /** Finished episodes (history, reply times). */
+  /** Finished episodes (a returning young person's history). */
   episodes: EpisodeStore;
 }
 
@@ -232,10 +232,11 @@ export class HandoffService implements HandoffPort {
     return undefined;
   }
 
-  /** The holding mediator has read the conversation up to now (unread count back to 0). */
+  /** The holding mediator has read the conversation up to now (unread count back to 0); anyone else changes nothing. */
   async markRead(key: string, mediator: MediatorRef): Promise<void> {
     const doc = await this.deps.conversations.get(key);
-    if (!doc || doc.state !== 'with_mediator' || doc.assignee?.id !== mediator.id) return;
+    if (!doc) throw new HandoffError('not_found', `No conversation ${key}`);
+    if (doc.state !== 'with_mediator' || doc.assignee?.id !== mediator.id) return;
     if ((doc.readInboundCount ?? 0) >= (doc.inboundCount ?? 0)) return;
     await this.deps.conversations.setFlags(key, { readInboundCount: doc.inboundCount ?? 0 });
   }

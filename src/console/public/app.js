@@ -83,11 +83,15 @@ function beep() {
 }
 
 const lastBeep = new Map();
+/** The alert names the young person: from the queue when it lists them, else the event's name. */
+function nameUrgent(name) {
+  const item = state.queue.find((i) => i.key === state.urgentKey);
+  setText('urgent-text', `Conversation URGENTE en attente : ${(item && (item.name || item.phone)) || name || 'un jeune'}`);
+}
+
 function urgentAlert(key, name) {
   state.urgentKey = key;
-  const item = state.queue.find((i) => i.key === key);
-  const who = (item && (item.name || item.phone)) || name || 'un jeune';
-  setText('urgent-text', `Conversation URGENTE en attente : ${who}`);
+  nameUrgent(name);
   show($('urgent-banner'), true);
   // The alert is fixed at the top of the screen: the page makes room for it so that it hides nothing.
   document.body.style.paddingTop = `${$('urgent-banner').offsetHeight}px`;
@@ -237,8 +241,7 @@ async function refreshLists(background = true) {
         const queue = await call('GET', '/api/console/queue', undefined, { background });
         state.queue = queue.items;
         // The alert names the young person as soon as the queue knows them.
-        const alerted = state.urgentKey && !$('urgent-banner').hidden && queue.items.find((i) => i.key === state.urgentKey);
-        if (alerted && (alerted.name || alerted.phone)) setText('urgent-text', `Conversation URGENTE en attente : ${alerted.name || alerted.phone}`);
+        if (state.urgentKey && !$('urgent-banner').hidden && state.queue.some((i) => i.key === state.urgentKey && (i.name || i.phone))) nameUrgent();
         setText('queue-count', String(queue.items.length));
         $('queue-count').classList.toggle('zero', queue.items.length === 0);
         const items = state.tab === 'queue' ? queue.items : (await call('GET', listPath(), undefined, { background })).items;
