@@ -271,6 +271,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       heartbeatMs: config.CONSOLE_HEARTBEAT_SECONDS * 1000,
       trustProxy: config.TRUST_PROXY,
       maxMessageChars: config.MAX_MESSAGE_CHARS,
+      windowTemplates: { followup: config.WHATSAPP_TEMPLATE_FOLLOWUP, mediatorReply: config.WHATSAPP_TEMPLATE_MEDIATOR_REPLY },
       publicDir: path.join(ROOT, 'src', 'console', 'public'),
     },
   });

@@ -51,10 +51,6 @@ const STATUS_RANK: Record<string, number> = { pending: 0, retrying: 0.5, sent: 1
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function isMediatorActivity(activity: Partial<Activity>): boolean {
-  return Boolean((activity.channelData as MediatorMark | undefined)?.declicMediator);
-}
-
 /**
  * What the WhatsApp and Messenger adapters share: running inbound turns
  * through the same middleware and bot as the CloudAdapter, proactive turns,

@@ -1,3 +1,4 @@
+import type { WindowRefusal } from './window';
 import type { Middleware, MiddlewareHandler, TurnContext } from 'botbuilder';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
@@ -102,6 +103,8 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
   const graph = (channelId: string, accessToken: string) =>
     new GraphClient({ channelId, baseUrl: config.META_GRAPH_URL, accessToken, retries: config.META_SEND_RETRIES, retryBaseMs: config.META_RETRY_BASE_MS, timeoutMs: config.META_REQUEST_TIMEOUT_MS, logger: log });
   const choose = (locale: string | undefined) => label(deps.texts, locale, 'channels.choose', 'Choisis 👇');
+  // Refusals are read by mediators (the transcript's delivery error, a failed follow-up): in French.
+  const refusalText = (reason: WindowRefusal) => label(deps.texts, 'fr', `console.window.refused.${reason}`, reason);
 
   let whatsapp: WhatsAppAdapter | undefined;
   const waMissing = missing(config, WHATSAPP_VARS);
@@ -120,6 +123,7 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
         languages: { fr: config.WHATSAPP_TEMPLATE_LANG_FR, en: config.WHATSAPP_TEMPLATE_LANG_EN },
       },
       labels: (locale) => ({ choose: choose(locale), listButton: label(deps.texts, locale, 'channels.listButton', 'Voir les choix') }),
+      refusalText,
     });
     const wa = whatsapp;
     handlers.set(WHATSAPP, async (kind, data) => {
@@ -147,6 +151,7 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
       logger: log,
       graph: graph(MESSENGER, config.MESSENGER_PAGE_ACCESS_TOKEN!),
       labels: (locale) => ({ choose: choose(locale) }),
+      refusalText,
     });
     const ms = messenger;
     handlers.set(MESSENGER, async (kind, data) => {

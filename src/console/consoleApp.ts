@@ -11,6 +11,9 @@ import { summarizeProfile } from '../dialogs/summary';
 import { ConversationDoc, ConversationStore, MediatorRef, unreadOf, WrapUp } from '../handoff/conversationStore';
 import type { HandoffEvent, HandoffEvents } from '../handoff/events';
 import { HandoffError, HandoffService } from '../handoff/handoffService';
+import { planDelivery, WindowTemplates } from '../channels/window';
+import { followUpRefusal, windowView } from './windowView';
+import { buildTeamView, TEAM_FIGURES_DAYS } from './teamView';
 import type { EpisodeDoc, EpisodeStore } from '../handoff/episodeStore';
 import { sendError } from '../http/server';
 import type { MongoTranscriptStore, TranscriptEntry } from '../transcript/transcriptStore';
@@ -40,6 +43,8 @@ export interface ConsoleSettings {
   /** Reverse proxies whose X-Forwarded-For is believed (config TRUST_PROXY). */
   trustProxy: TrustedProxies;
   maxMessageChars: number;
+  /** The WhatsApp templates configured (the window shown before typing; follow-ups refused at scheduling). */
+  windowTemplates?: WindowTemplates;
   /** Folder of the page's static files. */
   publicDir: string;
 }
@@ -416,7 +421,8 @@ export class ConsoleApp {
     }
     if (err instanceof PolicyDenied) {
       res.status(err.status);
-      res.send({ error: err.code, message: err.message, ...err.extra });
+      // The message comes from locales (French, for the mediator): the page may show it as it is.
+      res.send({ error: err.code, message: err.message, localized: true, ...err.extra });
       return;
     }
     if (err instanceof BadInput) {
@@ -426,14 +432,14 @@ export class ConsoleApp {
     }
     if (err instanceof HandoffError) {
       const status = HANDOFF_STATUS[err.code] ?? 500;
-      const detail = (err.detail ?? {}) as { assignee?: MediatorRef; state?: string; code?: unknown };
+      const detail = (err.detail ?? {}) as { assignee?: MediatorRef; state?: string; code?: unknown; title?: string };
       res.status(status);
       res.send({
         error: err.code,
         message: err.message,
         ...(detail.state ? { state: detail.state } : {}),
         ...(detail.assignee ? { assignee: { id: detail.assignee.id, name: detail.assignee.name } } : {}),
-        ...(err.code === 'delivery_failed' ? { channelError: { code: detail.code ?? null, message: err.message } } : {}),
+        ...(err.code === 'delivery_failed' ? { channelError: { code: detail.code ?? null, message: detail.title || err.message } } : {}),
       });
       return;
     }
@@ -505,6 +511,10 @@ export class ConsoleApp {
   }
 
   /** French text of the mediators' errors. */
+  private get templates(): WindowTemplates {
+    return this.deps.settings.windowTemplates ?? {};
+  }
+
   private fr(key: string, vars: Record<string, string> = {}): string {
     return this.deps.texts.t('fr', key, vars);
   }
@@ -602,6 +612,22 @@ export class ConsoleApp {
       return done(doc);
     });
 
+    // The team view: who holds what, who waits, urgent conversations unanswered after 5 minutes, time to first reply.
+    this.route('get', '/api/console/team', 'mediator', async () => {
+      const now = new Date();
+      const members = (await this.accounts.list()).filter((a) => !a.disabled);
+      const [waiting, heldLists, episodes] = await Promise.all([
+        handoff.queue(),
+        Promise.all(members.map((m) => conversations.assignedTo(m._id, 200))),
+        this.deps.episodes.endedSince(new Date(now.getTime() - TEAM_FIGURES_DAYS * 24 * 3600 * 1000)),
+      ]);
+      const held = new Map(members.map((m, i) => [m._id, heldLists[i]]));
+      const all = [...waiting, ...heldLists.flat()];
+      const shaped = new Map((await this.items(all)).map((it) => [it.key, it]));
+      const body = buildTeamView({ members: members.map((m) => ({ id: m._id, displayName: m.displayName, role: m.role })), waiting, held, episodes, now, item: (d) => shaped.get(d._id)! });
+      return { status: 200, body };
+    });
+
     // "À surveiller": serious barriers in conversations still with the bot (the young person declined a human); claimable.
     this.route('get', '/api/console/watch', 'mediator', async () => ({ status: 200, body: { items: await this.items(await conversations.watching(200)) } }));
 
@@ -676,6 +702,12 @@ export class ConsoleApp {
             ...(d.directQuestion ? { directQuestion: { askedAt: iso(d.directQuestion.askedAt), answer: d.directQuestion.answer } } : {}),
           })),
           transcript,
+          // Whether a message can reach the young person now, and how (shown before the mediator types).
+          window: windowView(
+            planDelivery({ channelId: doc.channelId, lastInboundAt: contact?.lastInboundAt ? new Date(contact.lastInboundAt) : undefined, at: new Date(), speaker: 'mediator', templates: this.templates }),
+            new Date(),
+            (k, v) => this.fr(k, v),
+          ),
           notes: notes.map(noteItem),
           // Previous episodes of this young person (a returning young person's history), newest first.
           episodes: (await this.deps.episodes.forUser(doc.userKey, 20)).map(episodeItem),
@@ -882,6 +914,17 @@ export class ConsoleApp {
       const doc = await this.audited(ctx, 'conversation.followup', key, async () => {
         const current = await this.requireConversation(key);
         this.enforce(policy.canScheduleFollowup(this.actor(ctx), current), current);
+        // A follow-up the channel will refuse at its due time is refused now, with the reason.
+        const contact = await contacts.get(current.userKey);
+        const refusal = followUpRefusal({
+          channelId: current.channelId,
+          lastInboundAt: contact?.lastInboundAt ? new Date(contact.lastInboundAt) : undefined,
+          due: new Date(input.dueAt),
+          now: new Date(),
+          templates: this.templates,
+          t: (k, v) => this.fr(k, v),
+        });
+        if (refusal) throw new PolicyDenied('undeliverable', refusal, 422);
         return followUps().schedule({ conversationKey: key, dueAt: new Date(input.dueAt), text: input.text, kind: 'mediator', createdBy: ctx.me });
       });
       return { status: 201, body: { followUp: followUpItem(doc) } };

@@ -484,11 +484,9 @@ export class FollowUpService implements AutoCheckinPort {
 
     const build = (locale: Locale): Partial<Activity> => {
       const channelData: Record<string, unknown> = { declicFollowup: { id: doc._id, kind: doc.kind } };
-      // A mediator's follow-up carries the mediator mark where it matters to the channel: on Messenger it
-      // is what allows the HUMAN_AGENT tag (up to 7 days). On WhatsApp the mark would select the mediator
-      // reply template outside the 24-hour window; a follow-up must use WHATSAPP_TEMPLATE_FOLLOWUP, which
-      // the adapter picks for unmarked messages.
-      if (doc.kind === 'mediator' && conv.channelId !== 'whatsapp') channelData.declicMediator = { id: doc.createdBy.id, name: doc.createdBy.name };
+      // A mediator's follow-up is credited to the mediator (transcript) and is a person speaking (Messenger's
+      // HUMAN_AGENT tag up to 7 days); declicFollowup makes WhatsApp pick WHATSAPP_TEMPLATE_FOLLOWUP (see planDelivery).
+      if (doc.kind === 'mediator') channelData.declicMediator = { id: doc.createdBy.id, name: doc.createdBy.name };
       return { type: 'message', text: doc.text ?? this.checkinText(locale, contact), locale, channelData };
     };
 

@@ -56,6 +56,7 @@ export class EpisodeStore {
       { versionKey: false, collection: 'handoff_episodes' },
     );
     schema.index({ userKey: 1, endedAt: -1 });
+    schema.index({ endedAt: -1 });
     this.model = (connection.models.HandoffEpisode as Model<EpisodeDoc>) ?? connection.model<EpisodeDoc>('HandoffEpisode', schema);
   }
 
@@ -99,6 +100,11 @@ export class EpisodeStore {
   /** A young person's previous episodes, newest first (the console's history panel). */
   async forUser(userKey: string, limit = 50): Promise<EpisodeDoc[]> {
     return (await this.model.find({ userKey }).sort({ endedAt: -1 }).limit(limit).lean().exec()) as EpisodeDoc[];
+  }
+
+  /** Episodes finished since `since`, newest first (the team view's first-reply figures). */
+  async endedSince(since: Date, limit = 5000): Promise<EpisodeDoc[]> {
+    return (await this.model.find({ endedAt: { $gte: since } }).sort({ endedAt: -1 }).limit(limit).lean().exec()) as EpisodeDoc[];
   }
 
   async deleteForUser(userKey: string): Promise<void> {

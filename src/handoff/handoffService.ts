@@ -372,7 +372,7 @@ export class HandoffService implements HandoffPort {
         await this.deps.transcripts.insertMany([{ ...failed, status: 'failed', error: String(e.title ?? e.code ?? e.message).slice(0, 300) }]);
       }
       this.deps.events.emit({ type: 'message', key, direction: 'outbound' });
-      throw new HandoffError('delivery_failed', `The message could not be delivered: ${e.title ?? e.message}`, { code: e.code });
+      throw new HandoffError('delivery_failed', `The message could not be delivered: ${e.title ?? e.message}`, { code: e.code, title: String(e.title ?? e.message ?? '').slice(0, 300) });
     }
   }
 

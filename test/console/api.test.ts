@@ -378,7 +378,7 @@ describe('queue, claim, messages', () => {
   });
 
   it('plans, lists and cancels follow-ups through the follow-up service', async () => {
-    const dueAt = new Date(Date.now() + 3 * 86400000).toISOString();
+    const dueAt = new Date(Date.now() + 3 * 3600000).toISOString(); // inside the 24-hour window (no template configured)
     const made = await alice.post(`${conv(urgentKey)}/followups`, { dueAt, text: 'Comment ça va depuis la dernière fois ?' });
     expect(made.status).toBe(201);
     expect(made.json.followUp).toMatchObject({ kind: 'mediator', status: 'scheduled', dueAt, text: 'Comment ça va depuis la dernière fois ?', createdBy: { id: alice.user.id, name: 'Alice' } });

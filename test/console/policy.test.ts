@@ -47,7 +47,8 @@ async function claimedByAlice(text = 'je voudrais parler à un conseiller'): Pro
   return { waId, key };
 }
 
-const inFuture = () => new Date(Date.now() + 2 * 86400000).toISOString();
+// Inside the 24-hour window (no WhatsApp template is configured here: later follow-ups are refused, see window.test.ts).
+const inFuture = () => new Date(Date.now() + 2 * 3600000).toISOString();
 const state = async (key: string) => (await svc.conversations.get(key))!;
 
 /** Reads a console's live event stream into a buffer. */
@@ -133,7 +134,7 @@ describe('the assignee', () => {
     expect((await alice.post(`${conv(key)}/transfer`, { to: 'bob@declic.test', note: 42 })).json).toMatchObject({ error: 'invalid_input', field: 'note' });
     const unknown = await alice.post(`${conv(key)}/transfer`, { to: 'nobody@declic.test' });
     expect(unknown.status).toBe(404);
-    expect(unknown.json).toEqual({ error: 'unknown_colleague', message: fr.console.errors.unknown_colleague });
+    expect(unknown.json).toEqual({ error: 'unknown_colleague', message: fr.console.errors.unknown_colleague, localized: true });
     expect((await alice.post(`${conv(key)}/transfer`, { to: 'gone@declic.test' })).status).toBe(404);
     expect((await alice.post(`${conv(key)}/transfer`, { to: 'no-such-account-id' })).status).toBe(404);
     expect((await alice.post(`${conv('whatsapp:whatsapp:nope')}/transfer`, { to: 'bob@declic.test' })).status).toBe(404);

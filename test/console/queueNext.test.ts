@@ -46,7 +46,7 @@ describe('the most urgent first, unread counts, history', () => {
     expect(urgentHolder.user.displayName).toBeDefined();
     const empty = await alice.post('/api/console/queue/next');
     expect(empty.status).toBe(404);
-    expect(empty.json).toEqual({ error: 'queue_empty', message: 'Personne n’attend : la file est vide.' });
+    expect(empty.json).toEqual({ error: 'queue_empty', message: 'Personne n’attend : la file est vide.', localized: true });
     // The urgent one went to whoever asked first in the queue order: held now, no longer waiting.
     const queue = await alice.get('/api/console/queue');
     expect(queue.json.items).toEqual([]);

@@ -174,7 +174,7 @@ describe('follow-ups on Messenger', () => {
     const dDone = await settled(svc, d._id);
     expect(dDone.status).toBe('failed');
     expect(dDone.error?.code).toBe('outside_window');
-    expect(dDone.error?.message).toMatch(/7 days/);
+    expect(dDone.error?.message).toBe(fr.console.window.refused.human_agent_expired);
     expect(msSent(eightDays.userId)).toHaveLength(0);
     expect(msSent(threeDays.userId)).toHaveLength(1);
   });

@@ -2,14 +2,16 @@ import type { Activity, TurnContext } from 'botbuilder';
 import { OutsideWindowError } from '../errors';
 import type { GraphClient } from '../graphClient';
 import type { HandleResult } from '../inbox';
-import { MetaAdapter, MetaAdapterDeps, ReadWatermark, isMediatorActivity } from '../metaAdapter';
-import { HUMAN_AGENT_WINDOW_MS, SERVICE_WINDOW_MS, withinWindow } from '../window';
+import { MetaAdapter, MetaAdapterDeps, ReadWatermark } from '../metaAdapter';
+import { SERVICE_WINDOW_MS, WindowRefusal, planDelivery, speakerOf, withinWindow } from '../window';
 import { MARK_READ_EVENT } from '../whatsapp/adapter';
 import { MESSENGER, MessagingType, MsLabels, messengerMessages, messengerSenderAction } from './mapper';
 
 export interface MessengerAdapterOptions extends MetaAdapterDeps {
   graph: GraphClient;
   labels: (locale: string | undefined) => MsLabels;
+  /** Why a message was refused, as mediators read it (French); the reason code when absent. */
+  refusalText?: (reason: WindowRefusal) => string;
 }
 
 interface SendResponse {
@@ -44,16 +46,9 @@ export class MessengerAdapter extends MetaAdapter {
     }
     if (activity.type !== 'message') return [];
 
-    let how: MessagingType;
-    if (open) how = { messaging_type: 'RESPONSE' };
-    else if (isMediatorActivity(activity) && withinWindow(lastInboundAt, HUMAN_AGENT_WINDOW_MS, now)) how = { messaging_type: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' };
-    else {
-      throw new OutsideWindowError(
-        MESSENGER,
-        lastInboundAt,
-        isMediatorActivity(activity) ? 'More than 7 days since the last message: Messenger refuses even a mediator' : 'More than 24 hours since the last message: only a mediator may answer (up to 7 days)',
-      );
-    }
+    const plan = planDelivery({ channelId: MESSENGER, lastInboundAt, at: now, speaker: speakerOf(activity), templates: {} });
+    if (plan.how === 'refused' || plan.how === 'template') throw new OutsideWindowError(MESSENGER, lastInboundAt, plan.how === 'refused' ? (this.opts.refusalText?.(plan.reason) ?? plan.reason) : 'template');
+    const how: MessagingType = plan.how === 'human_agent' ? { messaging_type: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' } : { messaging_type: 'RESPONSE' };
 
     return this.deliver(
       activity,

@@ -2,8 +2,8 @@ import type { Activity, TurnContext } from 'botbuilder';
 import { pickLocale } from '../../i18n';
 import { OutsideWindowError } from '../errors';
 import type { GraphClient } from '../graphClient';
-import { MetaAdapter, MetaAdapterDeps, isMediatorActivity } from '../metaAdapter';
-import { SERVICE_WINDOW_MS, withinWindow } from '../window';
+import { MetaAdapter, MetaAdapterDeps } from '../metaAdapter';
+import { SERVICE_WINDOW_MS, WindowRefusal, planDelivery, speakerOf, withinWindow } from '../window';
 import { WHATSAPP, WaLabels, WaPayload, whatsAppMarkRead, whatsAppMessages, whatsAppTemplate, whatsAppTyping } from './mapper';
 
 export interface WhatsAppTemplates {
@@ -18,6 +18,8 @@ export interface WhatsAppAdapterOptions extends MetaAdapterDeps {
   phoneNumberId: string;
   templates: WhatsAppTemplates;
   labels: (locale: string | undefined) => WaLabels;
+  /** Why a message was refused, as mediators read it (French); the reason code when absent. */
+  refusalText?: (reason: WindowRefusal) => string;
 }
 
 /** Event activity name that marks the inbound message (activity.replyToId or the turn's message) as read. */
@@ -75,15 +77,12 @@ export class WhatsAppAdapter extends MetaAdapter {
     }
     if (activity.type !== 'message') return [];
 
-    if (!open) {
-      const mediator = isMediatorActivity(activity);
-      const name = mediator ? this.opts.templates.mediatorReply : this.opts.templates.followup;
-      if (!name) {
-        throw new OutsideWindowError(WHATSAPP, lastInboundAt, `More than 24 hours since the last message and no ${mediator ? 'WHATSAPP_TEMPLATE_MEDIATOR_REPLY' : 'WHATSAPP_TEMPLATE_FOLLOWUP'} template configured`);
-      }
+    const plan = planDelivery({ channelId: WHATSAPP, lastInboundAt, at: this.now(), speaker: speakerOf(activity), templates: this.opts.templates });
+    if (plan.how === 'refused') throw new OutsideWindowError(WHATSAPP, lastInboundAt, this.opts.refusalText?.(plan.reason) ?? plan.reason);
+    if (plan.how === 'template') {
       const lang = pickLocale(locale);
       const language = this.opts.templates.languages[lang] ?? lang;
-      return this.deliver(activity, [{ path: this.messagesPath, body: whatsAppTemplate(to, { name, language }, activity.text ?? undefined) }]);
+      return this.deliver(activity, [{ path: this.messagesPath, body: whatsAppTemplate(to, { name: plan.template, language }, activity.text ?? undefined) }]);
     }
 
     const payloads = whatsAppMessages(activity, to, this.opts.labels(locale));

@@ -181,13 +181,14 @@ document.addEventListener('keydown', unlockAudio, { once: true });
 
 // ----- lists -----
 
-const TITLES = { queue: 'En attente', mine: 'Mes conversations', recent: 'Récentes', watch: 'À surveiller', search: 'Résultats de recherche' };
+const TITLES = { queue: 'En attente', mine: 'Mes conversations', recent: 'Récentes', watch: 'À surveiller', search: 'Résultats de recherche', team: 'Équipe' };
 const EMPTY = {
   queue: 'Aucune conversation en attente',
   mine: 'Vous ne suivez aucune conversation en ce moment.',
   recent: 'Aucune conversation récente.',
   watch: 'Aucune conversation à surveiller.',
   search: 'Aucun résultat.',
+  team: '',
 };
 
 for (const tab of document.querySelectorAll('.tab')) {
@@ -244,8 +245,12 @@ async function refreshLists(background = true) {
         if (state.urgentKey && !$('urgent-banner').hidden && state.queue.some((i) => i.key === state.urgentKey && (i.name || i.phone))) nameUrgent();
         setText('queue-count', String(queue.items.length));
         $('queue-count').classList.toggle('zero', queue.items.length === 0);
-        const items = state.tab === 'queue' ? queue.items : (await call('GET', listPath(), undefined, { background })).items;
-        renderList(items);
+        if (state.tab === 'team') {
+          renderTeam(await call('GET', '/api/console/team', undefined, { background }));
+        } else {
+          const items = state.tab === 'queue' ? queue.items : (await call('GET', listPath(), undefined, { background })).items;
+          renderList(items);
+        }
         setText('list-error', '');
       } catch (err) {
         if (!(err instanceof NetworkError) && !(err instanceof ApiError && err.status === 401)) setText('list-error', errorMessage(err));
@@ -263,10 +268,71 @@ function badge(severity) {
   return el('span', { class: `badge sev-${severity}`, text: SEVERITIES[severity] || severity });
 }
 
-function renderList(items) {
-  state.listedKeys = new Set([...items.map((i) => i.key), ...state.queue.map((i) => i.key)]);
+function markTabs() {
   for (const tab of document.querySelectorAll('.tab')) tab.setAttribute('aria-pressed', String(tab.dataset.tab === state.tab));
   setText('list-title', state.tab === 'search' ? `${TITLES.search} pour « ${state.search} »` : TITLES[state.tab]);
+  show($('team'), state.tab === 'team');
+  show($('list'), state.tab !== 'team');
+  if (state.tab === 'team') show($('list-empty'), false);
+}
+
+/** "3 min", "1 h 05", "2 j": how long a young person has waited. */
+function waited(seconds) {
+  if (seconds === null || seconds === undefined) return '';
+  const m = Math.floor(seconds / 60);
+  if (m < 1) return 'moins d’une minute';
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h} h ${String(m % 60).padStart(2, '0')}`;
+  return `${Math.floor(h / 24)} j`;
+}
+
+function teamRow(item, how) {
+  const severity = item.severity;
+  return el(
+    'li',
+    {},
+    el(
+      'button',
+      { type: 'button', class: `conv-item sev-${severity}${item.urgentUnanswered ? ' overdue' : ''}${item.key === state.currentKey ? ' current' : ''}`, 'data-key': item.key, onclick: () => openConversation(item.key) },
+      el('span', { class: 'item-top' }, el('strong', { class: 'item-name', text: item.name || item.phone || item.userId }), severity !== 'none' ? badge(severity) : null, item.unread ? el('span', { class: 'unread', 'aria-label': `${item.unread} message(s) non lu(s)`, text: String(item.unread) }) : null),
+      el('span', { class: 'item-meta', text: [channel(item.channelId), how(item), item.urgentUnanswered ? 'URGENCE SANS RÉPONSE' : null].filter(Boolean).join(' · ') }),
+    ),
+  );
+}
+
+/** Who holds what, who waits and for how long, the urgent conversations nobody answered, the time to first reply. */
+function renderTeam(t) {
+  state.listedKeys = new Set([...t.waiting, ...t.members.flatMap((m) => m.holding)].map((i) => i.key));
+  markTabs();
+  const f = t.firstReply;
+  const figures = [
+    f.replies ? `Premier message d’un·e médiateur·rice (7 derniers jours) : médiane ${waited(f.medianSeconds)}, 9 sur 10 en moins de ${waited(f.p90Seconds)}` : 'Pas encore de première réponse sur les 7 derniers jours.',
+    f.urgent ? `Urgences servies en 5 min : ${f.urgentWithin5Min} sur ${f.urgent} (${f.urgentWithin5MinPercent} %)` : null,
+  ];
+  setText('team-figures', figures.filter(Boolean).join(' · '));
+  const overdue = $('team-overdue');
+  overdue.replaceChildren(...(t.urgentUnanswered.length ? t.urgentUnanswered.map((i) => teamRow(i, (x) => `${x.assignee ? `prise par ${x.assignee.name}` : 'personne ne l’a prise'} · depuis ${waited(x.waitedSeconds)}`)) : [el('li', { class: 'hint', text: 'Aucune.' })]));
+  setText('team-waiting-title', `En attente (${t.waiting.length})`);
+  $('team-waiting').replaceChildren(...(t.waiting.length ? t.waiting.map((i) => teamRow(i, (x) => `attend depuis ${waited(x.waitedSeconds)}`)) : [el('li', { class: 'hint', text: 'Personne n’attend.' })]));
+  $('team-members').replaceChildren(
+    ...t.members.map((m) =>
+      el(
+        'section',
+        { class: 'team-member' },
+        el('h3', { text: `${m.name}${m.role === 'admin' ? ' (admin)' : ''} — ${m.holding.length ? `${m.holding.length} conversation${m.holding.length > 1 ? 's' : ''}` : 'disponible'}` }),
+        m.holding.length ? el('ul', { class: 'conv-list' }, ...m.holding.map((i) => teamRow(i, (x) => `${x.claimedAt ? `prise ${ago(x.claimedAt)}` : ''}${x.mediatorReplied ? '' : ' · pas encore de réponse'}`))) : null,
+      ),
+    ),
+  );
+  const count = $('overdue-count');
+  count.textContent = String(t.urgentUnanswered.length);
+  show(count, t.urgentUnanswered.length > 0);
+}
+
+function renderList(items) {
+  state.listedKeys = new Set([...items.map((i) => i.key), ...state.queue.map((i) => i.key)]);
+  markTabs();
   const list = $('list');
   list.replaceChildren(
     ...items.map((item) => {
@@ -360,12 +426,18 @@ function renderDetail(d) {
   show($('act-reopen'), c.state === 'closed');
 
   renderTranscript(d.transcript);
-  const composerOn = Boolean(mine);
+  // The channel's window, before the mediator types: open until…, template, HUMAN_AGENT tag, or closed (sending disabled).
+  const win = d.window || { state: 'none', text: null };
+  const winHint = $('window-hint');
+  winHint.className = `window window-${win.state}`;
+  winHint.textContent = win.text || '';
+  show(winHint, Boolean(win.text));
+  const composerOn = Boolean(mine) && win.state !== 'closed';
   $('composer-text').disabled = !composerOn;
   $('composer-send').disabled = !composerOn;
   setText(
     'composer-hint',
-    composerOn ? 'Ctrl+Entrée pour envoyer.' : c.state === 'with_mediator' ? `${c.assignee ? c.assignee.name : 'Un·e collègue'} suit cette conversation.` : 'Prenez en charge la conversation pour répondre.',
+    composerOn ? 'Ctrl+Entrée pour envoyer.' : mine ? 'Envoi impossible pour l’instant (voir ci-dessus).' : c.state === 'with_mediator' ? `${c.assignee ? c.assignee.name : 'Un·e collègue'} suit cette conversation.` : 'Prenez en charge la conversation pour répondre.',
   );
 
   const DIRECT_ANSWERS = { yes: 'oui', sometimes: 'parfois', unsure: 'ne sait pas', no: 'non', other: 'autre (traitée comme un oui)' };
@@ -411,7 +483,7 @@ function renderDetail(d) {
             el(
               'li',
               {},
-              el('p', { text: `${dateTime(f.dueAt)} — ${FOLLOWUP_STATUS[f.status] || f.status}${f.kind === 'auto_checkin' ? ' (automatique)' : ''}` }),
+              el('p', { text: `${dateTime(f.dueAt)} — ${FOLLOWUP_STATUS[f.status] || f.status}${f.kind === 'auto_checkin' ? ' (automatique)' : ` — par ${f.createdBy.name}`}` }),
               f.text ? el('p', { class: 'note-text', text: f.text }) : null,
               f.error ? el('p', { class: 'error', text: `Erreur : ${f.error.message}` }) : null,
               f.status === 'scheduled' ? el('button', { type: 'button', text: 'Annuler la relance', onclick: () => cancelFollowUp(f.id) }) : null,
@@ -599,8 +671,9 @@ $('followup-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const when = $('followup-date').value;
   const text = $('followup-text').value.trim();
+  setText('followup-error', '');
   if (!when || !text) {
-    setText('action-error', 'Indiquez la date, l’heure et le message de la relance.');
+    setText('followup-error', 'Indique la date, l’heure et le message de la relance.');
     return;
   }
   try {
@@ -608,7 +681,8 @@ $('followup-form').addEventListener('submit', async (e) => {
     $('followup-text').value = '';
     setText('action-status', 'Relance programmée.');
   } catch (err) {
-    if (err instanceof ApiError && err.status !== 401) setText('action-error', errorMessage(err));
+    // Next to the form (a refusal explains the channel's window): the text typed is kept.
+    if (err instanceof ApiError && err.status !== 401) setText('followup-error', errorMessage(err));
   }
   await loadDetail();
 });

@@ -96,6 +96,7 @@ export function errorMessage(err) {
     case 'invalid_credentials':
       return 'Adresse e-mail ou mot de passe incorrect.';
     default:
-      return 'Une erreur est survenue. Réessayez.';
+      // Messages the server wrote for the mediator (locales/fr.json console.*) are shown as they are.
+      return b.localized && typeof b.message === 'string' && b.message ? b.message : 'Une erreur est survenue. Réessayez.';
   }
 }
