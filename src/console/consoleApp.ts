@@ -14,6 +14,7 @@ import { HandoffError, HandoffService } from '../handoff/handoffService';
 import { planDelivery, WindowTemplates } from '../channels/window';
 import { followUpRefusal, windowView } from './windowView';
 import { buildTeamView, TEAM_FIGURES_DAYS } from './teamView';
+import { fold, foldedPattern, snippet } from './search';
 import type { EpisodeDoc, EpisodeStore } from '../handoff/episodeStore';
 import { sendError } from '../http/server';
 import type { MongoTranscriptStore, TranscriptEntry } from '../transcript/transcriptStore';
@@ -643,13 +644,15 @@ export class ConsoleApp {
       return { status: 200, body: { items: await this.items(docs) } };
     });
 
+    // Names, phone numbers, tags and message text, whatever the accents and case ("ines" finds Inès).
     this.route('get', '/api/console/conversations/search', 'mediator', async (ctx) => {
       const q = parse(z.string().trim().max(100).optional(), ctx.query.q, 'q');
       const tag = parse(tagSchema.optional(), ctx.query.tag || undefined, 'tag');
       if (!q && !tag) throw new BadInput('q', 'q: give a name, a phone number or a tag (or tag=)');
       const or: Record<string, unknown>[] = [];
+      const pattern = q ? foldedPattern(q) : '';
       if (q) {
-        or.push({ name: { $regex: escapeRegex(q), $options: 'i' } }, { tags: q.toLowerCase() });
+        or.push({ name: { $regex: pattern, $options: 'i' } }, { tags: { $regex: `^${pattern}$`, $options: 'i' } });
         const digits = q.replace(/[^\d]/g, '');
         if (digits.length >= 4 && /^[+\d\s().-]+$/.test(q)) {
           or.push({ userId: { $regex: escapeRegex(digits) } });
@@ -663,10 +666,22 @@ export class ConsoleApp {
       const userKeys = found.map((c) => c._id);
       const convFilter: Record<string, unknown>[] = [];
       if (userKeys.length) convFilter.push({ userKey: { $in: userKeys } });
-      if (q && !tag) convFilter.push({ name: { $regex: escapeRegex(q), $options: 'i' } });
+      // Message text: from 3 characters (a shorter query would match nearly every message).
+      const hits = q && !tag && fold(q).length >= 3 ? await this.deps.transcripts.searchMessages(pattern, 200) : [];
+      const textMatch = new Map<string, { text: string; at: Date; sender: string }>();
+      for (const h of hits) {
+        const key = `${h.channelId}:${h.conversationId}`;
+        if (!textMatch.has(key) && h.text) textMatch.set(key, { text: snippet(h.text, pattern), at: h.timestamp, sender: h.sender });
+      }
+      if (textMatch.size) convFilter.push({ _id: { $in: [...textMatch.keys()] } });
+      if (q && !tag) convFilter.push({ name: { $regex: pattern, $options: 'i' } });
       const docs = convFilter.length ? ((await conversations.model.find({ $or: convFilter }).sort({ updatedAt: -1 }).limit(100).lean().exec()) as ConversationDoc[]) : [];
-      await this.audit.record({ action: 'conversation.search', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, detail: { results: docs.length, byTag: Boolean(tag) } });
-      return { status: 200, body: { items: await this.items(docs) } };
+      await this.audit.record({ action: 'conversation.search', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, detail: { results: docs.length, byTag: Boolean(tag), inMessages: textMatch.size } });
+      const items = (await this.items(docs)).map((it) => {
+        const m = textMatch.get(it.key);
+        return { ...it, match: m ? { kind: 'message' as const, text: m.text, at: iso(m.at), sender: m.sender } : null };
+      });
+      return { status: 200, body: { items } };
     });
 
     this.route('get', '/api/console/conversations/:key', 'mediator', async (ctx) => {

@@ -393,6 +393,19 @@ export class MongoTranscriptStore implements TranscriptStore {
     return true;
   }
 
+  /**
+   * Messages of young people and mediators whose text matches `pattern` (a regex source, case-insensitive), newest
+   * first: the console's search over message text (src/console/search.ts builds accent-insensitive patterns).
+   */
+  async searchMessages(pattern: string, limit = 100): Promise<Array<Pick<TranscriptDoc, 'channelId' | 'conversationId' | 'text' | 'timestamp' | 'sender'>>> {
+    return (await this.model
+      .find({ type: 'message', sender: { $in: ['user', 'mediator'] }, text: { $regex: pattern, $options: 'i' } }, { channelId: 1, conversationId: 1, text: 1, timestamp: 1, sender: 1 })
+      .sort({ timestamp: -1 })
+      .limit(limit)
+      .lean()
+      .exec()) as Array<Pick<TranscriptDoc, 'channelId' | 'conversationId' | 'text' | 'timestamp' | 'sender'>>;
+  }
+
   /** The outbound entry of a channel message id (same lookup as setStatus), e.g. to compare its current status. */
   async findByActivityId(activityId: string): Promise<TranscriptDoc | null> {
     return (await this.locate(activityId, (filter) => this.model.collection.findOne(filter as never))) as TranscriptDoc | null;

@@ -353,7 +353,8 @@ function renderList(items) {
         el('span', { class: 'item-meta', text: [channel(item.channelId), waiting, item.assignee ? `suivie par ${item.assignee.name}` : null].filter(Boolean).join(' · ') }),
         item.labels.length ? el('span', { class: 'item-labels', text: item.labels.map(label).join(', ') }) : null,
         evidence ? el('span', { class: 'item-evidence', text: evidence }) : null,
-        item.lastMessagePreview ? el('span', { class: 'item-preview', text: item.lastMessagePreview }) : null,
+        item.match ? el('span', { class: 'item-match', text: `${item.match.sender === 'mediator' ? 'Message de la médiation' : 'Message du jeune'} : « ${item.match.text} »` }) : null,
+        item.lastMessagePreview && !item.match ? el('span', { class: 'item-preview', text: item.lastMessagePreview }) : null,
       );
       return el('li', {}, button);
     }),
