@@ -260,6 +260,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     texts,
     logger,
     detector,
+    structures,
     settings: {
       cookieSecure: config.COOKIE_SECURE ?? config.NODE_ENV === 'production',
       idleMs: config.CONSOLE_SESSION_IDLE_SECONDS * 1000,

@@ -24,6 +24,8 @@ export type AuditAction =
   | 'account.create'
   | 'account.update'
   | 'account.password'
+  | 'canned.update'
+  | 'canned.remove'
   | 'audit.read';
 
 export interface AuditEntry {

@@ -15,6 +15,8 @@ import { planDelivery, WindowTemplates } from '../channels/window';
 import { followUpRefusal, windowView } from './windowView';
 import { buildTeamView, TEAM_FIGURES_DAYS } from './teamView';
 import { fold, foldedPattern, snippet } from './search';
+import { CANNED_CATEGORIES, CANNED_VARIABLES, CannedResponseStore, cannedInputSchema, cannedValues, fillCanned, unknownVariables } from './cannedResponses';
+import type { StructureDirectory } from '../dialogs/data';
 import type { EpisodeDoc, EpisodeStore } from '../handoff/episodeStore';
 import { sendError } from '../http/server';
 import type { MongoTranscriptStore, TranscriptEntry } from '../transcript/transcriptStore';
@@ -87,6 +89,8 @@ export interface ConsoleDeps {
   texts: Texts;
   logger: Logger;
   settings: ConsoleSettings;
+  /** The nearest structure for a canned response's {structure} (absent: the variable stays for the mediator to fill). */
+  structures?: StructureDirectory;
   /** Scores a message again when a mediator corrects its detection. */
   detector?: Pick<BarrierDetector, 'detect'>;
 }
@@ -293,6 +297,7 @@ export class ConsoleApp {
   readonly sessions: SessionStore;
   readonly audit: AuditLog;
   readonly notes: NoteStore;
+  readonly canned: CannedResponseStore;
   readonly corrections: CorrectionStore;
   private readonly registered: RegisteredRoute[] = [];
   private readonly streams = new Set<Response>();
@@ -310,6 +315,7 @@ export class ConsoleApp {
     this.audit = new AuditLog(deps.connection);
     this.notes = new NoteStore(deps.connection);
     this.corrections = new CorrectionStore(deps.connection);
+    this.canned = new CannedResponseStore(deps.connection, deps.texts);
     this.loginWindow = new AttemptWindow(s.loginAttemptsPerIp, 15 * 60000);
     this.log = deps.logger.child({ component: 'console' });
     this.cookieName = s.cookieSecure ? '__Secure-declic_console' : 'declic_console';
@@ -318,7 +324,7 @@ export class ConsoleApp {
 
   /** Creates the collections and indexes, and registers every route. */
   async init(): Promise<this> {
-    await Promise.all([this.accounts.init(), this.sessions.init(), this.audit.init(), this.notes.init(), this.corrections.init()]);
+    await Promise.all([this.accounts.init(), this.sessions.init(), this.audit.init(), this.notes.init(), this.corrections.init(), this.canned.init()]);
     this.registerApi();
     registerStaticRoutes(this.deps.server, { publicDir: this.deps.settings.publicDir, hsts: this.deps.settings.cookieSecure, logger: this.log });
     return this;
@@ -962,6 +968,54 @@ export class ConsoleApp {
     this.route('get', '/api/console/events', 'mediator', async (ctx) => this.stream(ctx));
 
     // ----- administration -----
+
+    // Canned responses: the list (filled for a conversation when one is given), and the admins' edits.
+    this.route('get', '/api/console/canned-responses', 'mediator', async (ctx) => {
+      const key = ctx.query.conversation ? parse(keySchema, ctx.query.conversation, 'conversation') : undefined;
+      const list = await this.canned.list();
+      let fill: ((r: (typeof list)[number]) => { text: string; missing: string[]; locale: string }) | undefined;
+      if (key) {
+        const doc = await this.requireConversation(key);
+        const contact = await contacts.get(doc.userKey);
+        const values = cannedValues({ name: doc.name ?? contact?.name, mediator: ctx.account.displayName, profile: contact?.profile ?? {}, structures: this.deps.structures });
+        const locale = contact?.locale === 'en' ? 'en' : 'fr';
+        fill = (r) => ({ ...fillCanned(locale === 'en' && r.text.en ? r.text.en : r.text.fr, values), locale: locale === 'en' && r.text.en ? 'en' : 'fr' });
+      }
+      const categories = CANNED_CATEGORIES.map((id) => ({ id, label: this.deps.texts.has('fr', `canned.categories.${id}`) ? this.fr(`canned.categories.${id}`) : id }));
+      return { status: 200, body: { categories, variables: [...CANNED_VARIABLES], items: list.map((r) => ({ ...r, ...(fill ? { filled: fill(r) } : {}) })) } };
+    });
+
+    this.route('put', '/api/console/canned-responses/:id', 'admin', async (ctx) => {
+      const id = String(ctx.params.id ?? '');
+      if (!CannedResponseStore.validId(id)) throw new BadInput('id', this.fr('console.errors.canned_invalid', { field: 'id' }));
+      const checked = cannedInputSchema.safeParse(jsonBody(ctx.req));
+      if (!checked.success) {
+        const field = checked.error.issues[0].path.map(String).join('.') || 'body';
+        throw new BadInput(field, this.fr('console.errors.canned_invalid', { field }));
+      }
+      const input = checked.data;
+      for (const [field, text] of [['text.fr', input.text.fr], ['text.en', input.text.en ?? '']] as const) {
+        const unknown = unknownVariables(text);
+        if (unknown.length) throw new BadInput(field, this.fr('console.errors.canned_unknown_variable', { variable: unknown[0], field, known: CANNED_VARIABLES.map((v) => `{${v}}`).join(', ') }));
+      }
+      const saved = await this.canned.save(id, input, ctx.me);
+      await this.audit.record({ action: 'canned.update', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target: id, detail: { category: input.category, origin: saved.origin } });
+      return { status: 200, body: { item: saved } };
+    });
+
+    this.route('delete', '/api/console/canned-responses/:id', 'admin', async (ctx) => {
+      const id = String(ctx.params.id ?? '');
+      if (!CannedResponseStore.validId(id) || !(await this.canned.remove(id, ctx.me))) throw new PolicyDenied('not_found', this.fr('console.errors.canned_not_found'), 404);
+      await this.audit.record({ action: 'canned.remove', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target: id });
+      return { status: 204 };
+    });
+
+    this.route('post', '/api/console/canned-responses/:id/restore', 'admin', async (ctx) => {
+      const id = String(ctx.params.id ?? '');
+      if (!CannedResponseStore.validId(id) || !(await this.canned.restore(id))) throw new PolicyDenied('not_found', this.fr('console.errors.canned_not_found'), 404);
+      await this.audit.record({ action: 'canned.update', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target: id, detail: { restored: true } });
+      return { status: 200, body: { item: (await this.canned.list()).find((r) => r.id === id) ?? null } };
+    });
 
     this.route('get', '/api/console/accounts', 'admin', async () => ({ status: 200, body: { items: (await this.accounts.list()).map(publicAccount) } }));
 

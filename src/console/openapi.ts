@@ -172,13 +172,34 @@ export function openApiDocument(): Json {
           { parameters: [csrfParam] },
         ),
       },
+      '/api/console/team': {
+        get: op('The team view: urgent conversations unanswered after 5 minutes (most overdue first), who waits and for how long, who holds what, and the time to first mediator reply over 7 days (median, p90, urgent within 5 minutes)', {
+          '200': json({ type: 'object', properties: { generatedAt: { type: 'string' }, urgentUnanswered: { type: 'array', items: ref('Conversation') }, waiting: { type: 'array', items: ref('Conversation') }, members: { type: 'array', items: { type: 'object' } }, firstReply: { type: 'object' } } }),
+          ...authErrors,
+        }),
+      },
+      '/api/console/canned-responses': {
+        get: op('Canned responses (defaults of locales/ and the admins’ edits), by category; with ?conversation= each is filled for that young person ({prenom}, {mediateur}, {structure}…) in their language, with the variables left to fill', { '200': json({ type: 'object', properties: { categories: { type: 'array', items: { type: 'object' } }, variables: { type: 'array', items: { type: 'string' } }, items: { type: 'array', items: { type: 'object' } } } }), '404': err('No such conversation'), ...authErrors }, {
+          parameters: [{ name: 'conversation', in: 'query', schema: { type: 'string' }, description: 'Conversation key: fill the variables for it' }],
+        }),
+      },
+      '/api/console/canned-responses/{id}': {
+        put: op('Create or edit a canned response (admin only); unknown variables are refused in French, on their field', { '200': json({ type: 'object', properties: { item: { type: 'object' } } }), '400': err('Invalid input (field, French message)'), ...writeErrors }, {
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{1,39}$' } }, csrfParam],
+          requestBody: body({ type: 'object', additionalProperties: false, required: ['category', 'title', 'text'], properties: { category: { type: 'string' }, title: { type: 'string', maxLength: 80 }, text: { type: 'object', properties: { fr: { type: 'string' }, en: { type: 'string' } } } } }),
+        }),
+        delete: op('Remove a canned response (admin only): an added one is deleted, a default one hidden', { '204': { description: 'Removed' }, '404': err('No such canned response'), ...writeErrors }, { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, csrfParam] }),
+      },
+      '/api/console/canned-responses/{id}/restore': {
+        post: op('Back to the shipped text of a default canned response (admin only)', { '200': json({ type: 'object', properties: { item: { type: 'object' } } }), '404': err('Not a default canned response'), ...writeErrors }, { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, csrfParam] }),
+      },
       '/api/console/watch': { get: op('À surveiller: conversations still with the bot after a serious barrier (the young person declined a human), most recently active first; a mediator can claim them', { '200': json(ref('ConversationList')), ...authErrors }) },
       '/api/console/conversations/mine': { get: op('Conversations I handle (with_mediator, assigned to me)', { '200': json(ref('ConversationList')), ...authErrors }) },
       '/api/console/conversations/recent': {
         get: op('Recently active conversations', { '200': json(ref('ConversationList')), '400': err('Invalid limit'), ...authErrors }, { parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } }] }),
       },
       '/api/console/conversations/search': {
-        get: op('Search by name, phone number (WhatsApp wa_id) or tag', { '200': json(ref('ConversationList')), '400': err('Neither q nor tag'), ...authErrors }, {
+        get: op('Search by name, phone number (WhatsApp wa_id), tag or message text, accent- and case-insensitive (message text from 3 characters; items then carry the matching extract)', { '200': json(ref('ConversationList')), '400': err('Neither q nor tag'), ...authErrors }, {
           parameters: [
             { name: 'q', in: 'query', schema: { type: 'string', maxLength: 100 }, description: 'Part of a name, a phone number (06…, +33 6…, 336…) or a tag' },
             { name: 'tag', in: 'query', schema: { type: 'string' }, description: 'Exact tag' },

@@ -87,6 +87,7 @@ export class ConsoleClient {
   get = (path: string) => this.request('GET', path);
   post = (path: string, body?: unknown, opts?: { csrf?: boolean | string }) => this.request('POST', path, body, opts);
   put = (path: string, body?: unknown, opts?: { csrf?: boolean | string }) => this.request('PUT', path, body, opts);
+  del = (path: string, opts?: { csrf?: boolean | string }) => this.request('DELETE', path, undefined, opts);
 }
 
 /** One HTTP request whose connection comes from the local address `from` (fetch cannot choose it). */

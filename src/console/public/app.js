@@ -383,6 +383,7 @@ async function openConversation(key) {
     setText('action-error', '');
     setText('action-status', '');
     $('composer-text').value = '';
+    loadCanned(key);
   }
   for (const b of document.querySelectorAll('.conv-item')) {
     const current = b.dataset.key === key;
@@ -436,6 +437,7 @@ function renderDetail(d) {
   const composerOn = Boolean(mine) && win.state !== 'closed';
   $('composer-text').disabled = !composerOn;
   $('composer-send').disabled = !composerOn;
+  $('canned').disabled = !composerOn;
   setText(
     'composer-hint',
     composerOn ? 'Ctrl+Entrée pour envoyer.' : mine ? 'Envoi impossible pour l’instant (voir ci-dessus).' : c.state === 'with_mediator' ? `${c.assignee ? c.assignee.name : 'Un·e collègue'} suit cette conversation.` : 'Prenez en charge la conversation pour répondre.',
@@ -821,3 +823,37 @@ setInterval(() => {
     showLogin('');
   }
 })();
+
+// ----- canned responses -----
+
+/** The canned responses filled for this young person (first name, mediator, nearest structure), by category. */
+async function loadCanned(key) {
+  const select = $('canned');
+  select.replaceChildren(el('option', { value: '', text: 'Choisir une réponse type…' }));
+  show($('canned-missing'), false);
+  state.canned = [];
+  try {
+    const r = await call('GET', `/api/console/canned-responses?conversation=${encodeURIComponent(key)}`, undefined, { background: true });
+    if (state.currentKey !== key) return;
+    state.canned = r.items;
+    for (const cat of r.categories) {
+      const items = r.items.filter((i) => i.category === cat.id);
+      if (items.length) select.append(el('optgroup', { label: cat.label }, ...items.map((i) => el('option', { value: i.id, text: i.title }))));
+    }
+  } catch {
+    // The composer works without them.
+  }
+}
+
+$('canned').addEventListener('change', () => {
+  const select = $('canned');
+  const item = (state.canned || []).find((i) => i.id === select.value);
+  select.value = '';
+  if (!item || !item.filled) return;
+  const box = $('composer-text');
+  box.value = box.value.trim() ? `${box.value.trimEnd()}\n${item.filled.text}` : item.filled.text;
+  const missing = $('canned-missing');
+  missing.textContent = item.filled.missing.length ? `À compléter avant d’envoyer : ${item.filled.missing.map((m) => `{${m}}`).join(', ')}` : '';
+  show(missing, item.filled.missing.length > 0);
+  box.focus();
+});
