@@ -106,6 +106,14 @@ describe('the team view', () => {
         expect(await page.locator('#team-members').textContent()).toContain('Bob — 1 conversation');
         expect(await page.locator('#team-figures').textContent()).toContain('Urgences servies en 5 min : 0 sur 2');
         await page.screenshot({ path: path.join(SHOTS, `team-${name}.png`), fullPage: true });
+        // Every visible button and select is a tap target of at least 44 × 44 px.
+        const small = await page.evaluate(() =>
+          [...(globalThis as any).document.querySelectorAll('button, select')] // eslint-disable-line @typescript-eslint/no-explicit-any
+            .map((b: any) => ({ id: b.id || b.textContent.trim().slice(0, 30), r: b.getBoundingClientRect() })) // eslint-disable-line @typescript-eslint/no-explicit-any
+            .filter((x: any) => x.r.width > 0 && x.r.height > 0 && (x.r.height < 44 || x.r.width < 44)) // eslint-disable-line @typescript-eslint/no-explicit-any
+            .map((x: any) => `${x.id}: ${Math.round(x.r.width)}×${Math.round(x.r.height)}`), // eslint-disable-line @typescript-eslint/no-explicit-any
+        );
+        expect(small).toEqual([]);
         // A row opens the conversation.
         await overdue.first().click();
         await page.locator('#conv-name', { hasText: 'Yanis' }).waitFor();
