@@ -4,7 +4,7 @@
 
 import { api, ApiError, conversationPath, NetworkError, setCsrf } from './api.js';
 import { $, el, show } from './dom.js';
-import { ago, channel, dateTime, DELIVERY, errorMessage, FOLLOWUP_STATUS, label, LABELS, REASONS, SEVERITIES, STATES, time } from './format.js';
+import { ago, channel, dateTime, DELIVERY, errorMessage, FOLLOWUP_STATUS, label, LABELS, OUTCOMES, REASONS, RISKS, SEVERITIES, STATES, time } from './format.js';
 
 const state = {
   me: null,
@@ -419,7 +419,28 @@ function renderDetail(d) {
   setText('conv-name', c.name || c.phone || c.userId);
   const meta = [channel(c.channelId), c.phone ? `+${c.phone}` : null, STATES[c.state], c.assignee ? `suivie par ${c.assignee.name}` : null, c.state === 'waiting' && c.waitingSince ? `en attente ${ago(c.waitingSince)}` : null, c.reason && (c.state === 'waiting' || c.state === 'with_mediator') ? `motif : ${REASONS[c.reason] || c.reason}` : null];
   setText('conv-meta', meta.filter(Boolean).join(' · '));
-  $('conv-badges').replaceChildren(...(c.severity !== 'none' ? [badge(c.severity)] : []), ...c.labels.map((l) => el('span', { class: 'badge label', text: label(l) })));
+  const episodes = d.episodes || [];
+  $('conv-badges').replaceChildren(
+    ...(c.severity !== 'none' ? [badge(c.severity)] : []),
+    ...c.labels.map((l) => el('span', { class: 'badge label', text: label(l) })),
+    // A young person who already had a mediator: said at once, the history is in the side panel.
+    ...(episodes.length ? [el('span', { class: 'badge returning', text: `Revient · ${episodes.length} échange${episodes.length > 1 ? 's' : ''} précédent${episodes.length > 1 ? 's' : ''}` })] : []),
+  );
+  $('history').replaceChildren(
+    ...(episodes.length
+      ? episodes.map((e) =>
+          el(
+            'li',
+            { class: 'episode' },
+            el('p', {}, e.severity !== 'none' ? badge(e.severity) : null, ' ', el('strong', { text: `${dateTime(e.startedAt)} → ${dateTime(e.endedAt)}` })),
+            el('p', { class: 'hint', text: [e.claimedBy ? `pris par ${e.claimedBy.name}` : 'pris par personne', `${e.end === 'closed' ? 'clos' : 'rendu au bot'} par ${e.endedBy.name}`].join(' · ') }),
+            e.wrapUp ? el('p', { text: `${OUTCOMES[e.wrapUp.outcome] || e.wrapUp.outcome} · risque ${RISKS[e.wrapUp.riskAtClose] || e.wrapUp.riskAtClose}${e.wrapUp.referral ? ` · orientation : ${e.wrapUp.referral}` : ''}` }) : null,
+            e.wrapUp ? el('p', { class: 'note-text', text: e.wrapUp.summary }) : null,
+            e.wrapUp && e.wrapUp.reason ? el('p', { class: 'hint', text: `Raison : ${e.wrapUp.reason}` }) : null,
+          ),
+        )
+      : [el('li', { class: 'hint', text: 'Premier échange avec l’équipe.' })]),
+  );
 
   const mine = c.state === 'with_mediator' && c.assignee && state.me && c.assignee.id === state.me.id;
   show($('act-claim'), c.state === 'waiting' || c.state === 'bot');
@@ -427,7 +448,7 @@ function renderDetail(d) {
   show($('act-close'), c.state !== 'closed');
   show($('act-reopen'), c.state === 'closed');
 
-  renderTranscript(d.transcript);
+  renderTranscript(withEpisodeMarkers(d.transcript, episodes));
   // The channel's window, before the mediator types: open until…, template, HUMAN_AGENT tag, or closed (sending disabled).
   const win = d.window || { state: 'none', text: null };
   const winHint = $('window-hint');
@@ -501,6 +522,25 @@ const SENDERS = { user: 'Jeune', bot: 'Bot', system: 'Système' };
 let renderedIds = new Set();
 let renderedKey = null;
 
+/** The transcript with a marker where each previous episode began and ended (who took it, who closed it, the outcome). */
+function withEpisodeMarkers(entries, episodes) {
+  const markers = [];
+  for (const e of episodes) {
+    markers.push({ marker: true, id: `ep-start-${e.id}`, at: e.startedAt, text: `Début d’un échange avec l’équipe${e.claimedBy ? ` — pris par ${e.claimedBy.name}` : ''}` });
+    markers.push({ marker: true, id: `ep-end-${e.id}`, at: e.endedAt, text: `${e.end === 'closed' ? 'Échange clos' : 'Rendu au bot'} par ${e.endedBy.name}${e.wrapUp ? ` — ${OUTCOMES[e.wrapUp.outcome] || e.wrapUp.outcome}` : ''}` });
+  }
+  if (!markers.length) return entries;
+  // Stable merge by time: a marker goes before the first entry after it.
+  const out = [];
+  const sorted = markers.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  let m = 0;
+  for (const entry of entries) {
+    while (m < sorted.length && Date.parse(sorted[m].at) <= Date.parse(entry.at)) out.push(sorted[m++]);
+    out.push(entry);
+  }
+  return out.concat(sorted.slice(m));
+}
+
 function renderTranscript(entries) {
   const list = $('transcript');
   const fresh = renderedKey !== state.currentKey;
@@ -509,6 +549,7 @@ function renderTranscript(entries) {
     renderedKey = state.currentKey;
   }
   const nodes = entries.map((e) => {
+    if (e.marker) return el('li', { class: 'episode-marker', 'data-id': e.id }, el('span', { text: `${e.text} · ${dateTime(e.at)}` }));
     const who = e.sender === 'mediator' ? `${(e.mediator && e.mediator.name) || 'Médiateur'} (médiation)` : SENDERS[e.sender] || e.sender;
     const text = e.text || (e.attachments.length ? `[pièce jointe : ${e.attachments.map((a) => a.name || a.contentType).join(', ')}]` : '[message sans texte]');
     const status = e.status ? el('span', { class: `delivery ${e.status === 'failed' ? 'failed' : ''}`, text: `${DELIVERY[e.status] || e.status}${e.error ? ` : ${e.error}` : ''}` }) : null;

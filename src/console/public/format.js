@@ -100,3 +100,13 @@ export function errorMessage(err) {
       return b.localized && typeof b.message === 'string' && b.message ? b.message : 'Une erreur est survenue. Réessayez.';
   }
 }
+
+export const OUTCOMES = {
+  supported: 'Soutien apporté',
+  referred: 'Orienté·e vers une structure',
+  resolved: 'Demande résolue',
+  no_reply: 'Pas de réponse du jeune',
+  not_needed: 'Pas besoin d’accompagnement',
+  other: 'Autre',
+};
+export const RISKS = { none: 'aucun', low: 'faible', medium: 'moyen', high: 'élevé', urgent: 'urgent' };
