@@ -109,7 +109,7 @@ describe('the console in Chromium', () => {
     await page.locator('#transcript').getByText("j'ai envie de mourir, je n'en peux plus").waitFor();
     expect(await page.locator('#composer-text').isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Prendre en charge' }).click();
-    await page.getByText('Vous suivez maintenant cette conversation.').waitFor();
+    await page.getByText('Tu suis maintenant cette conversation.').waitFor();
     await page.locator('#composer-text:enabled').waitFor();
     expect((await svc.conversations.get(key))!.state).toBe('with_mediator');
 

@@ -47,7 +47,7 @@ async function call(method, path, body, opts) {
     return res;
   } catch (err) {
     if (err instanceof NetworkError) networkDown();
-    else if (err instanceof ApiError && err.status === 401 && !path.endsWith('/login')) sessionEnded('Votre session a expiré : reconnectez-vous.');
+    else if (err instanceof ApiError && err.status === 401 && !path.endsWith('/login')) sessionEnded('Ta session a expiré : reconnecte-toi.');
     throw err;
   }
 }
@@ -95,6 +95,8 @@ function urgentAlert(key, name) {
   show($('urgent-banner'), true);
   // The alert is fixed at the top of the screen: the page makes room for it so that it hides nothing.
   document.body.style.paddingTop = `${$('urgent-banner').offsetHeight}px`;
+  // Sticky parts (the conversation header on a phone) stay below it.
+  document.body.style.setProperty('--banner-offset', `${$('urgent-banner').offsetHeight}px`);
   document.title = '⚠ URGENT — Déclic';
   // One sound per conversation and burst (a detection and its queueing arrive together).
   const now = Date.now();
@@ -106,6 +108,7 @@ function urgentAlert(key, name) {
 function clearUrgent() {
   show($('urgent-banner'), false);
   document.body.style.paddingTop = '';
+  document.body.style.removeProperty('--banner-offset');
   document.title = 'Déclic — console des médiateurs';
 }
 
@@ -150,7 +153,7 @@ $('login-form').addEventListener('submit', async (e) => {
   const email = $('login-email').value.trim();
   const password = $('login-password').value;
   if (!email || !password) {
-    setText('login-error', 'Saisissez votre adresse e-mail et votre mot de passe.');
+    setText('login-error', 'Saisis ton adresse e-mail et ton mot de passe.');
     return;
   }
   $('login-submit').disabled = true;
@@ -172,7 +175,7 @@ $('logout').addEventListener('click', async () => {
   } catch {
     /* the session is dropped locally anyway */
   }
-  sessionEnded('Vous êtes déconnecté·e.');
+  sessionEnded('Tu es déconnecté·e.');
 });
 
 // Any click unlocks the sound (browsers only allow audio after a gesture).
@@ -184,7 +187,7 @@ document.addEventListener('keydown', unlockAudio, { once: true });
 const TITLES = { queue: 'En attente', mine: 'Mes conversations', recent: 'Récentes', watch: 'À surveiller', search: 'Résultats de recherche', team: 'Équipe' };
 const EMPTY = {
   queue: 'Aucune conversation en attente',
-  mine: 'Vous ne suivez aucune conversation en ce moment.',
+  mine: 'Tu ne suis aucune conversation en ce moment.',
   recent: 'Aucune conversation récente.',
   watch: 'Aucune conversation à surveiller.',
   search: 'Aucun résultat.',
@@ -268,6 +271,23 @@ function badge(severity) {
   return el('span', { class: `badge sev-${severity}`, text: SEVERITIES[severity] || severity });
 }
 
+/**
+ * Rebuilds a part of the page without losing the mediator's place: the focused conversation row keeps the
+ * focus (same key) and the scroll positions stay where they were (live refreshes happen while they work).
+ */
+function keepingPlace(container, rebuild) {
+  const active = document.activeElement;
+  const focusedKey = active && active.classList && active.classList.contains('conv-item') && container.contains(active) ? active.dataset.key : null;
+  const scrolls = [container.scrollTop, window.scrollY];
+  rebuild();
+  if (focusedKey) {
+    const again = [...container.querySelectorAll('.conv-item')].find((b) => b.dataset.key === focusedKey);
+    if (again) again.focus({ preventScroll: true });
+  }
+  container.scrollTop = scrolls[0];
+  if (window.scrollY !== scrolls[1]) window.scrollTo(window.scrollX, scrolls[1]);
+}
+
 function markTabs() {
   for (const tab of document.querySelectorAll('.tab')) tab.setAttribute('aria-pressed', String(tab.dataset.tab === state.tab));
   setText('list-title', state.tab === 'search' ? `${TITLES.search} pour « ${state.search} »` : TITLES[state.tab]);
@@ -305,6 +325,10 @@ function teamRow(item, how) {
 function renderTeam(t) {
   state.listedKeys = new Set([...t.waiting, ...t.members.flatMap((m) => m.holding)].map((i) => i.key));
   markTabs();
+  keepingPlace($('lists-nav'), () => renderTeamParts(t));
+}
+
+function renderTeamParts(t) {
   const f = t.firstReply;
   const figures = [
     f.replies ? `Premier message d’un·e médiateur·rice (7 derniers jours) : médiane ${waited(f.medianSeconds)}, 9 sur 10 en moins de ${waited(f.p90Seconds)}` : 'Pas encore de première réponse sur les 7 derniers jours.',
@@ -334,7 +358,7 @@ function renderList(items) {
   state.listedKeys = new Set([...items.map((i) => i.key), ...state.queue.map((i) => i.key)]);
   markTabs();
   const list = $('list');
-  list.replaceChildren(
+  keepingPlace($('lists-nav'), () => list.replaceChildren(
     ...items.map((item) => {
       const waiting = item.state === 'waiting' && item.waitingSince ? `en attente ${ago(item.waitingSince)}` : STATES[item.state] || item.state;
       // A watched conversation stays with the bot (episode severity none): its badge is the watch's severity.
@@ -358,7 +382,7 @@ function renderList(items) {
       );
       return el('li', {}, button);
     }),
-  );
+  ));
   const empty = $('list-empty');
   empty.textContent = EMPTY[state.tab];
   show(empty, items.length === 0);
@@ -382,8 +406,10 @@ async function openConversation(key) {
   if (changed) {
     setText('action-error', '');
     setText('action-status', '');
+    setText('followup-error', '');
     $('composer-text').value = '';
     loadCanned(key);
+    showPane('transcript');
   }
   for (const b of document.querySelectorAll('.conv-item')) {
     const current = b.dataset.key === key;
@@ -461,7 +487,7 @@ function renderDetail(d) {
   $('canned').disabled = !composerOn;
   setText(
     'composer-hint',
-    composerOn ? 'Ctrl+Entrée pour envoyer.' : mine ? 'Envoi impossible pour l’instant (voir ci-dessus).' : c.state === 'with_mediator' ? `${c.assignee ? c.assignee.name : 'Un·e collègue'} suit cette conversation.` : 'Prenez en charge la conversation pour répondre.',
+    composerOn ? 'Ctrl+Entrée pour envoyer.' : mine ? 'Envoi impossible pour l’instant (voir ci-dessus).' : c.state === 'with_mediator' ? `${c.assignee ? c.assignee.name : 'Un·e collègue'} suit cette conversation.` : 'Prends la conversation en charge pour répondre.',
   );
 
   const DIRECT_ANSWERS = { yes: 'oui', sometimes: 'parfois', unsure: 'ne sait pas', no: 'non', other: 'autre (traitée comme un oui)' };
@@ -576,10 +602,16 @@ function renderTranscript(entries) {
   } else {
     list.replaceChildren(...nodes);
   }
+  // A conversation opens at its newest message; a live update follows only a reader already at the bottom.
+  const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
   renderedIds = new Set(ids);
   show($('transcript-empty'), entries.length === 0);
-  const last = list.lastElementChild;
-  if (last) last.scrollIntoView({ block: 'nearest' });
+  if (fresh || atEnd) scrollTranscriptToEnd();
+}
+
+function scrollTranscriptToEnd() {
+  const list = $('transcript');
+  list.scrollTop = list.scrollHeight;
 }
 
 /** "Corriger la détection": the labels and severity this message should have had (POST …/corrections). */
@@ -627,7 +659,7 @@ async function act(action, success, body) {
   if (ok && state.currentKey === key) setText('action-status', success);
 }
 
-$('act-claim').addEventListener('click', () => act('claim', 'Vous suivez maintenant cette conversation.').then(() => !$('composer-text').disabled && $('composer-text').focus()));
+$('act-claim').addEventListener('click', () => act('claim', 'Tu suis maintenant cette conversation.').then(() => !$('composer-text').disabled && $('composer-text').focus()));
 $('act-release').addEventListener('click', () => act('release', 'La conversation est rendue au bot.'));
 // Closing asks for a short wrap-up first (POST …/close with a body).
 $('act-close').addEventListener('click', () => {
@@ -754,7 +786,7 @@ $('take-next').addEventListener('click', async () => {
     const res = await call('POST', '/api/console/queue/next');
     await refreshLists(false);
     await openConversation(res.conversation.key);
-    setText('action-status', 'Vous suivez maintenant cette conversation.');
+    setText('action-status', 'Tu suis maintenant cette conversation.');
   } catch (err) {
     if (err instanceof ApiError && err.status !== 401) setText('list-error', errorMessage(err));
   }
@@ -814,8 +846,8 @@ function connectEvents() {
       } catch {
         return;
       }
-      if (type === 'logout') return sessionEnded('Votre session a expiré : reconnectez-vous.');
-      if (type === 'transferred' && state.me && ev.mediatorId === state.me.id) setText('action-status', 'Une conversation vous a été transférée : elle est dans « Mes conversations ».');
+      if (type === 'logout') return sessionEnded('Ta session a expiré : reconnecte-toi.');
+      if (type === 'transferred' && state.me && ev.mediatorId === state.me.id) setText('action-status', 'Une conversation t’a été transférée : elle est dans « Mes conversations ».');
       if (type === 'erased') {
         await refreshLists();
         // Nothing of the young person is left to show: only that the erasure happened.
@@ -836,7 +868,7 @@ function connectEvents() {
       // One of my young people wrote: sound and notification (the message itself stays in the console).
       if (type === 'message' && ev.direction === 'inbound' && state.me && ev.mediatorId === state.me.id && ev.key !== state.currentKey) {
         beep();
-        notify('Nouveau message', ev.name || 'Un jeune que vous suivez a écrit');
+        notify('Nouveau message', ev.name || 'Un jeune que tu suis a écrit');
       }
       if (ev.key && ev.key === state.currentKey) {
         await loadDetail();
@@ -898,3 +930,14 @@ $('canned').addEventListener('change', () => {
   show(missing, item.filled.missing.length > 0);
   box.focus();
 });
+
+// ----- on a phone: transcript, profile, notes and follow-ups as tabs -----
+
+function showPane(pane) {
+  for (const b of document.querySelectorAll('.pane-tab')) b.setAttribute('aria-selected', String(b.dataset.show === pane));
+  document.body.classList.remove('pane-transcript', 'pane-profile', 'pane-notes', 'pane-followups');
+  document.body.classList.add(`pane-${pane}`);
+  if (pane === 'transcript') scrollTranscriptToEnd();
+}
+
+for (const b of document.querySelectorAll('.pane-tab')) b.addEventListener('click', () => showPane(b.dataset.show));

@@ -67,7 +67,7 @@ export function errorMessage(err) {
   const b = (err && err.body) || {};
   switch (err && err.code) {
     case 'conflict':
-      return b.assignee && b.assignee.name ? `${b.assignee.name} a déjà pris cette conversation.` : 'Un·e collègue a modifié cette conversation juste avant vous. Elle a été rechargée.';
+      return b.assignee && b.assignee.name ? `${b.assignee.name} a déjà pris cette conversation.` : 'Un·e collègue a modifié cette conversation juste avant toi. Elle a été rechargée.';
     case 'wrong_state':
       return 'Cette action n’est pas possible dans l’état actuel de la conversation.';
     case 'not_assignee':
@@ -81,23 +81,23 @@ export function errorMessage(err) {
     case 'invalid_input':
       return `Saisie invalide (${b.field || 'champ'}).`;
     case 'csrf':
-      return 'Votre session a changé : rechargez la page.';
+      return 'Ta session a changé : recharge la page.';
     case 'forbidden':
       return 'Action réservée aux administrateurs.';
     case 'unauthenticated':
-      return 'Votre session a expiré : reconnectez-vous.';
+      return 'Ta session a expiré : reconnecte-toi.';
     case 'unavailable':
     case 'followups_unavailable':
-      return 'Service momentanément indisponible, réessayez dans un instant.';
+      return 'Service momentanément indisponible, réessaie dans un instant.';
     case 'locked':
       return 'Trop d’essais infructueux : le compte est bloqué pendant 15 minutes.';
     case 'rate_limited':
-      return 'Trop de tentatives de connexion depuis cet appareil. Réessayez plus tard.';
+      return 'Trop de tentatives de connexion depuis cet appareil. Réessaie plus tard.';
     case 'invalid_credentials':
       return 'Adresse e-mail ou mot de passe incorrect.';
     default:
       // Messages the server wrote for the mediator (locales/fr.json console.*) are shown as they are.
-      return b.localized && typeof b.message === 'string' && b.message ? b.message : 'Une erreur est survenue. Réessayez.';
+      return b.localized && typeof b.message === 'string' && b.message ? b.message : 'Une erreur est survenue. Réessaie.';
   }
 }
 
