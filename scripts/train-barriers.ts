@@ -39,11 +39,16 @@ const MIN_THRESHOLD = Number(process.env.TRAIN_MIN_THRESHOLD ?? 0.25);
 const ALONE_THRESHOLD = Number(process.env.ALONE_THRESHOLD ?? 0.6);
 /** Lower for suicidal. These three were chosen with a model trained WITHOUT two of the team's writers (team-d,
  * writer-v1), on those writers' held-out lines (scripts of the session notes; never on the blind set). */
-const ALONE_SUICIDAL = Number(process.env.ALONE_SUICIDAL ?? 0.4);
+const ALONE_SUICIDAL = Number(process.env.ALONE_SUICIDAL ?? 0.5);
 /** An urgent probability at which a message with no urgent-capable label gets the urgent head's lead label. */
 const URGENT_ALONE = Number(process.env.URGENT_ALONE ?? 0.3);
+/**
+ * Suicidal alone (a label head or the urgent head) is believed without a corroborating concept above this
+ * probability (SUICIDAL_UNLESS_ABOVE): chosen on the team's held-out split and conversations, 2026-12-03.
+ */
+const SUICIDAL_UNLESS_ABOVE = Number(process.env.SUICIDAL_UNLESS_ABOVE ?? 0.6);
 /** Concepts of concepts.json one of which must be in a message the model alone calls suicidal (below p 0.9). */
-const SUICIDAL_CORROBORATION = ['death', 'not-exist', 'ending', 'means', 'act', 'farewell', 'burden', 'hopeless', 'selfharm', 'stupid-thing', 'place-edge', 'withdrawal', 'life'];
+const SUICIDAL_CORROBORATION = ['death', 'not-exist', 'ending', 'means', 'act', 'farewell', 'burden', 'hopeless', 'selfharm', 'stupid-thing', 'place-edge', 'withdrawal'];
 
 interface Item {
   text: string;
@@ -317,7 +322,7 @@ function main(): void {
     bits: BITS,
     ...(CONCEPTS ? { features: { concepts: true } } : {}),
     heads,
-    combination: { aloneThreshold: ALONE_THRESHOLD, aloneThresholdByLabel: { suicidal: ALONE_SUICIDAL }, corroboration: { suicidal: { concepts: SUICIDAL_CORROBORATION, unlessAbove: 0.9 } }, urgentLabels: ['suicidal', 'violence', 'housing', 'health'], urgentAlone: URGENT_ALONE },
+    combination: { aloneThreshold: ALONE_THRESHOLD, aloneThresholdByLabel: { suicidal: ALONE_SUICIDAL }, corroboration: { suicidal: { concepts: SUICIDAL_CORROBORATION, unlessAbove: SUICIDAL_UNLESS_ABOVE } }, urgentLabels: ['suicidal', 'violence', 'housing', 'health'], urgentAlone: URGENT_ALONE },
     training: {
       messages: base.length,
       withVariants: all.length,

@@ -362,7 +362,11 @@ export class BarrierDetector {
       if (modelUrgent && risk && urgentAlone !== undefined && urgentScore && urgentScore.probability >= urgentAlone && wordCount >= MODEL_ALONE_MIN_WORDS && !urgentLabels.some((l) => found.has(l))) {
         const [from, to] = clauseAround(tokens, urgentScore.peakWord);
         const lead = risk.lead;
-        if (!excluded.some((x) => x.start < to && from < x.end && (!x.labels || x.labels.has(lead)))) {
+        // The same corroboration as the lead label alone: danger to life read by the model in a message where no
+        // concept of it appears ("c'est toujours à 14 h ?") is not believed unless the model is very sure.
+        const needs = corroboration?.[lead];
+        const corroborated = !needs || urgentScore.probability >= needs.unlessAbove || needs.concepts.some((c) => conceptHits.has(c));
+        if (corroborated && !excluded.some((x) => x.start < to && from < x.end && (!x.labels || x.labels.has(lead)))) {
           found.set(lead, this.labelSeverity.get(lead) ?? 'normal');
           evidence.push(toEvidence(input, tokens, lead, 'model/urgent', from, to));
         }
