@@ -42,11 +42,13 @@ const ALONE_THRESHOLD = Number(process.env.ALONE_THRESHOLD ?? 0.6);
 const ALONE_SUICIDAL = Number(process.env.ALONE_SUICIDAL ?? 0.5);
 /** An urgent probability at which a message with no urgent-capable label gets the urgent head's lead label. */
 const URGENT_ALONE = Number(process.env.URGENT_ALONE ?? 0.3);
+/** The suicidal label head alone is believed without a corroborating concept above this probability. */
+const SUICIDAL_UNLESS_ABOVE = Number(process.env.SUICIDAL_UNLESS_ABOVE ?? 0.9);
 /**
- * Suicidal alone (a label head or the urgent head) is believed without a corroborating concept above this
- * probability (SUICIDAL_UNLESS_ABOVE): chosen on the team's held-out split and conversations, 2026-12-03.
+ * The urgent head alone (danger to life, no urgent label found) is believed without a corroborating concept of its
+ * lead label above this probability: chosen on the team's held-out split and conversations, 2026-12-03.
  */
-const SUICIDAL_UNLESS_ABOVE = Number(process.env.SUICIDAL_UNLESS_ABOVE ?? 0.6);
+const URGENT_UNLESS_ABOVE = Number(process.env.URGENT_UNLESS_ABOVE ?? 0.6);
 /** Concepts of concepts.json one of which must be in a message the model alone calls suicidal (below p 0.9). */
 const SUICIDAL_CORROBORATION = ['death', 'not-exist', 'ending', 'means', 'act', 'farewell', 'burden', 'hopeless', 'selfharm', 'stupid-thing', 'place-edge', 'withdrawal'];
 
@@ -322,7 +324,7 @@ function main(): void {
     bits: BITS,
     ...(CONCEPTS ? { features: { concepts: true } } : {}),
     heads,
-    combination: { aloneThreshold: ALONE_THRESHOLD, aloneThresholdByLabel: { suicidal: ALONE_SUICIDAL }, corroboration: { suicidal: { concepts: SUICIDAL_CORROBORATION, unlessAbove: SUICIDAL_UNLESS_ABOVE } }, urgentLabels: ['suicidal', 'violence', 'housing', 'health'], urgentAlone: URGENT_ALONE },
+    combination: { aloneThreshold: ALONE_THRESHOLD, aloneThresholdByLabel: { suicidal: ALONE_SUICIDAL }, corroboration: { suicidal: { concepts: SUICIDAL_CORROBORATION, unlessAbove: SUICIDAL_UNLESS_ABOVE } }, urgentLabels: ['suicidal', 'violence', 'housing', 'health'], urgentAlone: URGENT_ALONE, urgentUnlessAbove: URGENT_UNLESS_ABOVE },
     training: {
       messages: base.length,
       withVariants: all.length,

@@ -178,6 +178,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     });
   const mainDialog = makeMainDialog(flows, texts);
   // Conversations are pinned to the script version they started with; publishing never breaks one in progress.
+  const hours = new OpeningHours(config.MEDIATOR_HOURS, config.MEDIATOR_TIMEZONE);
   const scripts: ScriptAdmin = await setupScriptAdmin({
     connection: db.connection,
     root: ROOT,
@@ -185,6 +186,9 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     factory: makeMainDialog,
     fallback: mainDialog,
     detector,
+    hours,
+    highPolicy: config.HIGH_SEVERITY_POLICY,
+    ackEveryMs: config.HANDOFF_ACK_MINUTES * 60000,
     structures,
     sectors,
     filesSecret: config.FILES_SECRET!,
@@ -208,7 +212,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     contacts,
     transcripts,
     texts,
-    hours: new OpeningHours(config.MEDIATOR_HOURS, config.MEDIATOR_TIMEZONE),
+    hours,
     events,
     channels: channels.registry,
     botAdapter: adapter,

@@ -13,7 +13,13 @@ export class LiveDetector extends BarrierDetector {
   private current: BarrierDetector;
   private appliedHash: string | undefined;
 
-  constructor(initial: Lexicon, private readonly learned: BarrierModel | null = null) {
+  constructor(
+    /** The deployed lexicon (the checkout's), before any published version replaced it. */
+    readonly deployedLexicon: Lexicon,
+    /** The learned layer, the same whatever lexicon is applied. */
+    readonly learned: BarrierModel | null = null,
+  ) {
+    const initial = deployedLexicon;
     super(initial, { model: learned });
     this.current = new BarrierDetector(initial, { model: learned });
   }

@@ -2,11 +2,25 @@ import { randomUUID } from 'crypto';
 import { Activity, ConversationState, MemoryStorage, TestAdapter, TurnContext, UserState } from 'botbuilder';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
+import { BarrierDetector } from '../barriers/detector';
+import type { Lexicon } from '../barriers/lexicon';
+import type { BarrierModel } from '../barriers/model/classifier';
+import type { Severity } from '../barriers/types';
+import { BarrierGate, DETECTION_TURN_KEY, HighSeverityPolicy } from '../bot/barrierGate';
 import { DeclicBot } from '../bot/declicBot';
+import { GuardedBot } from '../bot/guardedBot';
+import { ChannelRegistry } from '../channels/registry';
 import { ContactStore, contactKey } from '../contacts/contactStore';
+import { ConversationStore } from '../handoff/conversationStore';
+import { EpisodeStore } from '../handoff/episodeStore';
+import { HandoffEvents } from '../handoff/events';
+import { HandoffService, referenceKey } from '../handoff/handoffService';
+import type { OpeningHours } from '../handoff/openingHours';
+import { CasLocks } from '../db/casLocks';
+import { MongoTranscriptStore } from '../transcript/transcriptStore';
 import type { SectorCatalog, StructureDirectory } from '../dialogs/data';
 import { MainDialog } from '../dialogs/mainDialog';
-import type { HandoffPort, PrivacyPort } from '../dialogs/ports';
+import type { PrivacyPort } from '../dialogs/ports';
 import { DocumentService } from '../documents/documentService';
 import type { Bundle, Locale } from '../i18n';
 import { AdminScriptError, validateScriptSet } from './scriptFiles';
@@ -23,6 +37,10 @@ export interface PreviewTurn {
   /** The preview conversation was started again (first message, reset, or the draft changed). */
   restarted: boolean;
   replies: PreviewReply[];
+  /** What the barrier detector found in the message (the draft's lexicon, the production model and rules). */
+  detection: { labels: string[]; severity: Severity };
+  /** Where the conversation would stand for the mediators after this message. */
+  handoff: { state: string; severity: Severity } | null;
 }
 
 export class PreviewInvalidError extends Error {
@@ -43,6 +61,19 @@ export interface PreviewDeps {
   logger: Logger;
   /** Preview conversations idle longer than this are forgotten. */
   idleMs?: number;
+  /** The production learned layer (the draft's lexicon is combined with it, as a published version would be). */
+  model: BarrierModel | null;
+  /** The production lexicon, when the draft has none of its own. */
+  lexicon: Lexicon;
+  hours: OpeningHours;
+  highPolicy: HighSeverityPolicy;
+  ackEveryMs: number;
+}
+
+interface PreviewBuild {
+  gate: BarrierGate;
+  handoff: HandoffService;
+  dialog: MainDialog;
 }
 
 interface PreviewSession {
@@ -58,12 +89,7 @@ interface PreviewSession {
 
 export const PREVIEW_CHANNEL = 'preview';
 
-/** Ports of the preview: nothing leaves the preview, each action only answers with a notice. */
-class PreviewHandoff implements HandoffPort {
-  async requestHuman(context: TurnContext, reason: 'human_request' | 'reprompt_failures' | 'script'): Promise<void> {
-    await context.sendActivity(`[Aperçu] Ici, la personne serait mise en relation avec un·e médiateur·rice (motif : ${reason}). Rien n'est envoyé depuis l'aperçu.`);
-  }
-}
+/** Erasure in the preview: a notice, nothing is erased (the preview's data is forgotten with the session). */
 class PreviewPrivacy implements PrivacyPort {
   async eraseUser(context: TurnContext): Promise<void> {
     await context.sendActivity("[Aperçu] Ici, les données de la personne seraient effacées. Rien n'est effacé depuis l'aperçu.");
@@ -71,22 +97,28 @@ class PreviewPrivacy implements PrivacyPort {
 }
 
 /**
- * Runs a draft through the real engine (MainDialog, the same executors)
- * without touching real conversations: bot state in a MemoryStorage per
- * admin preview session, contacts and documents in an isolated database,
- * handoff and erasure replaced by notices, no transcript.
+ * Runs a draft through the real engine without touching real conversations: the same barrier gate as production
+ * (detection with the draft's lexicon, safety answers, crisis numbers, the direct question, the handoff) in front
+ * of the same MainDialog, with bot state in a MemoryStorage per admin preview session and contacts, conversations
+ * and documents in an isolated database; nothing reaches the mediators' queue (its own events), erasure is a notice.
  */
 export class PreviewService {
   private readonly sessions = new Map<string, PreviewSession>();
-  private readonly dialogs = new Map<number, Promise<MainDialog | AdminScriptError[]>>();
+  private readonly dialogs = new Map<number, Promise<PreviewBuild | AdminScriptError[]>>();
   private readonly contacts: ContactStore;
   private readonly documents: DocumentService;
+  private readonly conversations: ConversationStore;
+  private readonly transcripts: MongoTranscriptStore;
+  private readonly episodes: EpisodeStore;
   private readonly sweep: NodeJS.Timeout;
 
   constructor(private readonly deps: PreviewDeps) {
     const isolated = deps.connection.useDb(`${deps.connection.name || 'declic'}_preview`, { useCache: true });
     this.contacts = new ContactStore(isolated);
     this.documents = new DocumentService(isolated, { secret: deps.filesSecret, baseUrl: () => 'http://preview.invalid' });
+    this.conversations = new ConversationStore(isolated, new CasLocks(isolated));
+    this.transcripts = new MongoTranscriptStore(isolated);
+    this.episodes = new EpisodeStore(isolated);
     this.sweep = setInterval(() => void this.forgetIdle(), 60000).unref();
   }
 
@@ -97,7 +129,7 @@ export class PreviewService {
   /** One message of the admin in the preview chat. `revision` defaults to the current draft. */
   async turn(sessionKey: string, text: string, opts: { revision?: number; locale?: string } = {}): Promise<PreviewTurn> {
     const revision = opts.revision ?? (await this.deps.store.draft()).revision;
-    const dialog = await this.dialog(revision);
+    const built = await this.dialog(revision);
     let session = this.sessions.get(sessionKey);
     let restarted = false;
     if (!session || session.revision !== revision) {
@@ -108,9 +140,9 @@ export class PreviewService {
     }
     const s = session;
     s.lastUsed = Date.now();
-    const run = s.queue.then(() => this.run(s, dialog, text, opts.locale ?? 'fr-FR'));
+    const run = s.queue.then(() => this.run(s, built, text, opts.locale ?? 'fr-FR'));
     s.queue = run.catch(() => undefined);
-    return { revision, restarted, replies: await run };
+    return { revision, restarted, ...(await run) };
   }
 
   /** Forgets the preview conversation of a session (the next message starts again). */
@@ -129,7 +161,7 @@ export class PreviewService {
     this.sessions.delete(sessionKey);
     if (!s) return;
     const key = contactKey(PREVIEW_CHANNEL, s.userId);
-    await Promise.all([this.contacts.erase(key), this.documents.deleteForContact(key)]).catch((err: Error) => this.deps.logger.warn({ err: { name: err.name } }, 'preview clean-up failed'));
+    await Promise.all([this.contacts.erase(key), this.documents.deleteForContact(key), this.conversations.deleteByUser(key)]).catch((err: Error) => this.deps.logger.warn({ err: { name: err.name } }, 'preview clean-up failed'));
   }
 
   private async forgetIdle(): Promise<void> {
@@ -137,7 +169,7 @@ export class PreviewService {
     for (const [k, s] of this.sessions) if (s.lastUsed < limit) await this.forget(k);
   }
 
-  private async dialog(revision: number): Promise<MainDialog> {
+  private async dialog(revision: number): Promise<PreviewBuild> {
     let entry = this.dialogs.get(revision);
     if (!entry) {
       entry = this.build(revision);
@@ -152,27 +184,52 @@ export class PreviewService {
     return built;
   }
 
-  private async build(revision: number): Promise<MainDialog | AdminScriptError[]> {
+  private async build(revision: number): Promise<PreviewBuild | AdminScriptError[]> {
     const draft = await this.deps.store.draftRevision(revision);
     if (!draft) return [{ file: '', path: '/', code: 'not_found', message: `draft revision ${revision} does not exist` }];
     const { errors, built } = validateScriptSet(draft.files, this.deps.baseBundles);
     if (!built) return errors;
-    return new MainDialog({
+    const logger = this.deps.logger.child({ component: 'preview' });
+    const texts = built.texts;
+    const detector = new BarrierDetector(built.lexicon ?? this.deps.lexicon, { model: this.deps.model });
+    // The production handoff on the preview's own stores and events: the preview conversation queues, nobody sees it.
+    const handoff = new HandoffService({
+      conversations: this.conversations,
+      contacts: this.contacts,
+      transcripts: this.transcripts,
+      texts,
+      hours: this.deps.hours,
+      events: new HandoffEvents(),
+      channels: new ChannelRegistry(),
+      botAdapter: new TestAdapter(),
+      botAppId: '',
+      logger,
+      episodes: this.episodes,
+    });
+    const dialog = new MainDialog({
       flows: built.flows,
       texts: built.texts,
       contacts: this.contacts,
       documents: this.documents,
-      handoff: new PreviewHandoff(),
+      handoff,
       privacy: new PreviewPrivacy(),
       structures: this.deps.structures,
       sectors: this.deps.sectors,
-      logger: this.deps.logger.child({ component: 'preview' }),
+      logger,
     });
+    const gate = new BarrierGate({ detector, handoff, conversations: this.conversations, contacts: this.contacts, events: new HandoffEvents(), texts, highPolicy: this.deps.highPolicy, ackEveryMs: this.deps.ackEveryMs, logger, resources: handoff.resources });
+    return { gate, handoff, dialog };
   }
 
-  private async run(s: PreviewSession, dialog: MainDialog, text: string, locale: string): Promise<PreviewReply[]> {
-    const bot = new DeclicBot(s.conversationState, s.userState, dialog);
-    const adapter = new TestAdapter(async (ctx) => bot.run(ctx));
+  private async run(s: PreviewSession, built: PreviewBuild, text: string, locale: string): Promise<Omit<PreviewTurn, 'revision' | 'restarted'>> {
+    const bot = new DeclicBot(s.conversationState, s.userState, built.dialog);
+    let detection: PreviewTurn['detection'] = { labels: [], severity: 'none' };
+    const guarded = new GuardedBot(built.gate, built.handoff, bot);
+    const adapter = new TestAdapter(async (ctx) => {
+      await guarded.run(ctx);
+      const d = ctx.turnState.get(DETECTION_TURN_KEY) as { labels: string[]; severity: Severity } | undefined;
+      if (d) detection = { labels: [...d.labels], severity: d.severity };
+    });
     const activity: Partial<Activity> = {
       type: 'message',
       text,
@@ -183,11 +240,19 @@ export class PreviewService {
       conversation: { id: s.conversationId, isGroup: false, conversationType: 'personal', name: '' },
       timestamp: new Date(),
     };
+    const key = referenceKey({ channelId: PREVIEW_CHANNEL, conversation: { id: s.conversationId } as never });
+    const before = (await this.conversations.get(key))?.state;
     await adapter.processActivity(activity);
-    return adapter.activeQueue.splice(0).filter((a) => a.type === 'message').map((a) => ({
+    const replies = adapter.activeQueue.splice(0).filter((a) => a.type === 'message').map((a) => ({
       text: a.text ?? null,
       buttons: (a.suggestedActions?.actions ?? []).map((x) => String(x.title ?? x.value ?? '')),
       attachments: (a.attachments ?? []).map((x) => ({ name: x.name ?? null, contentType: x.contentType })),
     }));
+    const conv = await this.conversations.get(key);
+    const handoff = conv && conv.state !== 'bot' ? { state: conv.state, severity: conv.severity } : null;
+    if (conv?.state === 'waiting' && before !== 'waiting') {
+      replies.push({ text: `[Aperçu] Ici, la conversation irait dans la file des médiateurs (priorité : ${conv.severity}). Rien n'est envoyé depuis l'aperçu.`, buttons: [], attachments: [] });
+    }
+    return { replies, detection, handoff };
   }
 }

@@ -10,6 +10,8 @@ import type { DialogRunner } from '../bot/declicBot';
 import type { ConsoleApp } from '../console/consoleApp';
 import type { SectorCatalog, StructureDirectory } from '../dialogs/data';
 import { Bundle, LOCALES, Locale } from '../i18n';
+import type { HighSeverityPolicy } from '../bot/barrierGate';
+import type { OpeningHours } from '../handoff/openingHours';
 import { registerAdminApi } from './adminApi';
 import { LiveDetector } from './liveDetector';
 import { PreviewService } from './preview';
@@ -38,6 +40,10 @@ export interface ScriptAdminDeps {
   /** The dialog built from the checkout (used when a version cannot be built). */
   fallback: DialogRunner;
   detector?: LiveDetector;
+  /** The preview runs the production barrier gate: these are its settings. */
+  hours: OpeningHours;
+  highPolicy: HighSeverityPolicy;
+  ackEveryMs: number;
   structures: StructureDirectory;
   sectors: SectorCatalog;
   filesSecret: string;
@@ -68,7 +74,21 @@ export async function setupScriptAdmin(deps: ScriptAdminDeps): Promise<ScriptAdm
   const current = await runtime.latestVersion();
   log.info({ version: current }, 'dialog scripts: current version');
   const runner = new VersionedDialogRunner(deps.conversationState, runtime, { seedVersion: 1, logger: log });
-  const preview = new PreviewService({ store, baseBundles, connection: deps.connection, structures: deps.structures, sectors: deps.sectors, filesSecret: deps.filesSecret, logger: log });
+  const detector = deps.detector ?? loadLiveDetector(path.join(deps.root, 'dialogs', 'barriers'));
+  const preview = new PreviewService({
+    store,
+    baseBundles,
+    connection: deps.connection,
+    structures: deps.structures,
+    sectors: deps.sectors,
+    filesSecret: deps.filesSecret,
+    logger: log,
+    lexicon: detector.deployedLexicon,
+    model: detector.learned,
+    hours: deps.hours,
+    highPolicy: deps.highPolicy,
+    ackEveryMs: deps.ackEveryMs,
+  });
   return {
     store,
     runtime,

@@ -365,7 +365,8 @@ export class BarrierDetector {
         // The same corroboration as the lead label alone: danger to life read by the model in a message where no
         // concept of it appears ("c'est toujours à 14 h ?") is not believed unless the model is very sure.
         const needs = corroboration?.[lead];
-        const corroborated = !needs || urgentScore.probability >= needs.unlessAbove || needs.concepts.some((c) => conceptHits.has(c));
+        const unlessAbove = this.model.combination.urgentUnlessAbove ?? needs?.unlessAbove ?? 1;
+        const corroborated = !needs || urgentScore.probability >= unlessAbove || needs.concepts.some((c) => conceptHits.has(c));
         if (corroborated && !excluded.some((x) => x.start < to && from < x.end && (!x.labels || x.labels.has(lead)))) {
           found.set(lead, this.labelSeverity.get(lead) ?? 'normal');
           evidence.push(toEvidence(input, tokens, lead, 'model/urgent', from, to));

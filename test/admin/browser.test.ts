@@ -97,7 +97,13 @@ describe('script editing in Chromium', () => {
     await page.locator('.chat .msg.bot', { hasText: NEW_Q }).waitFor();
     await page.locator('.chat .msg.bot .buttons button', { hasText: 'Français' }).click();
     await page.locator('.chat .msg.bot', { hasText: "Tu es d'accord pour que je garde tes réponses ?" }).waitFor();
+    // The production barrier gate runs in the preview: danger to life gets the crisis numbers, and the detection shows.
+    await page.getByLabel('Message').fill('jai envie de mourir');
+    await page.getByRole('button', { name: 'Envoyer' }).click();
+    await page.locator('.chat .msg.system', { hasText: 'Détection : Idées suicidaires (URGENTE)' }).waitFor();
+    await page.locator('.chat .msg.bot', { hasText: '3114' }).waitFor();
     await page.screenshot({ path: path.join(SHOTS, 'preview.png'), fullPage: true });
+    await page.getByRole('button', { name: /Recommencer/ }).click();
 
     // Not published yet: the real bot still asks the old question.
     expect(joined(await new BotClient(svc.url).texts('salut'))).toContain(OLD_Q);

@@ -160,9 +160,23 @@ describe('preview', () => {
     const other = await admin2.post(`${A}/preview/messages`, { text: 'salut' });
     expect(other.json.restarted).toBe(true);
 
-    // A handoff request only answers with a notice.
+    // The production barrier gate runs in front of the draft: danger to life typed at the consent question gets the
+    // crisis numbers (not the next question), and the preview conversation would be urgent in the queue.
+    const danger = await admin.post(`${A}/preview/messages`, { text: 'jai envie de mourir' });
+    expect(danger.status).toBe(200);
+    expect(danger.json.detection).toEqual({ labels: ['suicidal'], severity: 'urgent' });
+    expect(danger.json.handoff).toEqual({ state: 'waiting', severity: 'urgent' });
+    const dangerText = danger.json.replies.map((r: any) => r.text).join('\n');
+    expect(dangerText).toContain('3114');
+    expect(dangerText).not.toContain("Tu es d'accord pour que je garde tes réponses ?");
+    expect(dangerText).toContain('[Aperçu] Ici, la conversation irait dans la file des médiateurs (priorité : urgent)');
+    expect((await admin.post(`${A}/preview/reset`)).status).toBe(204);
+
+    // A handoff request: the real answer, and a notice that nothing reaches the mediators.
+    await admin.post(`${A}/preview/messages`, { text: 'salut' });
     const human = await admin.post(`${A}/preview/messages`, { text: 'je veux parler à un conseiller' });
     expect(human.status).toBe(200);
+    expect(human.json.detection.labels).toEqual(['human_request']);
     expect(human.json.replies.map((r: any) => r.text).join('\n')).toContain('[Aperçu]');
     expect(await svc.conversations.model.countDocuments({ channelId: 'preview' })).toBe(0);
     expect(await svc.contacts.model.countDocuments({ channelId: 'preview' })).toBe(0);

@@ -4,6 +4,7 @@
 
 import { api, ApiError, setCsrf } from '/console/api.js';
 import { $, el, show } from '/console/dom.js';
+import { LABELS } from '/console/format.js';
 
 const API = '/api/console/admin';
 const LOCALES = ['fr', 'en'];
@@ -557,6 +558,8 @@ async function rollback(n) {
 
 // ----- preview -----
 
+const SEVERITY_FR = { normal: 'normale', high: 'élevée', urgent: 'URGENTE' };
+
 function chatLine(who, text, buttons = []) {
   const li = el('li', { class: `msg ${who}` }, el('p', { text }));
   if (buttons.length) li.append(el('div', { class: 'buttons' }, ...buttons.map((b) => el('button', { type: 'button', text: b, onclick: () => sendPreview(b) }))));
@@ -570,6 +573,8 @@ async function sendPreview(text) {
   try {
     const turn = await call('POST', `${API}/preview/messages`, { text });
     if (turn.restarted && $('chat').children.length > 1) chatLine('system', `Nouvelle conversation d’aperçu (brouillon rév. ${turn.revision})`);
+    // What production's barrier detection saw in the message (the same gate runs in the preview).
+    if (turn.detection && turn.detection.severity !== 'none') chatLine('system', `Détection : ${turn.detection.labels.map((l) => LABELS[l] || l).join(', ')} (${SEVERITY_FR[turn.detection.severity] || turn.detection.severity})`);
     for (const r of turn.replies) chatLine('bot', r.text || (r.attachments.length ? `📎 ${r.attachments.map((a) => a.name || a.contentType).join(', ')}` : ''), r.buttons);
   } catch (err) {
     chatLine('system', err instanceof ApiError && Array.isArray(err.body.errors) ? `Le brouillon n’est pas valide : ${err.body.message}` : errorText(err));

@@ -56,6 +56,8 @@ export const modelMetaSchema = z
          * ("climbed over the railing"). Idioms still veto it.
          */
         urgentAlone: z.number().min(0).max(1).optional(),
+        /** The urgent head alone is believed without a corroborating concept above this (default: the lead label's unlessAbove). */
+        urgentUnlessAbove: z.number().min(0).max(1).optional(),
       })
       .strict(),
     training: z.record(z.string(), z.unknown()).optional(),
