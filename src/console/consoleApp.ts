@@ -869,6 +869,7 @@ export class ConsoleApp {
         const doc = await this.requireConversation(key);
         return this.notes.add({ conversationKey: key, userKey: doc.userKey, authorId: ctx.account._id, authorName: ctx.account.displayName, text });
       });
+      this.deps.events.emit({ type: 'updated', key, part: 'notes' });
       return { status: 201, body: { note: noteItem(note) } };
     });
 
@@ -914,6 +915,7 @@ export class ConsoleApp {
         if (!(await contacts.get(doc.userKey))) throw new HandoffError('not_found', 'No contact for this conversation');
         await contacts.setTags(doc.userKey, unique);
       }, () => ({ count: unique.length }));
+      this.deps.events.emit({ type: 'updated', key, part: 'tags' });
       return { status: 200, body: { tags: unique } };
     });
 
@@ -948,6 +950,7 @@ export class ConsoleApp {
         if (refusal) throw new PolicyDenied('undeliverable', refusal, 422);
         return followUps().schedule({ conversationKey: key, dueAt: new Date(input.dueAt), text: input.text, kind: 'mediator', createdBy: ctx.me });
       });
+      this.deps.events.emit({ type: 'updated', key, part: 'followups' });
       return { status: 201, body: { followUp: followUpItem(doc) } };
     });
     this.route('post', '/api/console/followups/:id/cancel', 'mediator', async (ctx) => {
@@ -962,6 +965,7 @@ export class ConsoleApp {
         }
         return followUps().cancel(id, ctx.me);
       }, () => ({ cancelled: id }));
+      this.deps.events.emit({ type: 'updated', key: doc.conversationKey, part: 'followups' });
       return { status: 200, body: { followUp: followUpItem(doc) } };
     });
 

@@ -318,7 +318,7 @@ export function openApiDocument(): Json {
         }),
       },
       '/api/console/events': {
-        get: op('Live events (Server-Sent Events): hello, queued, message, claimed, released, closed, reopened, transferred, erased, detection, logout; heartbeats as comments', {
+        get: op('Live events (Server-Sent Events): hello, queued, message, claimed, released, closed, reopened, transferred, erased, detection, updated (a colleague changed tags, notes or follow-ups), logout; heartbeats as comments', {
           '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
           ...authErrors,
         }),

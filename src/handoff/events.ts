@@ -13,7 +13,9 @@ export type HandoffEvent =
   | { type: 'transferred'; key: string; mediatorId: string; fromId: string }
   /** The young person erased their data (the key is all the console gets: it drops the conversation it shows). */
   | { type: 'erased'; key: string }
-  | { type: 'detection'; key: string; severity: Severity; name?: string };
+  | { type: 'detection'; key: string; severity: Severity; name?: string }
+  /** A colleague changed what the conversation view shows besides messages (tags, notes, follow-ups). */
+  | { type: 'updated'; key: string; part: 'tags' | 'notes' | 'followups' };
 
 export class HandoffEvents {
   private readonly emitter = new EventEmitter();

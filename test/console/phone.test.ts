@@ -110,4 +110,18 @@ describe('the console on a phone', () => {
     expect(rebuilt).toBe(true);
     expect(await page.evaluate(() => (globalThis as any).document.activeElement?.dataset?.key)).toBe(linaKey);
   });
+
+  it('a colleague’s tag and note show up in the open conversation without reloading', async () => {
+    await page.locator(`#list .conv-item[data-key="${linaKey}"]`).click();
+    await page.locator('#conv-name', { hasText: 'Lina' }).waitFor();
+    await svc.console.accounts.create({ email: 'bob@declic.test', displayName: 'Bob', role: 'mediator', password: PASSWORD });
+    const bob = new ConsoleClient(svc.url);
+    await bob.login('bob@declic.test', PASSWORD);
+    expect((await bob.put(`${conv(linaKey)}/tags`, { tags: ['hébergement'] })).status).toBe(200);
+    expect((await bob.post(`${conv(linaKey)}/notes`, { text: 'Appelée ce matin, RDV ML jeudi.' })).status).toBe(201);
+    await page.getByRole('tab', { name: 'Profil' }).click();
+    await page.locator('#tags li', { hasText: 'hébergement' }).waitFor({ timeout: 10000 });
+    await page.getByRole('tab', { name: 'Notes' }).click();
+    await page.locator('#notes li', { hasText: 'Appelée ce matin, RDV ML jeudi.' }).waitFor({ timeout: 10000 });
+  });
 });

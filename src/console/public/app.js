@@ -21,8 +21,14 @@ const state = {
 
 // ----- small DOM helpers -----
 
+const statusTimers = new Map();
 function setText(id, text) {
   $(id).textContent = text || '';
+  // Confirmations ("Note enregistrée.") fade after a while: a stale one must not describe a later state.
+  if (id === 'action-status') {
+    clearTimeout(statusTimers.get(id));
+    if (text) statusTimers.set(id, setTimeout(() => ($(id).textContent = ''), 8000));
+  }
 }
 
 // ----- network banner -----
@@ -860,6 +866,12 @@ function connectEvents() {
       }
       // A message in a conversation nobody here is looking at (the bot chatting away) changes nothing on screen.
       const visible = state.tab === 'recent' || ev.key === state.currentKey || state.listedKeys.has(ev.key);
+      // A colleague's tags, notes or follow-ups: only the open conversation shows them (and search by tag).
+      if (type === 'updated') {
+        if (ev.key === state.currentKey) await loadDetail();
+        if (state.tab === 'search') await refreshLists();
+        return;
+      }
       if (type !== 'message' || visible) await refreshLists();
       if ((type === 'queued' || type === 'detection') && ev.severity === 'urgent') {
         urgentAlert(ev.key, ev.name);
@@ -877,7 +889,7 @@ function connectEvents() {
         if (type === 'claimed' && state.me && ev.mediatorId !== state.me.id) setText('action-status', 'Un·e collègue vient de prendre cette conversation.');
       }
     });
-  for (const t of ['queued', 'message', 'claimed', 'released', 'closed', 'reopened', 'transferred', 'erased', 'detection', 'logout']) handle(t);
+  for (const t of ['queued', 'message', 'claimed', 'released', 'closed', 'reopened', 'transferred', 'erased', 'detection', 'updated', 'logout']) handle(t);
 }
 
 // Relative times ("il y a 3 minutes") stay fresh.
