@@ -1,3 +1,4 @@
+import { diffForPublish } from './textDiff';
 import { assertSafeKeyPath, UnsafeKeyError, unsafeKeyBody } from '../http/safeKeys';
 import type { Server } from 'restify';
 import YAML from 'yaml';
@@ -191,6 +192,13 @@ export function registerAdminApi(deps: AdminApiDeps): void {
   route('get', '/draft', async () => {
     const draft = await store.draft();
     return { status: 200, body: { draft: draftMeta(draft), files: draft.files, flows: flowsOf(draft.files), texts: textsOf(draft.files), latestVersion: (await store.latestVersion()) ?? null } };
+  });
+
+  // What publishing the draft would change, against the version online: texts by key, other files by line.
+  route('get', '/draft/diff', async () => {
+    const [draft, latest] = await Promise.all([store.draft(), store.latestVersion()]);
+    const online = latest ? await store.get(latest) : null;
+    return { status: 200, body: { revision: draft.revision, version: latest ?? null, files: diffForPublish(online?.files ?? {}, draft.files) } };
   });
 
   route('put', '/draft/files', async (ctx) => {

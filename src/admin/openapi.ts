@@ -102,6 +102,9 @@ export function adminOpenApi(base: string): { paths: Json; schemas: Json } {
           }),
         }),
       },
+      [`${base}/draft/diff`]: {
+        get: op('What publishing the draft would change against the version online: locale texts by key (before / after), other files as changed lines with context', { '200': json({ type: 'object', properties: { revision: { type: 'integer' }, version: { type: 'integer', nullable: true }, files: { type: 'array', items: { type: 'object' } } } }), ...readErrors }),
+      },
       [`${base}/draft/publish`]: {
         post: op('Publishes the draft as a new version: new conversations get it, conversations in progress finish on theirs', { '201': json({ type: 'object', properties: { version: ref('ScriptVersion'), draft: ref('DraftInfo') } }), ...draftErrors, '422': json(ref('ScriptErrors'), '`invalid_script`, or `unchanged`: the draft is the version already online') }, {
           parameters: [csrf],

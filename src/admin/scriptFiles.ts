@@ -133,35 +133,49 @@ function checkBundle(file: string, value: unknown, pointer: string, errors: Admi
 }
 
 const keyPointer = (key: string) => `/${key.split('.').map(escapePointer).join('/')}`;
-const placeholders = (s: string) => [...new Set([...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();
+/** The {placeholders} of a text, whatever the characters inside the braces ({prénom} is one, and a typo). */
+const placeholders = (s: string) => [...new Set([...s.matchAll(/\{([^{}\s]{1,40})\}/g)].map((m) => m[1]))].sort();
+const braces = (list: string) => (list ? list.split(',').map((p) => `{${p}}`).join(', ') : 'aucune variable');
 
-/** Same texts in every language, same placeholders ({prenom}...) in each translation. */
-function checkTranslations(bundles: Record<Locale, Bundle>, errors: AdminScriptError[]): void {
+/**
+ * Same texts in every language, same placeholders ({prenom}...) in each translation. When the translations
+ * disagree, the one that differs from the deployed text is the one in error (the field the admin edited);
+ * for a new text, the French one is the reference. Messages in French: admins read them next to the field.
+ */
+function checkTranslations(bundles: Record<Locale, Bundle>, errors: AdminScriptError[], base?: Record<Locale, Bundle>): void {
   const flat = Object.fromEntries(LOCALES.map((l) => [l, flatten(bundles[l])])) as Record<Locale, Record<string, string>>;
+  const deployed = base ? (Object.fromEntries(LOCALES.map((l) => [l, flatten(base[l])])) as Record<Locale, Record<string, string>>) : undefined;
   for (const l of LOCALES) {
     for (const other of LOCALES) {
       if (other === l) continue;
       for (const key of Object.keys(flat[l])) {
         if (!(key in flat[other])) {
-          errors.push({ file: `locales/${other}.json`, path: keyPointer(key), code: 'missing_translation', message: `text "${key}" exists in locales/${l}.json but has no translation in locales/${other}.json` });
+          errors.push({ file: `locales/${other}.json`, path: keyPointer(key), code: 'missing_translation', message: `Le texte « ${key} » existe dans locales/${l}.json mais n'a pas de traduction dans locales/${other}.json.` });
         }
       }
     }
   }
-  const [first, ...rest] = LOCALES;
+  const [first] = LOCALES;
   for (const key of Object.keys(flat[first])) {
-    const want = placeholders(flat[first][key]).join(',');
-    for (const l of rest) {
-      if (!(key in flat[l])) continue;
-      const got = placeholders(flat[l][key]).join(',');
-      if (got !== want) {
-        errors.push({ file: `locales/${l}.json`, path: keyPointer(key), code: 'placeholder_mismatch', message: `text "${key}" uses {${got || '—'}} but the ${first} text uses {${want || '—'}}` });
-      }
+    const present = LOCALES.filter((l) => key in flat[l]);
+    const sets = Object.fromEntries(present.map((l) => [l, placeholders(flat[l][key]).join(',')])) as Record<Locale, string>;
+    if (new Set(Object.values(sets)).size <= 1) continue;
+    // The reference: the deployed placeholders when the text existed, else the French text's.
+    const deployedSet = deployed && key in deployed[first] ? placeholders(deployed[first][key]).join(',') : undefined;
+    const reference = deployedSet !== undefined && present.some((l) => sets[l] === deployedSet) ? deployedSet : sets[first];
+    for (const l of present) {
+      if (sets[l] === reference) continue;
+      errors.push({
+        file: `locales/${l}.json`,
+        path: keyPointer(key),
+        code: 'placeholder_mismatch',
+        message: `Variables différentes d'une langue à l'autre : ce texte utilise ${braces(sets[l])}, il faut ${braces(reference)} (comme dans l'autre langue).`,
+      });
     }
   }
   for (const l of LOCALES) {
     for (const [key, text] of Object.entries(flat[l])) {
-      if (!text.trim()) errors.push({ file: `locales/${l}.json`, path: keyPointer(key), code: 'empty_text', message: `text "${key}" is empty` });
+      if (!text.trim()) errors.push({ file: `locales/${l}.json`, path: keyPointer(key), code: 'empty_text', message: `Le texte « ${key} » est vide.` });
     }
   }
 }
@@ -245,7 +259,7 @@ export function validateScriptSet(files: ScriptSet, baseBundles?: Record<Locale,
     }
   }
   const haveBundles = LOCALES.every((l) => bundles[l]);
-  if (haveBundles) checkTranslations(bundles as Record<Locale, Bundle>, errors);
+  if (haveBundles) checkTranslations(bundles as Record<Locale, Bundle>, errors, baseBundles);
 
   // Flows.
   const scriptFiles: ScriptFile[] = [];

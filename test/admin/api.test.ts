@@ -50,6 +50,7 @@ describe('access', () => {
       ['/draft/files', 'put'],
       ['/draft/flows/{flow}/steps/{step}', 'put'],
       ['/draft/publish', 'post'],
+      ['/draft/diff', 'get'],
       ['/versions', 'get'],
       ['/versions/{n}', 'get'],
       ['/versions/{n}/export', 'get'],
@@ -61,7 +62,7 @@ describe('access', () => {
     }
     expect(doc.components.schemas.ScriptError).toBeDefined();
     const registered = svc.console.routes().filter((r) => r.path.startsWith(A));
-    expect(registered.length).toBe(10);
+    expect(registered.length).toBe(11);
     expect(registered.every((r) => r.access === 'admin')).toBe(true);
   });
 });
@@ -138,6 +139,13 @@ describe('validation (nothing is saved, each error names its file, path and form
     const ph = await editTexts(admin, 'main', 'returning', { en: { 'welcome.returning': 'Hi again 👋' } });
     expect(ph.status).toBe(422);
     expect(ph.json.errors[0]).toMatchObject({ code: 'placeholder_mismatch', file: 'locales/en.json', path: '/welcome/returning' });
+    // A typo in the French text ({prénom}) is reported on the French field, once, in French.
+    const typo = await editTexts(admin, 'main', 'returning', { fr: { 'welcome.returning': 'Re-salut {prénom} 👋' } });
+    expect(typo.status).toBe(422);
+    const typoErrors = typo.json.errors.filter((x: any) => x.code === 'placeholder_mismatch');
+    expect(typoErrors).toEqual([
+      expect.objectContaining({ file: 'locales/fr.json', path: '/welcome/returning', message: "Variables différentes d'une langue à l'autre : ce texte utilise {prénom}, il faut {prenom} (comme dans l'autre langue)." }),
+    ]);
   });
 
   it('refuses a loop without exit (422)', async () => {
@@ -201,6 +209,12 @@ describe('drafts, versions and rollback', () => {
   it('publishes the draft as a new version with author, time and changed files; rollback publishes a copy of an old version', async () => {
     const edit = await editTexts(admin, 'menu', 'menu_q', { fr: { 'menu.question': 'Qu’est-ce qu’on fait maintenant ? 👇' } });
     expect(edit.status).toBe(200);
+    // Before publishing: what changes against the version online, text by text.
+    const diff = await admin.get(`${A}/draft/diff`);
+    expect(diff.status).toBe(200);
+    expect(diff.json.files).toEqual([
+      { file: 'locales/fr.json', status: 'changed', texts: [{ key: 'menu.question', before: "Qu'est-ce que tu veux faire ? 👇", after: 'Qu’est-ce qu’on fait maintenant ? 👇' }], truncated: false },
+    ]);
     const pub = await publish(admin, 'nouvelle question du menu');
     expect(pub.status).toBe(201);
     const v = pub.json.version;

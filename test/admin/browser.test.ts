@@ -110,6 +110,18 @@ describe('script editing in Chromium', () => {
 
     await page.getByLabel('Résumé de la publication').fill('Question de langue plus directe');
     await page.getByRole('button', { name: 'Publier le brouillon' }).click();
+    // First what changes, text by text, against the version online; nothing is published before the confirmation.
+    const confirm = page.locator('#publish-confirm');
+    await confirm.waitFor();
+    const change = confirm.locator('.diff-texts li', { hasText: 'welcome.lang_q' });
+    expect(await change.locator('del').textContent()).toBe(OLD_Q);
+    expect(await change.locator('ins').textContent()).toBe(NEW_Q);
+    await page.screenshot({ path: path.join(SHOTS, 'publish-confirm.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Annuler' }).first().click();
+    expect(await confirm.isHidden()).toBe(true);
+    expect(joined(await new BotClient(svc.url).texts('salut'))).toContain(OLD_Q);
+    await page.getByRole('button', { name: 'Publier le brouillon' }).click();
+    await page.getByRole('button', { name: 'Confirmer la publication' }).click();
     await page.getByText('Version 2 publiée').waitFor();
     await page.locator('#version-list [data-version="2"]', { hasText: 'en ligne' }).waitFor();
     await page.locator('#version-list [data-version="2"]', { hasText: 'Nadia' }).waitFor();

@@ -374,7 +374,8 @@ function showFieldErrors(form, errors, topId) {
     const targets = [...form.querySelectorAll('[data-error-for]')].filter((n) => n.dataset.errorFor.split(' ').includes(field));
     if (targets.length) {
       for (const t of targets) {
-        t.textContent = t.textContent ? `${t.textContent} · ${e.message}` : e.message;
+        // Each message once per field (several errors can carry the same one).
+        if (!t.textContent.split(' · ').includes(e.message)) t.textContent = t.textContent ? `${t.textContent} · ${e.message}` : e.message;
         const input = form.querySelector(`[data-field="${CSS.escape(t.dataset.errorFor)}"]`);
         if (input) input.setAttribute('aria-invalid', 'true');
       }
@@ -487,20 +488,75 @@ $('raw-cancel').addEventListener('click', () => {
 
 // ----- publish, versions -----
 
+/** The changes the draft would publish, as the admin reads them: texts before → after, other files by line. */
+function renderDiff(files) {
+  const STATUS = { added: 'ajouté', changed: 'modifié', removed: 'supprimé' };
+  return files.map((f) =>
+    el(
+      'section',
+      { class: 'diff-file' },
+      el('h3', { text: `${f.file} (${STATUS[f.status] || f.status})` }),
+      f.texts
+        ? el(
+            'ul',
+            { class: 'diff-texts' },
+            ...f.texts.map((t) =>
+              el(
+                'li',
+                {},
+                el('code', { text: t.key }),
+                t.before !== null ? el('del', { text: t.before }) : null,
+                t.after !== null ? el('ins', { text: t.after }) : null,
+              ),
+            ),
+          )
+        : el('pre', { class: 'diff-lines' }, ...(f.lines || []).map((l) => el('span', { class: `diff-${l.op === '+' ? 'add' : l.op === '-' ? 'del' : 'ctx'}`, text: `${l.op} ${String(l.line).padStart(4)}  ${l.text}\n` }))),
+      f.truncated ? el('p', { class: 'hint', text: 'D’autres changements ne sont pas affichés.' }) : null,
+    ),
+  );
+}
+
+// Publishing asks first: the admin sees what changes against the version online, then confirms.
 $('publish-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   $('publish').disabled = true;
   try {
+    const diff = await call('GET', `${API}/draft/diff`);
+    if (!diff.files.length) {
+      banner('Rien à publier : le brouillon est identique à la version en ligne.');
+      return;
+    }
+    $('publish-confirm-intro').textContent = (`Brouillon rév. ${diff.revision} comparé à la version en ligne${diff.version ? ` (v${diff.version})` : ''} : ${diff.files.length} fichier(s).`);
+    $('publish-diff').replaceChildren(...renderDiff(diff.files));
+    show($('publish-confirm'), true);
+    $('publish-yes').focus();
+  } catch (err) {
+    banner(errorText(err));
+  } finally {
+    $('publish').disabled = false;
+  }
+});
+
+$('publish-no').addEventListener('click', () => {
+  show($('publish-confirm'), false);
+  $('publish').focus();
+});
+
+$('publish-yes').addEventListener('click', async () => {
+  $('publish-yes').disabled = true;
+  try {
     const res = await call('POST', `${API}/draft/publish`, { revision: state.draft.revision, message: $('publish-message').value.trim() || undefined });
     $('publish-message').value = '';
+    show($('publish-confirm'), false);
     banner(`Version ${res.version.version} publiée : les nouvelles conversations l’utilisent, celles en cours finissent sur leur version.`);
     await reload();
     await loadVersions();
   } catch (err) {
+    show($('publish-confirm'), false);
     if (onConflict(err)) return;
     banner(err instanceof ApiError && Array.isArray(err.body.errors) ? `Publication refusée : ${err.body.message}` : errorText(err));
   } finally {
-    $('publish').disabled = false;
+    $('publish-yes').disabled = false;
   }
 });
 
