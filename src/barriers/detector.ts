@@ -324,6 +324,8 @@ export class BarrierDetector {
     // whose labels can be urgent (danger to life), never of any barrier.
     let modelUrgent = false;
     let risk: Detection['risk'];
+    /** The label the urgent head alone added (it raises the severity; it does not hide what the rules found). */
+    let urgentAloneLabel: BarrierLabel | undefined;
     if (this.model) {
       const words = tokens.map((t) => t.norm);
       const { aloneThreshold, aloneThresholdByLabel, corroboration, urgentLabels } = this.model.combination;
@@ -369,6 +371,7 @@ export class BarrierDetector {
         const corroborated = !needs || urgentScore.probability >= unlessAbove || needs.concepts.some((c) => conceptHits.has(c));
         if (corroborated && !excluded.some((x) => x.start < to && from < x.end && (!x.labels || x.labels.has(lead)))) {
           found.set(lead, this.labelSeverity.get(lead) ?? 'normal');
+          urgentAloneLabel = lead;
           evidence.push(toEvidence(input, tokens, lead, 'model/urgent', from, to));
         }
       }
@@ -376,7 +379,7 @@ export class BarrierDetector {
     }
 
     const dropped = new Set<BarrierLabel>();
-    for (const sub of this.subsumptions) if (found.has(sub.label)) for (const l of sub.drops) if (l !== sub.label) dropped.add(l);
+    for (const sub of this.subsumptions) if (found.has(sub.label) && sub.label !== urgentAloneLabel) for (const l of sub.drops) if (l !== sub.label) dropped.add(l);
     for (const l of dropped) found.delete(l);
     const kept = dropped.size ? evidence.filter((e) => !dropped.has(e.label)) : evidence;
 
