@@ -125,7 +125,8 @@ describe('the window in the console', () => {
       await hint.scrollIntoViewIfNeeded();
       fs.mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: path.join(SHOTS, 'window-closed-phone.png') });
-      // The follow-up refusal is shown next to the follow-up form.
+      // The follow-up refusal is shown next to the follow-up form (its own tab on a phone).
+      await page.getByRole('tab', { name: 'Relances' }).click();
       await page.locator('#followup-date').fill(new Date(Date.now() + 26 * HOUR_MS).toISOString().slice(0, 16));
       await page.locator('#followup-text').fill('Tu es toujours là ?');
       await page.getByRole('button', { name: 'Programmer la relance' }).click();
