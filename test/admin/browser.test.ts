@@ -51,6 +51,34 @@ afterAll(async () => {
 
 const joined = (texts: string[]) => texts.join('\n\n');
 
+describe('the editor on a phone', () => {
+  it('fits the screen (nothing wider than 390 px), every button a 44 px target', async () => {
+    const phone = await context.browser()?.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'fr-FR' });
+    // A persistent context has no browser object: use a page of the same context, resized.
+    const p = phone ? await phone.newPage() : await context.newPage();
+    try {
+      if (!phone) await p.setViewportSize({ width: 390, height: 844 });
+      await p.goto(`${svc.url}/console/admin`);
+      await p.getByLabel('Adresse e-mail').fill('admin@declic.test');
+      await p.getByLabel('Mot de passe').fill(PASSWORD);
+      await p.getByRole('button', { name: 'Se connecter' }).click();
+      await p.locator('#flow-list [data-flow="welcome"]').click();
+      await p.locator('#step-list [data-step="lang"]').click();
+      await p.locator('#step-texts textarea').first().waitFor();
+      const layout = await p.evaluate(() => {
+        const g = globalThis as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const wide = [...g.document.querySelectorAll('body *')].filter((n: any) => n.getClientRects().length && n.getBoundingClientRect().right > 391).map((n: any) => n.id || n.className || n.tagName); // eslint-disable-line @typescript-eslint/no-explicit-any
+        const small = [...g.document.querySelectorAll('button')].filter((b: any) => b.getClientRects().length && b.getBoundingClientRect().height < 44).map((b: any) => b.textContent.trim().slice(0, 30)); // eslint-disable-line @typescript-eslint/no-explicit-any
+        return { scrollWidth: g.document.documentElement.scrollWidth, wide: wide.slice(0, 5), small: small.slice(0, 5) };
+      });
+      await p.screenshot({ path: path.join(SHOTS, 'editor-phone.png'), fullPage: true });
+      expect(layout).toEqual({ scrollWidth: 390, wide: [], small: [] });
+    } finally {
+      await p.close();
+    }
+  });
+});
+
 describe('script editing in Chromium', () => {
   const before = new BotClient('http://placeholder');
 

@@ -138,6 +138,8 @@ function sessionEnded(message) {
 
 async function startApp(session) {
   state.me = session.user;
+  // Admins go to the script editor from here (and back from there).
+  show($('editor-link'), session.user.role === 'admin');
   setCsrf(session.csrfToken);
   setText('me-name', `${session.user.displayName}${session.user.role === 'admin' ? ' (admin)' : ''}`);
   show($('login-view'), false);
