@@ -792,7 +792,7 @@ export class ConsoleApp {
           }
           const wrapUp = checked.data;
           if (policy.closeNeedsReason(current) && !wrapUp.reason) throw new BadInput('reason', this.fr('console.errors.reason_required'));
-          return handoff.close(key, ctx.me, wrapUp);
+          return handoff.close(key, ctx.me, wrapUp, { seen: current });
         },
         (d) => ({ outcome: d.wrapUp?.outcome, riskAtClose: d.wrapUp?.riskAtClose, referral: Boolean(d.wrapUp?.referral), withReason: Boolean(d.wrapUp?.reason) }),
       );

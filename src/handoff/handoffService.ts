@@ -250,6 +250,8 @@ export class HandoffService implements HandoffPort {
       ['with_mediator'],
       'bot',
       (d) => {
+        // Checked inside the compare-and-swap: a transfer that happened since the check is not undone.
+        if (d.assignee?.id !== doc.assignee?.id) throw new HandoffError('conflict', 'Another mediator changed this conversation first; reload it');
         before = d;
         return { severity: 'none', priority: 0, resumePending: true, ...(d.assignee ? { lastAssignee: d.assignee } : {}) };
       },
@@ -273,13 +275,17 @@ export class HandoffService implements HandoffPort {
    * channels the young person gets the closing message right away, elsewhere at their next message; either way the
    * bot starts again with the menu at their next message (menuPending).
    */
-  async close(key: string, by: MediatorRef, wrapUp: WrapUp): Promise<ConversationDoc> {
+  async close(key: string, by: MediatorRef, wrapUp: WrapUp, opts: { seen?: Pick<ConversationDoc, 'state' | 'assignee'> } = {}): Promise<ConversationDoc> {
     let before: ConversationDoc | undefined;
+    const seen = opts.seen;
     const res = await this.deps.conversations.transition(
       key,
       ['bot', 'waiting', 'with_mediator'],
       'closed',
       (d) => {
+        // The caller's permission was checked on `seen`: inside the compare-and-swap the conversation must still be
+        // in that state and hands (a colleague's claim or a transfer in between is not closed by the old holder).
+        if (seen && (d.state !== seen.state || d.assignee?.id !== seen.assignee?.id)) throw new HandoffError('conflict', 'Another mediator changed this conversation first; reload it');
         before = d;
         const holder = d.state === 'with_mediator' ? d.assignee : d.lastAssignee;
         return { severity: 'none', priority: 0, closedBy: by, closedAt: new Date(), wrapUp, menuPending: true, ...(holder ? { lastAssignee: holder } : {}) };

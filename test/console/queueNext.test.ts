@@ -88,4 +88,24 @@ describe('the most urgent first, unread counts, history', () => {
     const left = await svc.db.connection.collection('handoff_episodes').countDocuments({ conversationKey: yanisKey });
     expect(left).toBe(0);
   });
+
+  it('the holder is checked inside the compare-and-swap: a close or release decided before a transfer does not undo it', async () => {
+    const sami = randomWaId();
+    const key = waConversationKey(sami);
+    await youngPersonSays(svc, sami, 'jveu parler a qqn', 'Sami');
+    expect((await alice.post(`${conv(key)}/claim`)).status).toBe(200);
+    // What Alice's close and release were allowed on: the conversation as she held it.
+    const seen = (await svc.conversations.get(key))!;
+    const a = { id: alice.user.id, name: 'Alice' };
+    const b = { id: bob.user.id, name: 'Bob' };
+    // In between, the conversation goes to Bob.
+    await svc.handoff.transfer(key, a, b);
+    const wrapUp = { outcome: 'supported' as const, riskAtClose: 'low' as const, summary: 'Échange terminé.' };
+    await expect(svc.handoff.close(key, a, wrapUp, { seen })).rejects.toMatchObject({ code: 'conflict' });
+    expect(await svc.conversations.get(key)).toMatchObject({ state: 'with_mediator', assignee: { id: b.id } });
+    // Through the API, Alice now gets 403 (not hers any more); Bob closes it.
+    expect((await alice.post(`${conv(key)}/close`, wrapUp)).status).toBe(403);
+    expect((await alice.post(`${conv(key)}/release`)).status).toBe(403);
+    expect((await bob.post(`${conv(key)}/close`, wrapUp)).status).toBe(200);
+  });
 });
