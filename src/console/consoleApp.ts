@@ -441,9 +441,14 @@ export class ConsoleApp {
       const status = HANDOFF_STATUS[err.code] ?? 500;
       const detail = (err.detail ?? {}) as { assignee?: MediatorRef; state?: string; code?: unknown; title?: string };
       res.status(status);
+      const frKey = `console.errors.handoff.${err.code}`;
+      const message = this.deps.texts.has('fr', frKey)
+        ? this.fr(frKey, { state: detail.state ?? '', name: detail.assignee?.name ?? this.fr('console.errors.someone'), detail: detail.title || err.message })
+        : err.message;
       res.send({
         error: err.code,
-        message: err.message,
+        message,
+        localized: this.deps.texts.has('fr', frKey),
         ...(detail.state ? { state: detail.state } : {}),
         ...(detail.assignee ? { assignee: { id: detail.assignee.id, name: detail.assignee.name } } : {}),
         ...(err.code === 'delivery_failed' ? { channelError: { code: detail.code ?? null, message: detail.title || err.message } } : {}),
