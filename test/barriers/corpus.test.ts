@@ -83,4 +83,19 @@ describe('risk over the conversation (team conversations)', () => {
     const muchLater = detector.assessConversation(detector.detect(second), [{ at: t0, concepts: d1.concepts ?? [] }], t0 + 30 * 3600_000);
     expect(muchLater.evidence.some((e) => e.rule.startsWith('conversation/'))).toBe(false);
   });
+
+  test.each([
+    ['a firearm within reach, then peace at last', ['my uncle keeps a rifle in the shed', 'finally some peace'], 'suicidal'],
+    ['kept inside, then fear of being found writing', ['il me laisse pas sortir de chez lui', 'si il voit ce msg jsuis morte'], 'violence'],
+  ])('%s: urgent over the conversation (concept rules, no model)', (_name, [first, second], label) => {
+    const loaded = validateLexicon(loadLexiconData(DEFAULT_LEXICON_DIR));
+    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+    const detector = new BarrierDetector(loaded.lexicon, { model: null });
+    const t0 = Date.UTC(2026, 11, 1, 18);
+    const d1 = detector.detect(first);
+    expect(d1.severity).not.toBe('urgent');
+    const later = detector.assessConversation(detector.detect(second), [{ at: t0, concepts: d1.concepts ?? [] }], t0 + 20 * 60_000);
+    expect(later.severity).toBe('urgent');
+    expect(later.labels).toContain(label);
+  });
 });
