@@ -2,12 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { RunningService } from '../../src/index';
 import { launchChromium } from '../support/chromium';
-import { startService } from '../support/env';
 import { FakeGraph, waitFor } from '../support/fakeGraph';
 import { randomWaId } from '../support/meta';
 import fr from '../../locales/fr.json';
 import en from '../../locales/en.json';
-import { ConsoleClient, conv, waConversationKey, waEnv, youngPersonSays } from './helpers';
+import { ConsoleClient, conv, signInPage, startConsole, waConversationKey, youngPersonSays } from './helpers';
 
 // Canned responses: the default set (crisis scripts, safety plan…) filled for the young person (first name,
 // mediator, nearest structure) in their language; admins edit, add, remove and restore them; picked in the page.
@@ -19,24 +18,21 @@ let graph: FakeGraph;
 let svc: RunningService;
 let alice: ConsoleClient;
 let admin: ConsoleClient;
+let close: (() => Promise<void>) | undefined;
 
 jest.setTimeout(90000);
 
 beforeAll(async () => {
-  graph = await new FakeGraph().start();
-  svc = await startService(waEnv(graph));
-  await svc.console.accounts.create({ email: 'alice@declic.test', displayName: 'Alice', role: 'mediator', password: PASSWORD });
-  await svc.console.accounts.create({ email: 'admin@declic.test', displayName: 'Samia', role: 'admin', password: PASSWORD });
-  alice = new ConsoleClient(svc.url);
-  admin = new ConsoleClient(svc.url);
-  expect((await alice.login('alice@declic.test', PASSWORD)).status).toBe(200);
-  expect((await admin.login('admin@declic.test', PASSWORD)).status).toBe(200);
+  ({ graph, svc, close, clients: [alice, admin] } = await startConsole(
+    [
+      { email: 'alice@declic.test', displayName: 'Alice', role: 'mediator' },
+      { email: 'admin@declic.test', displayName: 'Samia', role: 'admin' },
+    ],
+    { password: PASSWORD },
+  ));
 });
 
-afterAll(async () => {
-  await svc?.close();
-  await graph?.stop();
-});
+afterAll(async () => close?.());
 
 const byId = (r: { json: { items: Array<{ id: string }> } }) => Object.fromEntries(r.json.items.map((i: any) => [i.id, i]));
 
@@ -120,10 +116,7 @@ describe('canned responses', () => {
     const browser = await launchChromium({ viewport: { width: 390, height: 844 }, phone: true });
     try {
       const page = browser.page;
-      await page.goto(`${svc.url}/console`);
-      await page.getByLabel('Adresse e-mail').fill('alice@declic.test');
-      await page.getByLabel('Mot de passe').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Se connecter' }).click();
+      await signInPage(page, svc.url, 'alice@declic.test', PASSWORD);
       await page.getByRole('button', { name: 'Mes conversations' }).click();
       await page.locator('#list li', { hasText: 'Inès' }).first().click();
       await page.locator('#canned option[value="crise_3114"]').waitFor({ state: 'attached' });

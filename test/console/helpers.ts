@@ -111,3 +111,40 @@ async function requestFrom(from: string, url: string, method: string, headers: R
 }
 
 export const conv = (key: string) => `/api/console/conversations/${encodeURIComponent(key)}`;
+
+/** A console account of the tests, signed in through the API. */
+export interface TeamMember {
+  email: string;
+  displayName: string;
+  role: 'mediator' | 'admin';
+}
+
+/**
+ * A running service (`env(graph)`, WhatsApp against a fake Graph API by default) with console accounts created and
+ * signed in: the set-up the console tests share. `close()` stops the service and the fake Graph API.
+ */
+export async function startConsole(
+  members: TeamMember[],
+  opts: { password: string; env?: (graph: FakeGraph) => NodeJS.ProcessEnv },
+): Promise<{ graph: FakeGraph; svc: RunningService; clients: ConsoleClient[]; close: () => Promise<void> }> {
+  const { startService } = await import('../support/env');
+  const graph = await new FakeGraph().start();
+  const svc = await startService((opts.env ?? waEnv)(graph));
+  const clients: ConsoleClient[] = [];
+  for (const m of members) {
+    await svc.console.accounts.create({ ...m, password: opts.password });
+    const client = new ConsoleClient(svc.url);
+    const res = await client.login(m.email, opts.password);
+    if (res.status !== 200) throw new Error(`login of ${m.email} answered ${res.status}`);
+    clients.push(client);
+  }
+  return { graph, svc, clients, close: async () => void (await svc.close(), await graph.stop()) };
+}
+
+/** Signs in on the console page as a mediator would. */
+export async function signInPage(page: import('playwright-core').Page, url: string, email: string, password: string): Promise<void> {
+  await page.goto(`${url}/console`);
+  await page.getByLabel('Adresse e-mail').fill(email);
+  await page.getByLabel('Mot de passe').fill(password);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+}

@@ -2,34 +2,25 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { RunningService } from '../../src/index';
 import { launchChromium } from '../support/chromium';
-import { startService } from '../support/env';
-import { FakeGraph } from '../support/fakeGraph';
 import { randomWaId } from '../support/meta';
-import { ConsoleClient, conv, waConversationKey, waEnv, youngPersonSays } from './helpers';
+import { ConsoleClient, conv, signInPage, startConsole, waConversationKey, youngPersonSays } from './helpers';
 
 // A returning young person in the page: the flag in the header, the previous episodes in the side panel
 // (who took it, who closed it, outcome and wrap-up) and markers in the transcript where each began and ended.
 
 const SHOTS = path.join(__dirname, '..', '..', 'test-results', 'console');
 const PASSWORD = 'correct horse battery staple';
-let graph: FakeGraph;
 let svc: RunningService;
 let alice: ConsoleClient;
+let close: (() => Promise<void>) | undefined;
 
 jest.setTimeout(90000);
 
 beforeAll(async () => {
-  graph = await new FakeGraph().start();
-  svc = await startService(waEnv(graph));
-  await svc.console.accounts.create({ email: 'alice@declic.test', displayName: 'Alice', role: 'mediator', password: PASSWORD });
-  alice = new ConsoleClient(svc.url);
-  expect((await alice.login('alice@declic.test', PASSWORD)).status).toBe(200);
+  ({ svc, close, clients: [alice] } = await startConsole([{ email: 'alice@declic.test', displayName: 'Alice', role: 'mediator' }], { password: PASSWORD }));
 });
 
-afterAll(async () => {
-  await svc?.close();
-  await graph?.stop();
-});
+afterAll(async () => close?.());
 
 it('shows a returning young person: flag, previous episode with its wrap-up, markers in the transcript', async () => {
   const waId = randomWaId();
@@ -44,10 +35,7 @@ it('shows a returning young person: flag, previous episode with its wrap-up, mar
   const browser = await launchChromium({ viewport: { width: 1280, height: 900 } });
   try {
     const page = browser.page;
-    await page.goto(`${svc.url}/console`);
-    await page.getByLabel('Adresse e-mail').fill('alice@declic.test');
-    await page.getByLabel('Mot de passe').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await signInPage(page, svc.url, 'alice@declic.test', PASSWORD);
     await page.getByRole('button', { name: 'Récentes' }).click();
     await page.locator('#list li', { hasText: 'Mehdi' }).first().click();
     await page.locator('#conv-badges .returning').waitFor();

@@ -6,7 +6,7 @@ import { launchChromium } from '../support/chromium';
 import { startService } from '../support/env';
 import { FakeGraph } from '../support/fakeGraph';
 import { randomWaId } from '../support/meta';
-import { ConsoleClient, conv, waConversationKey, waEnv, youngPersonSays } from './helpers';
+import { ConsoleClient, conv, signInPage, waConversationKey, waEnv, youngPersonSays } from './helpers';
 
 // The console on a phone (390 × 844): a long transcript opens at the newest message, the conversation header
 // stays in view, transcript / profile / notes / follow-ups are tabs, and a live refresh keeps the keyboard focus.
@@ -50,10 +50,7 @@ describe('the console on a phone', () => {
     await api.login('alice@declic.test', PASSWORD);
     expect((await api.post(`${conv(linaKey)}/claim`)).status).toBe(200);
 
-    await page.goto(`${svc.url}/console`);
-    await page.getByLabel('Adresse e-mail').fill('alice@declic.test');
-    await page.getByLabel('Mot de passe').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await signInPage(page, svc.url, 'alice@declic.test', PASSWORD);
     await page.getByRole('button', { name: 'Mes conversations' }).click();
     await page.locator('#list li', { hasText: 'Lina' }).first().click();
     await page.locator('#transcript li', { hasText: 'jai aussi le permis B et une voiture' }).waitFor();

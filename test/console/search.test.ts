@@ -3,34 +3,25 @@ import * as path from 'path';
 import type { RunningService } from '../../src/index';
 import { fold, foldedPattern } from '../../src/console/search';
 import { launchChromium } from '../support/chromium';
-import { startService } from '../support/env';
-import { FakeGraph } from '../support/fakeGraph';
 import { randomWaId } from '../support/meta';
-import { ConsoleClient, conv, waConversationKey, waEnv, youngPersonSays } from './helpers';
+import { ConsoleClient, conv, signInPage, startConsole, waConversationKey, youngPersonSays } from './helpers';
 
 // Search as mediators type it: without accents or capitals, over names, phone numbers, tags and message text,
 // on the embedded engine (the same $regex queries run on MongoDB).
 
 const SHOTS = path.join(__dirname, '..', '..', 'test-results', 'console');
 const PASSWORD = 'correct horse battery staple';
-let graph: FakeGraph;
 let svc: RunningService;
 let alice: ConsoleClient;
+let close: (() => Promise<void>) | undefined;
 
 jest.setTimeout(90000);
 
 beforeAll(async () => {
-  graph = await new FakeGraph().start();
-  svc = await startService(waEnv(graph));
-  await svc.console.accounts.create({ email: 'alice@declic.test', displayName: 'Alice', role: 'mediator', password: PASSWORD });
-  alice = new ConsoleClient(svc.url);
-  expect((await alice.login('alice@declic.test', PASSWORD)).status).toBe(200);
+  ({ svc, close, clients: [alice] } = await startConsole([{ email: 'alice@declic.test', displayName: 'Alice', role: 'mediator' }], { password: PASSWORD }));
 });
 
-afterAll(async () => {
-  await svc?.close();
-  await graph?.stop();
-});
+afterAll(async () => close?.());
 
 const keysOf = (r: { json: { items: Array<{ key: string }> } }) => r.json.items.map((i) => i.key);
 const search = (q: string) => alice.get(`/api/console/conversations/search?q=${encodeURIComponent(q)}`);
@@ -94,10 +85,7 @@ describe('search in the console', () => {
     const browser = await launchChromium({ viewport: { width: 390, height: 844 }, phone: true });
     try {
       const page = browser.page;
-      await page.goto(`${svc.url}/console`);
-      await page.getByLabel('Adresse e-mail').fill('alice@declic.test');
-      await page.getByLabel('Mot de passe').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Se connecter' }).click();
+      await signInPage(page, svc.url, 'alice@declic.test', PASSWORD);
       await page.locator('#search-q').fill('gare');
       await page.getByRole('button', { name: 'Rechercher' }).click();
       await page.locator('#list .item-match', { hasText: 'à la gare' }).waitFor();

@@ -2,10 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { RunningService } from '../../src/index';
 import { launchChromium } from '../support/chromium';
-import { startService } from '../support/env';
-import { FakeGraph } from '../support/fakeGraph';
 import { randomWaId } from '../support/meta';
-import { ConsoleClient, conv, waConversationKey, waEnv, youngPersonSays } from './helpers';
+import { ConsoleClient, conv, signInPage, startConsole, waConversationKey, youngPersonSays } from './helpers';
 
 // The team view: who holds what, who waits and for how long, urgent conversations nobody answered after
 // 5 minutes (most overdue first), and the time to first mediator reply — through the API and in Chromium.
@@ -13,28 +11,24 @@ import { ConsoleClient, conv, waConversationKey, waEnv, youngPersonSays } from '
 const SHOTS = path.join(__dirname, '..', '..', 'test-results', 'console');
 const PASSWORD = 'correct horse battery staple';
 const MIN = 60 * 1000;
-let graph: FakeGraph;
 let svc: RunningService;
 let alice: ConsoleClient;
 let bob: ConsoleClient;
+let close: (() => Promise<void>) | undefined;
 
 jest.setTimeout(90000);
 
 beforeAll(async () => {
-  graph = await new FakeGraph().start();
-  svc = await startService(waEnv(graph));
-  await svc.console.accounts.create({ email: 'alice@declic.test', displayName: 'Alice', role: 'mediator', password: PASSWORD });
-  await svc.console.accounts.create({ email: 'bob@declic.test', displayName: 'Bob', role: 'mediator', password: PASSWORD });
-  alice = new ConsoleClient(svc.url);
-  bob = new ConsoleClient(svc.url);
-  expect((await alice.login('alice@declic.test', PASSWORD)).status).toBe(200);
-  expect((await bob.login('bob@declic.test', PASSWORD)).status).toBe(200);
+  ({ svc, close, clients: [alice, bob] } = await startConsole(
+    [
+      { email: 'alice@declic.test', displayName: 'Alice', role: 'mediator' },
+      { email: 'bob@declic.test', displayName: 'Bob', role: 'mediator' },
+    ],
+    { password: PASSWORD },
+  ));
 });
 
-afterAll(async () => {
-  await svc?.close();
-  await graph?.stop();
-});
+afterAll(async () => close?.());
 
 /** The conversation started waiting (and was taken) `minutes` ago: what the clock would show after that time. */
 async function waitedFor(key: string, minutes: number): Promise<void> {
@@ -92,10 +86,7 @@ describe('the team view', () => {
       const browser = await launchChromium({ viewport, phone });
       try {
         const page = browser.page;
-        await page.goto(`${svc.url}/console`);
-        await page.getByLabel('Adresse e-mail').fill('alice@declic.test');
-        await page.getByLabel('Mot de passe').fill(PASSWORD);
-        await page.getByRole('button', { name: 'Se connecter' }).click();
+        await signInPage(page, svc.url, 'alice@declic.test', PASSWORD);
         await page.locator('#tab-team').click();
         const overdue = page.locator('#team-overdue .conv-item.overdue');
         await overdue.first().waitFor();

@@ -3,11 +3,10 @@ import * as path from 'path';
 import type { RunningService } from '../../src/index';
 import { planDelivery, HOUR_MS } from '../../src/channels/window';
 import { launchChromium } from '../support/chromium';
-import { startService } from '../support/env';
 import { FakeGraph, waitFor } from '../support/fakeGraph';
 import fr from '../../locales/fr.json';
 import { conversationAt, followupEnv, settled } from '../followups/helpers';
-import { ConsoleClient, conv } from './helpers';
+import { ConsoleClient, conv, signInPage, startConsole } from './helpers';
 
 // The channel's window shown before the mediator types, follow-ups refused at scheduling when the channel
 // will refuse them (in French, with the deadline), and follow-ups credited to the mediator who wrote them.
@@ -18,22 +17,19 @@ const refused = fr.console.window.refused;
 let graph: FakeGraph;
 let svc: RunningService;
 let alice: ConsoleClient;
+let close: (() => Promise<void>) | undefined;
 
 jest.setTimeout(90000);
 
 beforeAll(async () => {
-  graph = await new FakeGraph().start();
-  // No WhatsApp template configured: outside 24 hours WhatsApp refuses everything.
-  svc = await startService(followupEnv(graph.url, { WHATSAPP_TEMPLATE_FOLLOWUP: '', WHATSAPP_TEMPLATE_MEDIATOR_REPLY: '', FOLLOWUP_POLL_MS: '100' }));
-  await svc.console.accounts.create({ email: 'alice@declic.test', displayName: 'Alice', role: 'mediator', password: PASSWORD });
-  alice = new ConsoleClient(svc.url);
-  expect((await alice.login('alice@declic.test', PASSWORD)).status).toBe(200);
+  ({ graph, svc, close, clients: [alice] } = await startConsole([{ email: 'alice@declic.test', displayName: 'Alice', role: 'mediator' }], {
+    password: PASSWORD,
+    // No WhatsApp template configured: outside 24 hours WhatsApp refuses everything.
+    env: (g) => followupEnv(g.url, { WHATSAPP_TEMPLATE_FOLLOWUP: '', WHATSAPP_TEMPLATE_MEDIATOR_REPLY: '', FOLLOWUP_POLL_MS: '100' }),
+  }));
 });
 
-afterAll(async () => {
-  await svc?.close();
-  await graph?.stop();
-});
+afterAll(async () => close?.());
 
 const inHours = (h: number) => new Date(Date.now() + h * HOUR_MS).toISOString();
 
@@ -112,10 +108,7 @@ describe('the window in the console', () => {
     const browser = await launchChromium({ viewport: { width: 390, height: 844 }, phone: true });
     try {
       const page = browser.page;
-      await page.goto(`${svc.url}/console`);
-      await page.getByLabel('Adresse e-mail').fill('alice@declic.test');
-      await page.getByLabel('Mot de passe').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Se connecter' }).click();
+      await signInPage(page, svc.url, 'alice@declic.test', PASSWORD);
       await page.getByRole('button', { name: 'Mes conversations' }).click();
       await page.locator('#list li', { hasText: 'Yanis' }).first().click();
       const hint = page.locator('#window-hint');
