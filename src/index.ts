@@ -30,7 +30,7 @@ import { createTurnErrorHandler } from './bot/turnError';
 import { TurnLogMiddleware } from './bot/turnLogger';
 import { DeclicCloudAdapter } from './bot/cloudAdapter';
 import { createHttpServer } from './http/server';
-import { registerBotRoutes, registerDisabledBotRoute, registerHealthRoutes } from './http/botRoutes';
+import { registerBotRoutes, registerDisabledBotRoute, registerHealthRoutes, registerRootRedirect } from './http/botRoutes';
 import { RateLimiter, TurnThrottle } from './http/rateLimit';
 import { setupChannels } from './channels/setup';
 import { ContactStore } from './contacts/contactStore';
@@ -199,6 +199,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
 
   const server = createHttpServer({ logger, maxBodyBytes: config.MAX_BODY_BYTES });
   registerHealthRoutes(server, { ping: () => db.ping(config.DB_TIMEOUT_MS) });
+  registerRootRedirect(server);
   registerFileRoutes(server, { documents, texts, logger });
   // The channels run the guarded bot, built right below (it needs the channel registry to reach young people).
   // Per-conversation rate limit: /api/messages answers 429 over it; webhook turns are delayed, never dropped. Urgent messages are never limited.

@@ -120,6 +120,14 @@ export function registerBotRoutes(
 }
 
 /** GET /healthz (process alive) and GET /readyz (database reachable). */
+/** `GET /` leads to the mediators' console (the service has no public home page). */
+export function registerRootRedirect(server: Server): void {
+  server.get('/', (_req: Request, res: Response) => {
+    res.header('Location', '/console');
+    res.send(302);
+  });
+}
+
 export function registerHealthRoutes(server: Server, deps: { ping: () => Promise<boolean> }): void {
   server.get('/healthz', async (_req: Request, res: Response) => {
     res.send(200, { status: 'ok' });

@@ -20,6 +20,15 @@ describe('Bot Framework endpoint over real HTTP', () => {
     expect(await ready.json()).toMatchObject({ status: 'ready', database: 'up' });
   });
 
+  test('GET / leads to the console', async () => {
+    const res = await fetch(`${service.url}/`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/console');
+    const followed = await fetch(`${service.url}/`);
+    expect(followed.status).toBe(200);
+    expect(await followed.text()).toContain('console des médiateurs');
+  });
+
   test('expectReplies returns the bot replies in the response body', async () => {
     const client = new BotClient(service.url);
     const { status, body } = await client.post(client.activity({ text: 'salut' }));

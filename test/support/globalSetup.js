@@ -29,6 +29,11 @@ function canConnect(port) {
 }
 
 module.exports = async function globalSetup() {
+  // The browser tests need Debian's Chromium: without it the run stops here, with one line saying how to get it.
+  const chromium = '/usr/bin/chromium';
+  if (!fs.existsSync(chromium)) {
+    throw new Error(`${chromium} is missing: the browser tests need Debian's Chromium (apt-get update && apt-get install -y chromium).`);
+  }
   if (process.env.MONGODB_URI) {
     process.env.TEST_MONGODB_URI = process.env.MONGODB_URI;
     return;
