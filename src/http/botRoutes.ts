@@ -122,7 +122,7 @@ export function registerBotRoutes(
 /** GET /healthz (process alive) and GET /readyz (database reachable). */
 /** `GET /` leads to the mediators' console (the service has no public home page). */
 export function registerRootRedirect(server: Server): void {
-  server.get('/', (_req: Request, res: Response) => {
+  server.get('/', async (_req: Request, res: Response) => {
     res.header('Location', '/console');
     res.send(302);
   });
