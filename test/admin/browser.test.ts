@@ -219,4 +219,26 @@ describe('script editing in Chromium', () => {
     await page.locator('#step-list [data-step="hello"]', { hasText: 'Karim' }).waitFor();
     expect(pageErrors).toEqual([]);
   });
+
+  it('edits a canned response in the editor: a mistyped variable is shown on its field, the saved text reaches the console at once', async () => {
+    await page.goto(`${svc.url}/console/admin`);
+    await page.locator('#canned-list [data-canned="bonjour"]').click();
+    const fr = page.locator('#canned-fr');
+    await fr.fill('Salut {prénom}, ici {mediateur} 👋');
+    await page.getByRole('button', { name: 'Enregistrer la réponse type' }).click();
+    const error = page.locator('#canned-form [data-error-for="text.fr"]');
+    await error.filter({ hasText: 'Variable inconnue « {prénom} »' }).waitFor();
+    expect(await fr.getAttribute('aria-invalid')).toBe('true');
+    await fr.fill('Salut {prenom}, ici {mediateur} de Déclic 👋');
+    await page.getByRole('button', { name: 'Enregistrer la réponse type' }).click();
+    await page.getByText('Réponse type « Se présenter » enregistrée').waitFor();
+    await page.locator('#canned-list [data-canned="bonjour"]', { hasText: '(modifiée)' }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'canned-editor.png'), fullPage: true });
+    // What the console's mediators get.
+    const list = await page.evaluate(async () => (await (await fetch('/api/console/canned-responses', { credentials: 'same-origin' })).json()) as { items: Array<{ id: string; text: { fr: string } }> });
+    expect(list.items.find((i) => i.id === 'bonjour')?.text.fr).toBe('Salut {prenom}, ici {mediateur} de Déclic 👋');
+    // Back to the shipped text.
+    await page.getByRole('button', { name: 'Revenir au texte d’origine' }).click();
+    await page.locator('#canned-list [data-canned="bonjour"]', { hasText: /^Se présenter$/ }).waitFor();
+  });
 });

@@ -68,6 +68,7 @@ async function enter(session) {
   show($('app-view'), true);
   await reload();
   await loadVersions();
+  await loadCanned();
 }
 
 $('login-form').addEventListener('submit', async (e) => {
@@ -159,6 +160,7 @@ function openFlow(id) {
   show($('editor-empty'), false);
   show($('raw-form'), false);
   show($('step-form'), false);
+  show($('canned-form'), false);
   renderNav();
   renderFlow(id);
 }
@@ -448,6 +450,7 @@ function openRaw(file) {
   show($('editor-empty'), false);
   show($('flow-view'), false);
   show($('step-form'), false);
+  show($('canned-form'), false);
   $('raw-title').textContent = `Fichier ${file}`;
   $('raw-text').value = state.files[file] ?? '';
   $('raw-errors').textContent = '';
@@ -666,3 +669,89 @@ $('chat-reset').addEventListener('click', async () => {
     if (!(err instanceof ApiError && err.status === 401)) showLogin(errorText(err));
   }
 })();
+
+// ----- canned responses (published at once: GET|PUT|DELETE /api/console/canned-responses) -----
+
+const CANNED = '/api/console/canned-responses';
+const cannedState = { items: [], categories: [], current: null };
+
+async function loadCanned() {
+  try {
+    const r = await call('GET', CANNED);
+    cannedState.items = r.items;
+    cannedState.categories = r.categories;
+    $('canned-list').replaceChildren(
+      ...r.items.map((i) =>
+        el('li', {}, el('button', { type: 'button', class: i.id === (cannedState.current && cannedState.current.id) ? 'item active' : 'item', 'data-canned': i.id, text: `${i.title}${i.origin === 'edited' ? ' (modifiée)' : i.origin === 'added' ? ' (ajoutée)' : ''}`, onclick: () => openCanned(i) })),
+      ),
+    );
+    $('canned-category').replaceChildren(...r.categories.map((c) => el('option', { value: c.id, text: c.label })));
+  } catch (err) {
+    banner(errorText(err));
+  }
+}
+
+function openCanned(item) {
+  cannedState.current = item;
+  for (const id of ['editor-empty', 'flow-view', 'step-form', 'raw-form']) show($(id), false);
+  show($('canned-form'), true);
+  clearErrors($('canned-form'));
+  $('canned-errors').textContent = '';
+  $('canned-title').textContent = item ? `Réponse type « ${item.title} »` : 'Nouvelle réponse type';
+  $('canned-id').value = item ? item.id : '';
+  $('canned-id').disabled = Boolean(item);
+  $('canned-category').value = item ? item.category : (cannedState.categories[0] || {}).id || '';
+  $('canned-name').value = item ? item.title : '';
+  $('canned-fr').value = item ? item.text.fr : '';
+  $('canned-en').value = item && item.text.en ? item.text.en : '';
+  show($('canned-remove'), Boolean(item));
+  show($('canned-restore'), Boolean(item && item.origin === 'edited'));
+  $('canned-name').focus();
+}
+
+$('canned-new').addEventListener('click', () => openCanned(null));
+
+$('canned-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const form = $('canned-form');
+  const id = $('canned-id').value.trim();
+  const body = { category: $('canned-category').value, title: $('canned-name').value.trim(), text: { fr: $('canned-fr').value.trim(), ...($('canned-en').value.trim() ? { en: $('canned-en').value.trim() } : {}) } };
+  try {
+    const r = await call('PUT', `${CANNED}/${encodeURIComponent(id)}`, body);
+    cannedState.current = r.item;
+    banner(`Réponse type « ${r.item.title} » enregistrée : les médiateurs la voient dès maintenant.`);
+    await loadCanned();
+    openCanned(r.item);
+  } catch (err) {
+    if (err instanceof ApiError && err.body && err.body.field) showFieldErrors(form, [{ formField: err.body.field, field: err.body.field, file: '', path: err.body.field, message: err.body.message }], 'canned-errors');
+    else $('canned-errors').textContent = errorText(err);
+  }
+});
+
+$('canned-remove').addEventListener('click', async () => {
+  const item = cannedState.current;
+  if (!item) return;
+  try {
+    await call('DELETE', `${CANNED}/${encodeURIComponent(item.id)}`);
+    banner(`Réponse type « ${item.title} » retirée.`);
+    cannedState.current = null;
+    show($('canned-form'), false);
+    show($('editor-empty'), true);
+    await loadCanned();
+  } catch (err) {
+    $('canned-errors').textContent = errorText(err);
+  }
+});
+
+$('canned-restore').addEventListener('click', async () => {
+  const item = cannedState.current;
+  if (!item) return;
+  try {
+    const r = await call('POST', `${CANNED}/${encodeURIComponent(item.id)}/restore`);
+    banner(`Réponse type « ${item.title} » : texte d’origine rétabli.`);
+    await loadCanned();
+    if (r.item) openCanned(r.item);
+  } catch (err) {
+    $('canned-errors').textContent = errorText(err);
+  }
+});
