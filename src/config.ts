@@ -150,6 +150,11 @@ const schema = z.object({
 
   // Dialog scripts edited by admins (/console/admin): publish the checkout's files as a new version when a deploy changed them.
   SCRIPTS_IMPORT_ON_BOOT: bool(true),
+  /**
+   * Several service processes on one database (replicas behind a load balancer): conversations' inbound events are
+   * processed under per-lane leases in the database, and the bot state is always read from the database (no cache).
+   */
+  MULTI_INSTANCE: bool(false),
 
   // Follow-ups ("relances") and the purge of expired data.
   FOLLOWUP_POLL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(50).max(600000).default(5000)),

@@ -35,6 +35,8 @@ import { RateLimiter, TurnThrottle } from './http/rateLimit';
 import { setupChannels } from './channels/setup';
 import { ContactStore } from './contacts/contactStore';
 import { CasLocks } from './db/casLocks';
+import { LaneLeases } from './db/laneLeases';
+import { EventRelay } from './handoff/eventRelay';
 import { ConversationStore } from './handoff/conversationStore';
 import { HandoffEvents } from './handoff/events';
 import { HandoffService } from './handoff/handoffService';
@@ -119,11 +121,12 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const texts = Texts.loadFromDir(path.join(ROOT, 'locales'));
   // Bot state with its read cache (a turn's state read does not reach the engine when this process wrote it last). The
   // cache assumes this is the only process writing `botstate`; a deployment with another writer sets `cache: false`.
-  const storage = new MongoStorage(db.connection, 'botstate', { cache: true });
+  // The read cache is only sound when this process is the only writer of the bot state (one instance).
+  const storage = new MongoStorage(db.connection, 'botstate', { cache: !config.MULTI_INSTANCE });
   const transcripts = new MongoTranscriptStore(db.connection);
   const locks = new CasLocks(db.connection);
   const contacts = new ContactStore(db.connection);
-  const conversations = new ConversationStore(db.connection, locks);
+  const conversations = new ConversationStore(db.connection, locks, { listIndex: !config.MULTI_INSTANCE });
   const episodes = new EpisodeStore(db.connection);
   const events = new HandoffEvents();
   // Delivery statuses (sent, delivered, read, failed) reach the console live.
@@ -207,7 +210,9 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const isUrgentText = (text: string) => detector.detect(text).severity === 'urgent';
   const throttle = limiter ? new TurnThrottle({ limiter, bypass: isUrgentText }) : undefined;
   const limiterSweep = limiter ? setInterval(() => limiter.sweep(), 60000).unref() : undefined;
-  const channels = await setupChannels({ config, logger, connection: db.connection, server, transcripts, texts, logic: (ctx) => (throttle ? throttle.run(ctx.activity, () => guarded.run(ctx)) : guarded.run(ctx)), middleware, onTurnError: adapter.onTurnError, isUrgent: isUrgentText });
+  // Several processes on one database: one conversation's events are processed by one process at a time.
+  const leases = config.MULTI_INSTANCE ? new LaneLeases(db.connection, locks) : undefined;
+  const channels = await setupChannels({ config, logger, connection: db.connection, server, transcripts, texts, leases, logic: (ctx) => (throttle ? throttle.run(ctx.activity, () => guarded.run(ctx)) : guarded.run(ctx)), middleware, onTurnError: adapter.onTurnError, isUrgent: isUrgentText });
   const handoff = new HandoffService({
     conversations,
     contacts,
@@ -288,6 +293,12 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     await channels.replay.recordErasure(subject.conversationIds, await channels.inbox.eventIdsForConversations(subject.conversationIds));
     await channels.inbox.deleteForConversations(subject.conversationIds);
   });
+  // Several processes: the console's live events reach mediators connected to any of them.
+  const relay = leases ? new EventRelay(db.connection, events, { owner: leases.owner, logger: logger.child({ component: 'event-relay' }) }) : undefined;
+  relay?.start();
+  if (relay) privacy.register('console-events', (subject) => relay.deleteForConversations(subject.conversationIds.flatMap((id) => [id, `${subject.channelId}:${id}`])));
+  // A lease left by a process that died names the conversation (a phone number): erased with the young person.
+  if (leases) privacy.register('lane-leases', async (subject) => void (await leases.model.deleteMany({ _id: { $in: subject.conversationIds.flatMap((id) => [id, `${id}#status`]) } }).exec()));
   privacy.register('channel-outbox', (subject) => channels.outbox.eraseLane(`${subject.channelId}:${subject.userId}`));
   privacy.registerFinaliser('console-trail', (subject) => eraseConsoleTrail(subject, { audit: consoleApp.audit, events }));
   // The data is erased already: a failed compaction is logged, never the erasure's failure.
@@ -327,6 +338,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     async close() {
       if (closed) return;
       closed = true;
+      relay?.stop();
       await consoleApp.close();
       scripts.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

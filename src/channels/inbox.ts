@@ -2,6 +2,10 @@ import type { Logger } from 'pino';
 import { Connection, Model, Schema } from 'mongoose';
 import { isDbUnavailable, isDuplicateKey } from '../db/errors';
 import { ensureCollection } from '../db/collections';
+import type { Lease, LaneLeases } from '../db/laneLeases';
+
+/** A lane another process is draining: looked at again after this (it may have stopped before our event). */
+const LEASE_BUSY_RETRY_MS = 250;
 
 /**
  * One webhook event (an inbound message or a delivery status) recorded
@@ -354,6 +358,11 @@ export interface InboxProcessorOptions {
   maintenance?: () => Promise<void>;
   /** Minimum time between two housekeeping runs (the first runs with the first sweep). Default 1 hour. */
   maintenanceMs?: number;
+  /**
+   * Several service processes on one database: a lane is drained only under its lease (one process at a time);
+   * a lane another process holds is looked at again shortly. Absent: one process, lanes serialised in memory.
+   */
+  leases?: LaneLeases;
 }
 
 interface LaneState {
@@ -496,7 +505,15 @@ export class InboxProcessor {
   private async drain(lane: string, st: LaneState): Promise<void> {
     st.running = true;
     let retryIn: number | undefined;
+    let lease: Lease | null = null;
     try {
+      if (this.opts.leases) {
+        lease = await this.opts.leases.acquire(lane);
+        if (!lease) {
+          retryIn = LEASE_BUSY_RETRY_MS;
+          return;
+        }
+      }
       do {
         st.again = false;
         const items = await this.opts.store.pending(lane);
@@ -514,6 +531,11 @@ export class InboxProcessor {
             retryIn = retryIn === undefined ? wait : Math.min(retryIn, wait);
             if (item.kind === 'message') break;
             continue;
+          }
+          if (lease && this.opts.leases!.due(lease) && !(await this.opts.leases!.renew(lease))) {
+            // Lost (this process stalled past the lease): another process has the lane now.
+            lease = null;
+            return;
           }
           const ok = await this.processOne(item);
           if (!ok.done) {
@@ -535,6 +557,7 @@ export class InboxProcessor {
       // The database away: looked at again within seconds of its return, not a minute later.
       retryIn = Math.min(1000 * 2 ** (st.failures - 1), isDbUnavailable(err) ? DB_AWAY_RETRY_MAX_MS : 60000);
     } finally {
+      if (lease) await this.opts.leases!.release(lease).catch((err: Error) => this.opts.logger.warn({ err: { name: err?.name } }, 'lane lease not released (it expires)'));
       st.running = false;
       // New events arrived during the drain: look again now (events waiting for a retry are skipped or wait their turn).
       if (st.again) this.schedule(lane, 0);

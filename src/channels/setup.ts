@@ -1,3 +1,4 @@
+import type { LaneLeases } from '../db/laneLeases';
 import type { WindowRefusal } from './window';
 import type { Middleware, MiddlewareHandler, TurnContext } from 'botbuilder';
 import type { Connection } from 'mongoose';
@@ -41,6 +42,8 @@ export interface ChannelsDeps {
   inboxRetryDelaysMs?: number[];
   /** Danger to life: such messages skip the reordering delay. */
   isUrgent?: (text: string) => boolean;
+  /** Several service processes on one database: lanes are drained under their lease (config MULTI_INSTANCE). */
+  leases?: LaneLeases;
 }
 
 export interface Channels {
@@ -183,6 +186,7 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
     retryDelaysMs: deps.inboxRetryDelaysMs,
     sweepMs: 60000,
     maxConcurrent: 8,
+    leases: deps.leases,
     maintenance: async () => {
       const before = new Date(Date.now() - INBOX_RETENTION_MS);
       await inbox.purge(before);

@@ -213,7 +213,15 @@ export class ConversationStore {
   private readonly queueDocs = new Map<string, { doc: ConversationDoc | null; at: number }>();
   private readonly queueReads = new Map<string, { read: Promise<ConversationDoc | null>; spoilt: boolean }>();
 
-  constructor(connection: Connection, private readonly locks: CasLocks) {
+  constructor(
+    connection: Connection,
+    private readonly locks: CasLocks,
+    /**
+     * listIndex false: the console lists always query (several service processes on one database: an in-process
+     * index would miss the conversations another process creates).
+     */
+    private readonly opts: { listIndex?: boolean } = {},
+  ) {
     const schema = new Schema<ConversationDoc>(
       {
         _id: { type: String, required: true },
@@ -612,6 +620,7 @@ export class ConversationStore {
    * Resolves when the index is ready (at once if it is).
    */
   startListIndex(): Promise<void> {
+    if (this.opts.listIndex === false) return Promise.resolve();
     const state = this.listState;
     if (state.entries) return Promise.resolve();
     if (state.build) return state.build.done;
@@ -661,7 +670,7 @@ export class ConversationStore {
   ): Promise<ConversationDoc[]> {
     let docs: Array<ConversationDoc | null> = [];
     for (let attempt = 0; attempt < 3; attempt++) {
-      const entries = this.listState.entries;
+      const entries = this.opts.listIndex === false ? undefined : this.listState.entries;
       if (!entries) {
         void this.startListIndex().catch(() => undefined);
         return query();

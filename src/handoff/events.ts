@@ -25,10 +25,15 @@ export class HandoffEvents {
   }
 
   emit(event: HandoffEvent): void {
-    this.emitter.emit('event', event);
+    this.emitter.emit('event', event, 'local');
   }
 
-  subscribe(listener: (event: HandoffEvent) => void): () => void {
+  /** An event of another service process (src/handoff/eventRelay.ts): delivered here, never relayed again. */
+  emitRelayed(event: HandoffEvent): void {
+    this.emitter.emit('event', event, 'relay');
+  }
+
+  subscribe(listener: (event: HandoffEvent, origin: 'local' | 'relay') => void): () => void {
     this.emitter.on('event', listener);
     return () => this.emitter.off('event', listener);
   }
