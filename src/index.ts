@@ -311,6 +311,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
   logger.info({ port, embedded: Boolean(embedded) }, 'Déclic bot listening');
+  // Everything is wired: the inbox and outbox a previous run left are processed now.
+  await channels.start();
   followups.start();
   purge.start();
   // Entries written before the transcript index existed are indexed once, in the background (readers scan until then).

@@ -392,7 +392,6 @@ export class InboxProcessor {
   private readonly lanes = new Map<string, LaneState>();
   private readonly retryDelays: number[];
   private sweepTimer?: NodeJS.Timeout;
-  private startTimer?: NodeJS.Timeout;
   private closing = false;
   private maintainedAt = 0;
   private active = 0;
@@ -410,15 +409,6 @@ export class InboxProcessor {
       this.sweepTimer = setInterval(() => void this.sweep(), this.opts.sweepMs);
       this.sweepTimer.unref();
     }
-  }
-
-  /**
-   * Starts on a later turn of the event loop, so that a composition root that
-   * builds the bot after the channels has finished wiring before any replayed
-   * event reaches the bot.
-   */
-  startSoon(): void {
-    this.startTimer = setTimeout(() => void this.start(), 0);
   }
 
   private async sweep(): Promise<void> {
@@ -619,7 +609,6 @@ export class InboxProcessor {
   /** Stops scheduling and waits for running lanes to finish their current event. */
   async close(): Promise<void> {
     this.closing = true;
-    if (this.startTimer) clearTimeout(this.startTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const running: Promise<void>[] = [];
     for (const st of this.lanes.values()) {

@@ -56,6 +56,8 @@ export interface Channels {
   parts: MessageParts;
   processor: InboxProcessor;
   outbox: Outbox;
+  /** Starts processing: the inbox left by a previous run, the outbox's undelivered replies. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -222,14 +224,6 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
     webhookDeps,
   );
 
-  // Replays what a previous run left unprocessed, once the caller has finished wiring (the bot may be built after the channels).
-  if (handlers.size) processor.startSoon();
-  // Replies a previous run could not deliver (the Graph API away), in their order.
-  if (handlers.size) {
-    const timer = setTimeout(() => void outbox.start(), 0);
-    timer.unref();
-  }
-
   return {
     registry,
     whatsapp,
@@ -239,6 +233,14 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
     parts,
     processor,
     outbox,
+    // Called by the composition root once everything the turns need is built (never during the wiring: a replayed
+    // event would reach a bot that does not exist yet).
+    start: async () => {
+      if (!handlers.size) return;
+      // What a previous run left unprocessed, then the replies it could not deliver (the Graph API away), in order.
+      await processor.start();
+      void outbox.start();
+    },
     close: async () => {
       await processor.close();
       await outbox.close();
