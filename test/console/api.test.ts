@@ -5,7 +5,7 @@ import { toOpenApiPath } from '../../src/console/openapi';
 import { startService, testMongoUri, uniqueDbName } from '../support/env';
 import { FakeGraph, graphError, waitFor } from '../support/fakeGraph';
 import { randomWaId } from '../support/meta';
-import { ConsoleClient, conv, waConversationKey, waEnv, youngPersonSays } from './helpers';
+import { ConsoleClient, conv, waConversationKey, waEnv, youngPersonSays, openEventStream } from './helpers';
 
 const PASSWORD = 'correct horse battery staple';
 const WRAP_UP = { outcome: 'supported', riskAtClose: 'low', summary: 'Échange de soutien, orientation vers la mission locale.' };
@@ -422,29 +422,18 @@ describe('erasure', () => {
 
 describe('live events (SSE)', () => {
   it('streams queued and claimed events to signed-in mediators', async () => {
-    const ctrl = new AbortController();
-    const res = await fetch(`${svc.url}/api/console/events`, { headers: { cookie: bob.cookie }, signal: ctrl.signal });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const reader = res.body!.getReader();
-    let buffer = '';
-    const pump = (async () => {
-      for (;;) {
-        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-        if (done) return;
-        buffer += Buffer.from(value!).toString('utf8');
-      }
-    })();
+    const stream = await openEventStream(svc.url, bob.cookie);
+    expect(stream.status).toBe(200);
+    expect(stream.contentType).toMatch(/^text\/event-stream/);
     const waId = randomWaId();
     const key = waConversationKey(waId);
     await youngPersonSays(svc, waId, "j'ai envie de mourir", 'Sam');
-    await waitFor(() => buffer.includes(`"type":"queued","key":"${key}","severity":"urgent"`), 10000, 'queued event');
+    await waitFor(() => stream.text().includes(`"type":"queued","key":"${key}","severity":"urgent"`), 10000, 'queued event');
     await alice.post(`${conv(key)}/claim`);
-    await waitFor(() => buffer.includes(`"type":"claimed","key":"${key}","mediatorId":"${alice.user.id}"`), 10000, 'claimed event');
-    expect(buffer).toMatch(/^retry: \d+/);
-    expect(buffer).toContain('event: hello');
-    ctrl.abort();
-    await pump;
+    await waitFor(() => stream.text().includes(`"type":"claimed","key":"${key}","mediatorId":"${alice.user.id}"`), 10000, 'claimed event');
+    expect(stream.text()).toMatch(/^retry: \d+/);
+    expect(stream.text()).toContain('event: hello');
+    await stream.close();
   });
 
   it('ends the stream within a second of logout (and only that session’s stream)', async () => {

@@ -148,3 +148,27 @@ export async function signInPage(page: import('playwright-core').Page, url: stri
   await page.getByLabel('Mot de passe').fill(password);
   await page.getByRole('button', { name: 'Se connecter' }).click();
 }
+
+/** The console's live event stream (SSE) as a mediator's page reads it: what has arrived so far, and a way to stop. */
+export async function openEventStream(baseUrl: string, cookie: string): Promise<{ status: number; contentType: string | null; text: () => string; close: () => Promise<void> }> {
+  const ctrl = new AbortController();
+  const res = await fetch(`${baseUrl}/api/console/events`, { headers: { cookie }, signal: ctrl.signal });
+  let buffer = '';
+  const reader = res.body!.getReader();
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return;
+      buffer += Buffer.from(value!).toString('utf8');
+    }
+  })();
+  return {
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    text: () => buffer,
+    close: async () => {
+      ctrl.abort();
+      await pump;
+    },
+  };
+}

@@ -6,7 +6,7 @@
  */
 import { AccountService } from '../../src/console/accounts';
 import { Database } from '../../src/db/database';
-import { ConsoleClient, conv } from '../console/helpers';
+import { ConsoleClient, conv, openEventStream } from '../console/helpers';
 import { FakeGraph } from '../support/fakeGraph';
 import { randomWaId } from '../support/meta';
 import { KillableEngine, ServiceProcess, controlReplies, deliverLikeMeta, faultEnv, repliesTo, waMessage, waitFor, waitProcessed } from './helpers';
@@ -75,32 +75,21 @@ test('a mediator signed in on one process sees live what happens on the other: t
   expect((await lea.login('lea@declic.test', password)).status).toBe(200);
   expect((await sami.login('sami@declic.test', password)).status).toBe(200);
 
-  const ctrl = new AbortController();
-  const res = await fetch(`${b!.url}/api/console/events`, { headers: { cookie: lea.cookie }, signal: ctrl.signal });
-  expect(res.status).toBe(200);
-  const reader = res.body!.getReader();
-  let buffer = '';
-  const pump = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done) return;
-      buffer += Buffer.from(value!).toString('utf8');
-    }
-  })();
+  const stream = await openEventStream(b!.url, lea.cookie);
+  expect(stream.status).toBe(200);
   // Léa's stream is on process b; the young person's webhook reaches process a.
   const waId = randomWaId();
   const key = `whatsapp:whatsapp:${waId}`;
   const m = waMessage(waId, "j'ai envie de mourir", new Date());
   await deliverLikeMeta(`${a!.url}/webhooks/whatsapp`, m);
-  await waitFor(() => buffer.includes(`"type":"queued","key":"${key}","severity":"urgent"`), 10000, 'the urgent arrival on the other process');
+  await waitFor(() => stream.text().includes(`"type":"queued","key":"${key}","severity":"urgent"`), 10000, 'the urgent arrival on the other process');
   // Both processes list it, and a claim on process a is seen on process b.
   expect((await lea.get('/api/console/queue')).json.items.map((i: any) => i.key)).toContain(key);
   expect((await sami.post(`${conv(key)}/claim`)).status).toBe(200);
   // "Mine" on process a, "recent" on process b: the lists come from the database, not from one process's memory.
   expect((await sami.get('/api/console/conversations/mine')).json.items.map((i: any) => i.key)).toContain(key);
   expect((await lea.get('/api/console/conversations/recent')).json.items.map((i: any) => i.key)).toContain(key);
-  await waitFor(() => buffer.includes(`"type":"claimed","key":"${key}"`), 10000, 'the claim on the other process');
+  await waitFor(() => stream.text().includes(`"type":"claimed","key":"${key}"`), 10000, 'the claim on the other process');
   expect((await lea.post(`${conv(key)}/claim`)).status).toBe(409);
-  ctrl.abort();
-  await pump;
+  await stream.close();
 });
