@@ -60,7 +60,7 @@ function errorsReply(errors: AdminScriptError[], extra: Record<string, unknown> 
     status: syntax ? 400 : 422,
     body: {
       error: syntax ? 'invalid_syntax' : 'invalid_script',
-      message: `${errors.length} problem(s): ${errors.slice(0, 3).map((e) => `${e.file}#${e.path}: ${e.message}`).join(' | ')}`,
+      message: `${errors.length} problème(s) : ${errors.slice(0, 3).map((e) => `${e.file}#${e.path} : ${e.message}`).join(' | ')}`,
       field: list[0]?.field,
       errors: list,
     },
@@ -124,7 +124,7 @@ function replaceStep(file: string, content: string, stepId: string, step: Record
     return `${JSON.stringify(data, null, 2)}\n`;
   }
   const doc = YAML.parseDocument(content, { uniqueKeys: true });
-  if (doc.errors.length) throw new BadInput('file', `${file} cannot be parsed: ${doc.errors[0].message.split('\n')[0]}`);
+  if (doc.errors.length) throw new BadInput('file', `${file} est illisible : ${doc.errors[0].message.split('\n')[0]}`);
   const steps = (doc.toJS() as { steps?: Array<{ id?: unknown }> }).steps ?? [];
   const i = steps.findIndex((s) => s?.id === stepId);
   if (i < 0) throw new NotFound(`no step "${stepId}" in ${file}`);
@@ -265,7 +265,7 @@ export function registerAdminApi(deps: AdminApiDeps): void {
     if (errors.length) return errorsReply(errors);
     const latest = await store.latestVersion();
     const online = latest === undefined ? null : await store.get(latest);
-    if (online && online.hash === hashScriptSet(draft.files)) return { status: 422, body: { error: 'unchanged', message: `the draft is identical to version ${online.version}, which is already online` } };
+    if (online && online.hash === hashScriptSet(draft.files)) return { status: 422, body: { error: 'unchanged', message: `le brouillon est identique à la version ${online.version}, déjà en ligne` } };
     const version = await store.publish(draft.files, author(ctx), { kind: 'publish', message: body.message, basedOn: draft.baseVersion });
     // The draft now starts from the new version (a concurrent save simply keeps its own base).
     const rebased = await store.saveDraft(draft.revision, draft.files, author(ctx), { baseVersion: version.version, message: `publication v${version.version}` }).catch((err) => {

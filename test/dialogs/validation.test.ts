@@ -60,7 +60,7 @@ describe('the shipped scripts', () => {
       expect((err as Error).message).toMatch(/dialogs\/flows\/bad\.yaml#\/: cannot parse/);
     }
     fs.unlinkSync(path.join(root, 'dialogs', 'flows', 'bad.yaml'));
-    expect(() => FlowRegistry.load(root, texts)).toThrow(/dialogs\/flows\/main\.yaml#\/steps\/0\/next: step "nowhere" does not exist/);
+    expect(() => FlowRegistry.load(root, texts)).toThrow(/dialogs\/flows\/main\.yaml#\/steps\/0\/next: l'étape « nowhere » n'existe pas/);
     fs.rmSync(root, { recursive: true, force: true });
   });
 });
@@ -75,10 +75,10 @@ const cases: Case[] = [
     [okFlow('f', [{ id: 'a', type: 'message', text: 't.q', next: 'c' }, { id: 'b', type: 'message', text: 't.q' }, { id: 'c', type: 'end' }])],
     { file: 'dialogs/flows/f.yaml', path: '/steps/1', code: 'unreachable_step' },
   ],
-  ['branch to a step that does not exist', [okFlow('f', [{ id: 'a', type: 'branch', cases: [{ when: { var: 'consent', eq: true }, next: 'ghost' }] }])], { path: '/steps/0/cases/0/next', code: 'unknown_step', message: expect.stringContaining('"ghost"') }],
+  ['branch to a step that does not exist', [okFlow('f', [{ id: 'a', type: 'branch', cases: [{ when: { var: 'consent', eq: true }, next: 'ghost' }] }])], { path: '/steps/0/cases/0/next', code: 'unknown_step', message: expect.stringContaining('« ghost »') }],
   ['confirm "no" to a step that does not exist', [okFlow('f', [{ id: 'a', type: 'confirm', prompt: 't.q', var: 'ok', no: 'ghost' }])], { path: '/steps/0/no', code: 'unknown_step' }],
   ['goto a flow that does not exist', [okFlow('f', [{ id: 'a', type: 'goto', flow: 'nowhere' }])], { path: '/steps/0/flow', code: 'unknown_flow' }],
-  ['variable used before it is set (placeholder)', [okFlow('f', [{ id: 'a', type: 'message', text: 't.hello' }, { id: 'b', type: 'text', prompt: 't.q', var: 'prenom' }])], { path: '/steps/0/text', code: 'var_before_set', message: expect.stringContaining('"prenom"') }],
+  ['variable used before it is set (placeholder)', [okFlow('f', [{ id: 'a', type: 'message', text: 't.hello' }, { id: 'b', type: 'text', prompt: 't.q', var: 'prenom' }])], { path: '/steps/0/text', code: 'var_before_set', message: expect.stringContaining('« prenom »') }],
   [
     'variable set on one branch only',
     [
@@ -89,9 +89,9 @@ const cases: Case[] = [
         { id: 'd', type: 'end' },
       ]),
     ],
-    { path: '/steps/2/cases/0/when/var', code: 'var_before_set', message: expect.stringContaining('"age"') },
+    { path: '/steps/2/cases/0/when/var', code: 'var_before_set', message: expect.stringContaining('« age »') },
   ],
-  ['unknown step type', [okFlow('f', [{ id: 'a', type: 'teleport', to: 'x' }])], { file: 'dialogs/flows/f.yaml', path: '/steps/0/type', code: 'unknown_step_type', message: expect.stringContaining('"teleport"') }],
+  ['unknown step type', [okFlow('f', [{ id: 'a', type: 'teleport', to: 'x' }])], { file: 'dialogs/flows/f.yaml', path: '/steps/0/type', code: 'unknown_step_type', message: expect.stringContaining('« teleport »') }],
   [
     'button title over 20 characters (French only)',
     [okFlow('f', [{ id: 'a', type: 'choice', prompt: 't.q', var: 'c', options: [{ value: 'x', title: 't.short' }, { value: 'y', title: 't.long' }] }])],
@@ -100,18 +100,18 @@ const cases: Case[] = [
   [
     'loop without exit',
     [okFlow('f', [{ id: 'a', type: 'text', prompt: 't.q', var: 'x' }, { id: 'b', type: 'message', text: 't.q2', next: 'a' }])],
-    { path: '/steps/0', code: 'loop_without_exit', message: expect.stringContaining('no exit') },
+    { path: '/steps/0', code: 'loop_without_exit', message: expect.stringContaining('pas de sortie') },
   ],
   [
     'loop without a question (would spin within one message)',
     [okFlow('f', [{ id: 'a', type: 'message', text: 't.q' }, { id: 'b', type: 'branch', cases: [{ when: { var: 'consent', eq: true }, next: 'a' }] }])],
-    { path: '/steps/0', code: 'loop_without_exit', message: expect.stringContaining('asks no question') },
+    { path: '/steps/0', code: 'loop_without_exit', message: expect.stringContaining('ne pose aucune question') },
   ],
   ['key starting with $', [okFlow('f', [{ id: 'a', type: 'message', text: 't.q', $where: 'x' }])], { path: '/steps/0/$where', code: 'unsafe_key' }],
   ['key containing a dot', [file('f', { id: 'f', steps: [{ id: 'a', type: 'append', list: 'l', fields: { 'a.b': 'x' } }] })], { path: '/steps/0/fields/a.b', code: 'unsafe_key' }],
   ['duplicate step id', [okFlow('f', [{ id: 'a', type: 'message', text: 't.q' }, { id: 'a', type: 'end' }])], { path: '/steps/1/id', code: 'duplicate_step' }],
   ['duplicate flow id', [okFlow('f', [{ id: 'a', type: 'end' }]), { file: 'dialogs/flows/g.yaml', data: { id: 'f', steps: [{ id: 'a', type: 'end' }] } }], { file: 'dialogs/flows/g.yaml', path: '/id', code: 'duplicate_flow' }],
-  ['missing required property', [okFlow('f', [{ id: 'a', type: 'choice', prompt: 't.q', var: 'c' }])], { path: '/steps/0', code: 'schema', message: 'missing property "options"' }],
+  ['missing required property', [okFlow('f', [{ id: 'a', type: 'choice', prompt: 't.q', var: 'c' }])], { path: '/steps/0', code: 'schema', message: 'propriété manquante « options »' }],
   ['step id with forbidden characters', [okFlow('f', [{ id: 'A-1', type: 'end' }])], { path: '/steps/0/id', code: 'schema' }],
 ];
 
@@ -158,6 +158,6 @@ describe('broken scripts: each error names the file and the path', () => {
   });
 
   test('FlowRegistry.fromFiles throws with every error formatted as file#path', () => {
-    expect(() => FlowRegistry.fromFiles(cases[0][1], texts)).toThrow(/dialogs\/flows\/f\.yaml#\/steps\/0\/text: text key "t\.only_fr" is missing in locales\/en\.json/);
+    expect(() => FlowRegistry.fromFiles(cases[0][1], texts)).toThrow(/dialogs\/flows\/f\.yaml#\/steps\/0\/text: le texte « t\.only_fr » manque dans locales\/en\.json/);
   });
 });

@@ -42,6 +42,35 @@ function escapePointer(k: string): string {
   return k.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
+/** The schema validator's message in French (admins read it next to the field). */
+function frenchSchemaMessage(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'type':
+      return `doit être de type ${String(p.type)}`;
+    case 'enum':
+      return `doit être l'une des valeurs : ${(p.allowedValues as unknown[]).map(String).join(', ')}`;
+    case 'const':
+      return `doit valoir ${JSON.stringify(p.allowedValue)}`;
+    case 'minLength':
+      return `doit faire au moins ${String(p.limit)} caractère(s)`;
+    case 'maxLength':
+      return `doit faire au plus ${String(p.limit)} caractères`;
+    case 'minItems':
+      return `doit avoir au moins ${String(p.limit)} élément(s)`;
+    case 'maxItems':
+      return `doit avoir au plus ${String(p.limit)} éléments`;
+    case 'minimum':
+      return `doit être supérieur ou égal à ${String(p.limit)}`;
+    case 'maximum':
+      return `doit être inférieur ou égal à ${String(p.limit)}`;
+    case 'pattern':
+      return `n'a pas la forme attendue (${String(p.pattern)})`;
+    default:
+      return e.message ?? e.keyword;
+  }
+}
+
 function schemaErrors(file: string, errors: ErrorObject[]): ScriptError[] {
   const out: ScriptError[] = [];
   const seen = new Set<string>();
@@ -50,18 +79,18 @@ function schemaErrors(file: string, errors: ErrorObject[]): ScriptError[] {
       const params = e.params as { error?: string; tag?: string; tagValue?: unknown };
       const msg =
         params.error === 'mapping'
-          ? `unknown step type "${String(params.tagValue)}" (known: ${allStepTypes().join(', ')})`
-          : `step "type" must be a string`;
+          ? `type d'étape inconnu « ${String(params.tagValue)} » (types connus : ${allStepTypes().join(', ')})`
+          : `le « type » de l'étape doit être un texte`;
       out.push({ file, path: `${e.instancePath}/type`, code: 'unknown_step_type', message: msg });
       continue;
     }
     const path = e.instancePath || '/';
     const detail =
       e.keyword === 'additionalProperties'
-        ? `unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`
+        ? `propriété inconnue « ${(e.params as { additionalProperty: string }).additionalProperty} »`
         : e.keyword === 'required'
-          ? `missing property "${(e.params as { missingProperty: string }).missingProperty}"`
-          : (e.message ?? e.keyword);
+          ? `propriété manquante « ${(e.params as { missingProperty: string }).missingProperty} »`
+          : frenchSchemaMessage(e);
     const k = `${path}|${detail}`;
     if (seen.has(k)) continue;
     seen.add(k);
@@ -216,7 +245,7 @@ export function validateScripts(files: ScriptFile[], texts: Texts): ScriptError[
 
   for (const { file, data } of files) {
     const unsafe = unsafeKeys(data);
-    for (const u of unsafe) errors.push({ file, path: u.path, code: 'unsafe_key', message: `key "${u.key}" must not start with "$" nor contain "."` });
+    for (const u of unsafe) errors.push({ file, path: u.path, code: 'unsafe_key', message: `la clé « ${u.key} » ne doit ni commencer par « $ » ni contenir « . »` });
     if (!validate(data)) {
       errors.push(...schemaErrors(file, validate.errors ?? []));
       continue;
@@ -228,7 +257,7 @@ export function validateScripts(files: ScriptFile[], texts: Texts): ScriptError[
   const byId = new Map<string, FlowEntry>();
   for (const entry of flows) {
     const prev = byId.get(entry.flow.id);
-    if (prev) errors.push({ file: entry.file, path: '/id', code: 'duplicate_flow', message: `flow "${entry.flow.id}" is also defined in ${prev.file}` });
+    if (prev) errors.push({ file: entry.file, path: '/id', code: 'duplicate_flow', message: `le parcours « ${entry.flow.id} » est aussi défini dans ${prev.file}` });
     else byId.set(entry.flow.id, entry);
   }
 
@@ -243,7 +272,7 @@ function checkFlow(file: string, flow: Flow, declared: Set<string>, texts: Texts
   const errors: ScriptError[] = [];
   const index = new Map<string, number>();
   flow.steps.forEach((s, i) => {
-    if (index.has(s.id)) errors.push({ file, path: `/steps/${i}/id`, code: 'duplicate_step', message: `step id "${s.id}" is used twice` });
+    if (index.has(s.id)) errors.push({ file, path: `/steps/${i}/id`, code: 'duplicate_step', message: `l'identifiant d'étape « ${s.id} » est utilisé deux fois` });
     else index.set(s.id, i);
   });
 
@@ -252,20 +281,20 @@ function checkFlow(file: string, flow: Flow, declared: Set<string>, texts: Texts
     for (const ref of textRefs(step, p)) {
       for (const locale of LOCALES) {
         if (!texts.has(locale, ref.key)) {
-          errors.push({ file, path: ref.path, code: 'missing_text', message: `text key "${ref.key}" is missing in locales/${locale}.json` });
+          errors.push({ file, path: ref.path, code: 'missing_text', message: `le texte « ${ref.key} » manque dans locales/${locale}.json` });
         } else if (ref.button) {
           const title = texts.t(locale, ref.key);
           if ([...title].length > MAX_BUTTON_CHARS) {
-            errors.push({ file, path: ref.path, code: 'button_too_long', message: `button title "${title}" (${locale}) is longer than ${MAX_BUTTON_CHARS} characters` });
+            errors.push({ file, path: ref.path, code: 'button_too_long', message: `le titre de bouton « ${title} » (${locale}) dépasse ${MAX_BUTTON_CHARS} caractères` });
           }
         }
       }
     }
     if (step.type === 'goto' && !declared.has(step.flow)) {
-      errors.push({ file, path: `${p}/flow`, code: 'unknown_flow', message: `flow "${step.flow}" does not exist` });
+      errors.push({ file, path: `${p}/flow`, code: 'unknown_flow', message: `le parcours « ${step.flow} » n'existe pas` });
     }
     for (const s of successors(flow, i)) {
-      if (s.to !== undefined && !index.has(s.to)) errors.push({ file, path: s.path, code: 'unknown_step', message: `step "${s.to}" does not exist in flow "${flow.id}"` });
+      if (s.to !== undefined && !index.has(s.to)) errors.push({ file, path: s.path, code: 'unknown_step', message: `l'étape « ${s.to} » n'existe pas dans le parcours « ${flow.id} »` });
     }
   });
   if (errors.some((e) => e.code === 'unknown_step' || e.code === 'duplicate_step')) return errors;
@@ -279,7 +308,7 @@ function checkFlow(file: string, flow: Flow, declared: Set<string>, texts: Texts
     for (const m of adj[n]) if (m >= 0 && !reached.has(m)) (reached.add(m), stack.push(m));
   }
   flow.steps.forEach((s, i) => {
-    if (!reached.has(i)) errors.push({ file, path: `/steps/${i}`, code: 'unreachable_step', message: `step "${s.id}" can never be reached` });
+    if (!reached.has(i)) errors.push({ file, path: `/steps/${i}`, code: 'unreachable_step', message: `l'étape « ${s.id} » ne peut jamais être atteinte` });
   });
 
   // Loops: every cycle needs a way out (a path to the end of the flow) and a question (or it would spin within one turn).
@@ -300,9 +329,9 @@ function checkFlow(file: string, flow: Flow, declared: Set<string>, texts: Texts
     const first = Math.min(...comp);
     const ids = comp.map((i) => flow.steps[i].id).join(' → ');
     if (!comp.some((i) => canExit.has(i))) {
-      errors.push({ file, path: `/steps/${first}`, code: 'loop_without_exit', message: `loop (${ids}) has no exit: the flow can never end from it` });
+      errors.push({ file, path: `/steps/${first}`, code: 'loop_without_exit', message: `la boucle (${ids}) n'a pas de sortie : le parcours ne peut jamais en sortir` });
     } else if (!comp.some((i) => (PROMPT_TYPES as readonly string[]).includes(flow.steps[i].type))) {
-      errors.push({ file, path: `/steps/${first}`, code: 'loop_without_exit', message: `loop (${ids}) asks no question: it would repeat forever within one message` });
+      errors.push({ file, path: `/steps/${first}`, code: 'loop_without_exit', message: `la boucle (${ids}) ne pose aucune question : elle tournerait sans fin dans un seul message` });
     }
   }
   return errors;
@@ -402,7 +431,7 @@ function checkVariables(byId: Map<string, FlowEntry>, texts: Texts): ScriptError
       flow.steps.forEach((step, i) => {
         for (const use of varUses(step, `/steps/${i}`, texts)) {
           if (!inSets[i].has(use.name)) {
-            errors.push({ file, path: use.path, code: 'var_before_set', message: `variable "${use.name}" is used in step "${step.id}" before it is set (declare it in "inputs" if another flow sets it)` });
+            errors.push({ file, path: use.path, code: 'var_before_set', message: `la variable « ${use.name} » est utilisée à l'étape « ${step.id} » avant d'être définie (déclare-la dans « inputs » si un autre parcours la définit)` });
           }
         }
       });
