@@ -113,4 +113,33 @@ describe('the team view', () => {
       }
     }
   });
+
+  it('in the page: the holder transfers a conversation to a colleague with a note; the colleague is told at once and finds it in their list', async () => {
+    const bobPage = await launchChromium({ viewport: { width: 1280, height: 900 } });
+    const alicePhone = await launchChromium({ viewport: { width: 390, height: 844 }, phone: true });
+    try {
+      await signInPage(bobPage.page, svc.url, 'bob@declic.test', PASSWORD);
+      await bobPage.page.locator('#tab-mine').waitFor();
+      const page = alicePhone.page;
+      await signInPage(page, svc.url, 'alice@declic.test', PASSWORD);
+      await page.getByRole('button', { name: 'Mes conversations' }).click();
+      await page.locator('#list li', { hasText: 'Nora' }).first().click();
+      await page.getByRole('button', { name: 'Transférer' }).click();
+      await page.locator('#transfer-to option', { hasText: 'Bob' }).waitFor({ state: 'attached' });
+      await page.locator('#transfer-to').selectOption({ label: (await page.locator('#transfer-to option', { hasText: 'Bob' }).textContent())! });
+      await page.locator('#transfer-note').fill('Nora attend un rappel cet après-midi.');
+      await page.screenshot({ path: path.join(SHOTS, 'transfer-phone.png') });
+      await page.getByRole('button', { name: 'Transférer la conversation' }).click();
+      await page.getByText('Conversation transférée à Bob.').waitFor();
+      // Bob is told at once, and the conversation is in his list with Alice's note.
+      await bobPage.page.getByText('Une conversation t’a été transférée').waitFor({ timeout: 10000 });
+      await bobPage.page.getByRole('button', { name: 'Mes conversations' }).click();
+      await bobPage.page.locator('#list li', { hasText: 'Nora' }).first().click();
+      await bobPage.page.locator('#notes li', { hasText: 'Nora attend un rappel cet après-midi.' }).waitFor();
+      expect((await svc.conversations.get(noraKey))?.assignee?.name).toBe('Bob');
+    } finally {
+      await bobPage.close();
+      await alicePhone.close();
+    }
+  });
 });

@@ -25,7 +25,7 @@ const statusTimers = new Map();
 function setText(id, text) {
   $(id).textContent = text || '';
   // Confirmations ("Note enregistrée.") fade after a while: a stale one must not describe a later state.
-  if (id === 'action-status') {
+  if (id === 'action-status' || id === 'global-status') {
     clearTimeout(statusTimers.get(id));
     if (text) statusTimers.set(id, setTimeout(() => ($(id).textContent = ''), 8000));
   }
@@ -415,6 +415,8 @@ async function openConversation(key) {
     setText('action-error', '');
     setText('action-status', '');
     setText('followup-error', '');
+    $('transfer-form').hidden = true;
+    $('close-form').hidden = true;
     $('composer-text').value = '';
     loadCanned(key);
     showPane('transcript');
@@ -480,6 +482,8 @@ function renderDetail(d) {
   show($('act-claim'), c.state === 'waiting' || c.state === 'bot');
   show($('act-release'), mine);
   show($('act-close'), c.state !== 'closed');
+  // The holder (or an admin) hands a conversation to a colleague; the server checks it too.
+  show($('act-transfer'), c.state === 'with_mediator' && (mine || (state.me && state.me.role === 'admin')));
   show($('act-reopen'), c.state === 'closed');
 
   renderTranscript(withEpisodeMarkers(d.transcript, episodes));
@@ -689,6 +693,40 @@ $('close-form').addEventListener('submit', async (e) => {
 });
 $('act-reopen').addEventListener('click', () => act('reopen', 'Conversation rouverte.'));
 
+// Transfer: the colleagues come from the team view (who holds what), the note stays private.
+$('act-transfer').addEventListener('click', async () => {
+  setText('action-error', '');
+  try {
+    const team = await call('GET', '/api/console/team');
+    const holder = state.detail && state.detail.conversation.assignee;
+    const colleagues = team.members.filter((m) => !holder || m.id !== holder.id);
+    if (!colleagues.length) {
+      setText('action-error', 'Aucun·e autre collègue actif·ve à qui transférer.');
+      return;
+    }
+    $('transfer-to').replaceChildren(...colleagues.map((m) => el('option', { value: m.id, text: `${m.name} — ${m.holding.length ? `${m.holding.length} conversation(s)` : 'disponible'}` })));
+    $('close-form').hidden = true;
+    $('transfer-form').hidden = false;
+    $('transfer-to').focus();
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) setText('action-error', errorMessage(err));
+  }
+});
+$('transfer-cancel').addEventListener('click', () => {
+  $('transfer-form').hidden = true;
+});
+$('transfer-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const select = $('transfer-to');
+  const name = select.selectedOptions[0] ? select.selectedOptions[0].textContent.split(' — ')[0] : '';
+  const note = $('transfer-note').value.trim();
+  await act('transfer', `Conversation transférée à ${name}.`, { to: select.value, ...(note ? { note } : {}) });
+  if (!$('action-error').textContent) {
+    $('transfer-form').reset();
+    $('transfer-form').hidden = true;
+  }
+});
+
 $('composer').addEventListener('submit', async (e) => {
   e.preventDefault();
   const text = $('composer-text').value.trim();
@@ -855,7 +893,13 @@ function connectEvents() {
         return;
       }
       if (type === 'logout') return sessionEnded('Ta session a expiré : reconnecte-toi.');
-      if (type === 'transferred' && state.me && ev.mediatorId === state.me.id) setText('action-status', 'Une conversation t’a été transférée : elle est dans « Mes conversations ».');
+      if (type === 'transferred' && state.me && ev.mediatorId === state.me.id) {
+        // A colleague handed me a conversation: said on screen, with a sound and a notification.
+        // In the lists, and above the open conversation (on a phone only one of them is on screen).
+        for (const id of ['global-status', 'action-status']) setText(id, 'Une conversation t’a été transférée : elle est dans « Mes conversations ».');
+        beep();
+        notify('Conversation transférée', 'Un·e collègue t’a transféré une conversation');
+      }
       if (type === 'erased') {
         await refreshLists();
         // Nothing of the young person is left to show: only that the erasure happened.
