@@ -132,7 +132,7 @@ describe('the team view', () => {
       await page.getByRole('button', { name: 'Transférer la conversation' }).click();
       await page.getByText('Conversation transférée à Bob.').waitFor();
       // Bob is told at once, and the conversation is in his list with Alice's note.
-      await bobPage.page.getByText('Une conversation t’a été transférée').waitFor({ timeout: 10000 });
+      await bobPage.page.locator('#global-status', { hasText: 'Une conversation t’a été transférée' }).waitFor({ timeout: 10000 });
       await bobPage.page.getByRole('button', { name: 'Mes conversations' }).click();
       await bobPage.page.locator('#list li', { hasText: 'Nora' }).first().click();
       await bobPage.page.locator('#notes li', { hasText: 'Nora attend un rappel cet après-midi.' }).waitFor();
