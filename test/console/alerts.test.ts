@@ -86,4 +86,20 @@ describe('urgent alerts on a phone', () => {
     expect(doc?.assignee?.name).toBe('Léa');
     await page.screenshot({ path: path.join(SHOTS, 'alerts-phone-next.png') });
   });
+
+  it('counts my young people’s unread messages in the tab title, and clears them when I open the conversation', async () => {
+    // Léa holds Nora and Yanis; she is on Yanis. Nora writes twice.
+    await youngPersonSays(svc, calm, 'vous etes la ?', 'Nora');
+    await youngPersonSays(svc, calm, 'jai une question sur mon cv', 'Nora');
+    await page.waitForFunction(() => /^\(2\) /.test((globalThis as any).document.title), undefined, { timeout: 10000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    // Yanis (open on screen) writes: read at once, the count stays at Nora's 2.
+    await youngPersonSays(svc, urgent, 'merci detre la', 'Yanis');
+    await page.locator('#transcript li', { hasText: 'merci detre la' }).waitFor();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await page.title()).toMatch(/^\(2\) Déclic/);
+    await page.getByRole('button', { name: '← Retour à la liste' }).click();
+    await page.getByRole('button', { name: 'Mes conversations' }).click();
+    await page.locator('#list li', { hasText: 'Nora' }).first().click();
+    await page.waitForFunction(() => (globalThis as any).document.title === 'Déclic — console des médiateurs', undefined, { timeout: 10000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
+  });
 });

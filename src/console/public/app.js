@@ -103,7 +103,7 @@ function urgentAlert(key, name) {
   document.body.style.paddingTop = `${$('urgent-banner').offsetHeight}px`;
   // Sticky parts (the conversation header on a phone) stay below it.
   document.body.style.setProperty('--banner-offset', `${$('urgent-banner').offsetHeight}px`);
-  document.title = '⚠ URGENT — Déclic';
+  renderTitle();
   // One sound per conversation and burst (a detection and its queueing arrive together).
   const now = Date.now();
   if (now - (lastBeep.get(key) || 0) < 10000) return;
@@ -115,7 +115,14 @@ function clearUrgent() {
   show($('urgent-banner'), false);
   document.body.style.paddingTop = '';
   document.body.style.removeProperty('--banner-offset');
-  document.title = 'Déclic — console des médiateurs';
+  renderTitle();
+}
+
+/** The tab title says what waits for this mediator: an urgent alert, and the messages of my young people I have not read. */
+function renderTitle() {
+  const unread = state.unreadMine || 0;
+  const urgent = !$('urgent-banner').hidden;
+  document.title = `${urgent ? '⚠ URGENT — ' : ''}${unread ? `(${unread}) ` : ''}Déclic — console des médiateurs`;
 }
 
 // ----- login / logout -----
@@ -250,8 +257,10 @@ async function refreshLists(background = true) {
       startedAt = Date.now();
       refreshAgain = false;
       try {
-        const queue = await call('GET', '/api/console/queue', undefined, { background });
+        const [queue, mine] = await Promise.all([call('GET', '/api/console/queue', undefined, { background }), call('GET', '/api/console/conversations/mine', undefined, { background })]);
         state.queue = queue.items;
+        state.unreadMine = mine.items.reduce((n, i) => n + (i.unread || 0), 0);
+        renderTitle();
         // The alert names the young person as soon as the queue knows them.
         if (state.urgentKey && !$('urgent-banner').hidden && state.queue.some((i) => i.key === state.urgentKey && (i.name || i.phone))) nameUrgent();
         setText('queue-count', String(queue.items.length));
@@ -259,7 +268,7 @@ async function refreshLists(background = true) {
         if (state.tab === 'team') {
           renderTeam(await call('GET', '/api/console/team', undefined, { background }));
         } else {
-          const items = state.tab === 'queue' ? queue.items : (await call('GET', listPath(), undefined, { background })).items;
+          const items = state.tab === 'queue' ? queue.items : state.tab === 'mine' ? mine.items : (await call('GET', listPath(), undefined, { background })).items;
           renderList(items);
         }
         setText('list-error', '');
@@ -430,8 +439,7 @@ async function openConversation(key) {
   document.body.classList.add('show-detail');
   if (state.urgentKey === key) clearUrgent();
   await loadDetail(false);
-  // The holder has now read it: its unread count goes back to 0.
-  if (state.detail && state.detail.conversation.unread) call('POST', `${conversationPath(key)}/read`).catch(() => undefined);
+  markReadIfShown();
   if (changed) $('conv-name').focus();
 }
 
@@ -443,9 +451,20 @@ async function loadDetail(background = true) {
     if (state.currentKey !== key) return;
     state.detail = detail;
     renderDetail(detail);
+    if (background) markReadIfShown();
   } catch (err) {
     if (err instanceof ApiError && err.status !== 401) setText('action-error', errorMessage(err));
   }
+}
+
+/** The holder sees the conversation (page visible): its unread count goes back to 0, the title too. */
+function markReadIfShown() {
+  const d = state.detail;
+  const mine = d && d.conversation.assignee && state.me && d.conversation.assignee.id === state.me.id;
+  if (!mine || !d.conversation.unread || document.hidden) return;
+  call('POST', `${conversationPath(d.conversation.key)}/read`)
+    .then(() => refreshLists())
+    .catch(() => undefined);
 }
 
 function renderDetail(d) {
@@ -918,7 +937,9 @@ function connectEvents() {
         if (state.tab === 'search') await refreshLists();
         return;
       }
-      if (type !== 'message' || visible) await refreshLists();
+      // One of my young people wrote: the unread count (rows, tab title) changes even when their row is not listed.
+      const mineWrote = type === 'message' && ev.direction === 'inbound' && state.me && ev.mediatorId === state.me.id;
+      if (type !== 'message' || visible || mineWrote) await refreshLists();
       if ((type === 'queued' || type === 'detection') && ev.severity === 'urgent') {
         urgentAlert(ev.key, ev.name);
         notify('⚠ Conversation URGENTE', ev.name || 'Un jeune attend');
