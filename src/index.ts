@@ -37,7 +37,7 @@ import { ContactStore } from './contacts/contactStore';
 import { CasLocks } from './db/casLocks';
 import { LaneLeases } from './db/laneLeases';
 import { EventRelay } from './handoff/eventRelay';
-import { ConversationStore } from './handoff/conversationStore';
+import { ConversationStore, conversationKey } from './handoff/conversationStore';
 import { HandoffEvents } from './handoff/events';
 import { HandoffService } from './handoff/handoffService';
 import { OpeningHours } from './handoff/openingHours';
@@ -120,8 +120,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningService> {
 async function compose(config: Config, logger: Logger, db: Database, embedded: EmbeddedFerretDB | undefined): Promise<RunningService> {
   const texts = Texts.loadFromDir(path.join(ROOT, 'locales'));
   // Bot state with its read cache (a turn's state read does not reach the engine when this process wrote it last). The
-  // cache assumes this is the only process writing `botstate`; a deployment with another writer sets `cache: false`.
-  // The read cache is only sound when this process is the only writer of the bot state (one instance).
+  // cache assumes this is the only process writing `botstate`: off with several instances (MULTI_INSTANCE).
   const storage = new MongoStorage(db.connection, 'botstate', { cache: !config.MULTI_INSTANCE });
   const transcripts = new MongoTranscriptStore(db.connection);
   const locks = new CasLocks(db.connection);
@@ -296,7 +295,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   // Several processes: the console's live events reach mediators connected to any of them.
   const relay = leases ? new EventRelay(db.connection, events, { owner: leases.owner, logger: logger.child({ component: 'event-relay' }) }) : undefined;
   relay?.start();
-  if (relay) privacy.register('console-events', (subject) => relay.deleteForConversations(subject.conversationIds.flatMap((id) => [id, `${subject.channelId}:${id}`])));
+  if (relay) privacy.register('console-events', (subject) => relay.deleteForConversations(subject.conversationIds.map((id) => conversationKey(subject.channelId, id))));
   // A lease left by a process that died names the conversation (a phone number): erased with the young person.
   if (leases) privacy.register('lane-leases', async (subject) => void (await leases.model.deleteMany({ _id: { $in: subject.conversationIds.flatMap((id) => [id, `${id}#status`]) } }).exec()));
   privacy.register('channel-outbox', (subject) => channels.outbox.eraseLane(`${subject.channelId}:${subject.userId}`));

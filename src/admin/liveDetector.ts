@@ -19,9 +19,8 @@ export class LiveDetector extends BarrierDetector {
     /** The learned layer, the same whatever lexicon is applied. */
     readonly learned: BarrierModel | null = null,
   ) {
-    const initial = deployedLexicon;
-    super(initial, { model: learned });
-    this.current = new BarrierDetector(initial, { model: learned });
+    super(deployedLexicon, { model: learned });
+    this.current = new BarrierDetector(deployedLexicon, { model: learned });
   }
 
   detect(text: string): Detection {

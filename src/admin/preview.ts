@@ -11,10 +11,10 @@ import { DeclicBot } from '../bot/declicBot';
 import { GuardedBot } from '../bot/guardedBot';
 import { ChannelRegistry } from '../channels/registry';
 import { ContactStore, contactKey } from '../contacts/contactStore';
-import { ConversationStore } from '../handoff/conversationStore';
+import { ConversationStore, conversationKey } from '../handoff/conversationStore';
 import { EpisodeStore } from '../handoff/episodeStore';
 import { HandoffEvents } from '../handoff/events';
-import { HandoffService, referenceKey } from '../handoff/handoffService';
+import { HandoffService } from '../handoff/handoffService';
 import type { OpeningHours } from '../handoff/openingHours';
 import { CasLocks } from '../db/casLocks';
 import { MongoTranscriptStore } from '../transcript/transcriptStore';
@@ -190,14 +190,13 @@ export class PreviewService {
     const { errors, built } = validateScriptSet(draft.files, this.deps.baseBundles);
     if (!built) return errors;
     const logger = this.deps.logger.child({ component: 'preview' });
-    const texts = built.texts;
     const detector = new BarrierDetector(built.lexicon ?? this.deps.lexicon, { model: this.deps.model });
     // The production handoff on the preview's own stores and events: the preview conversation queues, nobody sees it.
     const handoff = new HandoffService({
       conversations: this.conversations,
       contacts: this.contacts,
       transcripts: this.transcripts,
-      texts,
+      texts: built.texts,
       hours: this.deps.hours,
       events: new HandoffEvents(),
       channels: new ChannelRegistry(),
@@ -217,7 +216,7 @@ export class PreviewService {
       sectors: this.deps.sectors,
       logger,
     });
-    const gate = new BarrierGate({ detector, handoff, conversations: this.conversations, contacts: this.contacts, events: new HandoffEvents(), texts, highPolicy: this.deps.highPolicy, ackEveryMs: this.deps.ackEveryMs, logger, resources: handoff.resources });
+    const gate = new BarrierGate({ detector, handoff, conversations: this.conversations, contacts: this.contacts, events: new HandoffEvents(), texts: built.texts, highPolicy: this.deps.highPolicy, ackEveryMs: this.deps.ackEveryMs, logger, resources: handoff.resources });
     return { gate, handoff, dialog };
   }
 
@@ -240,7 +239,7 @@ export class PreviewService {
       conversation: { id: s.conversationId, isGroup: false, conversationType: 'personal', name: '' },
       timestamp: new Date(),
     };
-    const key = referenceKey({ channelId: PREVIEW_CHANNEL, conversation: { id: s.conversationId } as never });
+    const key = conversationKey(PREVIEW_CHANNEL, s.conversationId);
     const before = (await this.conversations.get(key))?.state;
     await adapter.processActivity(activity);
     const replies = adapter.activeQueue.splice(0).filter((a) => a.type === 'message').map((a) => ({

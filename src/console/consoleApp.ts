@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { ContactStore, Contact } from '../contacts/contactStore';
 import { isDbUnavailable } from '../db/errors';
 import { summarizeProfile } from '../dialogs/summary';
-import { ConversationDoc, ConversationStore, MediatorRef, unreadOf, WrapUp } from '../handoff/conversationStore';
+import { ConversationDoc, ConversationStore, conversationKey, MediatorRef, unreadOf, WrapUp } from '../handoff/conversationStore';
 import type { HandoffEvent, HandoffEvents } from '../handoff/events';
 import { HandoffError, HandoffService } from '../handoff/handoffService';
 import { planDelivery, WindowTemplates } from '../channels/window';
@@ -162,6 +162,8 @@ function parse<S extends z.ZodTypeAny>(schema: S, value: unknown, fieldPrefix = 
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const iso = (d?: Date | string) => (d ? new Date(d).toISOString() : undefined);
+/** When the young person last wrote (the channels' messaging windows count from it). */
+const lastInboundOf = (contact: Contact | null | undefined) => (contact?.lastInboundAt ? new Date(contact.lastInboundAt) : undefined);
 
 /** The phone number (WhatsApp wa_id) or channel user id of a conversation's young person. */
 function userIdOf(doc: Pick<ConversationDoc, 'userKey' | 'channelId'>): string {
@@ -442,13 +444,12 @@ export class ConsoleApp {
       const detail = (err.detail ?? {}) as { assignee?: MediatorRef; state?: string; code?: unknown; title?: string };
       res.status(status);
       const frKey = `console.errors.handoff.${err.code}`;
-      const message = this.deps.texts.has('fr', frKey)
-        ? this.fr(frKey, { state: detail.state ?? '', name: detail.assignee?.name ?? this.fr('console.errors.someone'), detail: detail.title || err.message })
-        : err.message;
+      const localized = this.deps.texts.has('fr', frKey);
+      const message = localized ? this.fr(frKey, { state: detail.state ?? '', name: detail.assignee?.name ?? this.fr('console.errors.someone'), detail: detail.title || err.message }) : err.message;
       res.send({
         error: err.code,
         message,
-        localized: this.deps.texts.has('fr', frKey),
+        localized,
         ...(detail.state ? { state: detail.state } : {}),
         ...(detail.assignee ? { assignee: { id: detail.assignee.id, name: detail.assignee.name } } : {}),
         ...(err.code === 'delivery_failed' ? { channelError: { code: detail.code ?? null, message: detail.title || err.message } } : {}),
@@ -522,11 +523,11 @@ export class ConsoleApp {
     return doc;
   }
 
-  /** French text of the mediators' errors. */
   private get templates(): WindowTemplates {
     return this.deps.settings.windowTemplates ?? {};
   }
 
+  /** French text of the mediators' errors. */
   private fr(key: string, vars: Record<string, string> = {}): string {
     return this.deps.texts.t('fr', key, vars);
   }
@@ -681,7 +682,7 @@ export class ConsoleApp {
       const hits = q && !tag && fold(q).length >= 3 ? await this.deps.transcripts.searchMessages(pattern, 200) : [];
       const textMatch = new Map<string, { text: string; at: Date; sender: string }>();
       for (const h of hits) {
-        const key = `${h.channelId}:${h.conversationId}`;
+        const key = conversationKey(h.channelId, h.conversationId);
         if (!textMatch.has(key) && h.text) textMatch.set(key, { text: snippet(h.text, pattern), at: h.timestamp, sender: h.sender });
       }
       if (textMatch.size) convFilter.push({ _id: { $in: [...textMatch.keys()] } });
@@ -698,6 +699,7 @@ export class ConsoleApp {
     this.route('get', '/api/console/conversations/:key', 'mediator', async (ctx) => {
       const key = this.key(ctx);
       const body = await this.audited(ctx, 'conversation.view', key, async () => {
+        const now = new Date();
         const doc = await this.requireConversation(key);
         const contact = await contacts.get(doc.userKey);
         const [transcript, notes] = await Promise.all([this.transcript(doc), this.notes.list(key)]);
@@ -730,8 +732,8 @@ export class ConsoleApp {
           transcript,
           // Whether a message can reach the young person now, and how (shown before the mediator types).
           window: windowView(
-            planDelivery({ channelId: doc.channelId, lastInboundAt: contact?.lastInboundAt ? new Date(contact.lastInboundAt) : undefined, at: new Date(), speaker: 'mediator', templates: this.templates }),
-            new Date(),
+            planDelivery({ channelId: doc.channelId, lastInboundAt: lastInboundOf(contact), at: now, speaker: 'mediator', templates: this.templates }),
+            now,
             (k, v) => this.fr(k, v),
           ),
           notes: notes.map(noteItem),
@@ -946,7 +948,7 @@ export class ConsoleApp {
         const contact = await contacts.get(current.userKey);
         const refusal = followUpRefusal({
           channelId: current.channelId,
-          lastInboundAt: contact?.lastInboundAt ? new Date(contact.lastInboundAt) : undefined,
+          lastInboundAt: lastInboundOf(contact),
           due: new Date(input.dueAt),
           now: new Date(),
           templates: this.templates,

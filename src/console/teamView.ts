@@ -12,55 +12,45 @@ export interface TeamMember {
   role: string;
 }
 
-/** One time to first mediator reply: from the moment the young person waited (or was taken) to the first message. */
-interface ReplySample {
-  ms: number;
-  urgent: boolean;
-}
-
 function percentile(sorted: number[], p: number): number | null {
   if (!sorted.length) return null;
   const rank = Math.ceil((p / 100) * sorted.length) - 1;
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
 }
 
-function sampleOf(start: Date | undefined, reply: Date | undefined, urgent: boolean): ReplySample | null {
+/** When a conversation's episode began for the team: the young person started waiting, or was taken at once. */
+const startOf = (c: ConversationDoc): Date | undefined => c.waitingSince ?? c.claimedAt;
+
+/** Milliseconds from `start` to the first mediator reply, when both are known (never negative). */
+function replyMs(start: Date | undefined, reply: Date | undefined): number | null {
   if (!start || !reply) return null;
   const ms = new Date(reply).getTime() - new Date(start).getTime();
-  return ms >= 0 ? { ms, urgent } : null;
+  return ms >= 0 ? ms : null;
 }
 
 /** Time to first mediator reply over finished episodes and conversations in progress: median, 90th percentile, urgent within 5 minutes. */
 export function firstReplyFigures(episodes: EpisodeDoc[], active: ConversationDoc[], now: Date) {
-  const samples: ReplySample[] = [];
-  for (const e of episodes) {
-    const s = sampleOf(e.startedAt, e.firstReplyAt, e.severity === 'urgent');
-    if (s) samples.push(s);
-  }
-  for (const c of active) {
-    const s = sampleOf(c.waitingSince ?? c.claimedAt, c.mediatorRepliedAt, c.severity === 'urgent');
-    if (s) samples.push(s);
-  }
-  const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
+  const sorted = [...episodes.map((e) => replyMs(e.startedAt, e.firstReplyAt)), ...active.map((c) => replyMs(startOf(c), c.mediatorRepliedAt))]
+    .filter((ms): ms is number => ms !== null)
+    .sort((a, b) => a - b);
   // Urgent episodes count against the 5 minutes whether or not anyone answered: an unanswered one (finished, or
   // waiting past 5 minutes now) is a miss.
-  const urgentEpisodes = episodes.filter((e) => e.severity === 'urgent');
-  const urgentActive = active.filter((c) => c.severity === 'urgent');
   const within = (start: Date | undefined, reply: Date | undefined) => Boolean(start && reply && new Date(reply).getTime() - new Date(start).getTime() <= URGENT_ANSWER_MS);
   const decided = [
-    ...urgentEpisodes.map((e) => within(e.startedAt, e.firstReplyAt)),
-    ...urgentActive
-      .filter((c) => c.mediatorRepliedAt || now.getTime() - new Date(c.waitingSince ?? c.claimedAt ?? now).getTime() > URGENT_ANSWER_MS)
-      .map((c) => within(c.waitingSince ?? c.claimedAt, c.mediatorRepliedAt)),
+    ...episodes.filter((e) => e.severity === 'urgent').map((e) => within(e.startedAt, e.firstReplyAt)),
+    ...active
+      .filter((c) => c.severity === 'urgent' && (c.mediatorRepliedAt || now.getTime() - new Date(startOf(c) ?? now).getTime() > URGENT_ANSWER_MS))
+      .map((c) => within(startOf(c), c.mediatorRepliedAt)),
   ];
+  const served = decided.filter(Boolean).length;
   return {
     since: new Date(now.getTime() - TEAM_FIGURES_DAYS * 24 * 3600 * 1000).toISOString(),
     replies: sorted.length,
     medianSeconds: sorted.length ? Math.round(percentile(sorted, 50)! / 1000) : null,
     p90Seconds: sorted.length ? Math.round(percentile(sorted, 90)! / 1000) : null,
     urgent: decided.length,
-    urgentWithin5Min: decided.filter(Boolean).length,
-    urgentWithin5MinPercent: decided.length ? Math.round((100 * decided.filter(Boolean).length) / decided.length) : null,
+    urgentWithin5Min: served,
+    urgentWithin5MinPercent: decided.length ? Math.round((100 * served) / decided.length) : null,
   };
 }
 
@@ -68,7 +58,7 @@ export function firstReplyFigures(episodes: EpisodeDoc[], active: ConversationDo
 export function isUrgentUnanswered(c: ConversationDoc, now: Date): boolean {
   if (c.severity !== 'urgent' || c.mediatorRepliedAt) return false;
   if (c.state !== 'waiting' && c.state !== 'with_mediator') return false;
-  const since = c.waitingSince ?? c.claimedAt;
+  const since = startOf(c);
   return Boolean(since && now.getTime() - new Date(since).getTime() > URGENT_ANSWER_MS);
 }
 
@@ -87,7 +77,7 @@ export function buildTeamView<T>(input: {
   const { members, waiting, held, episodes, now, item } = input;
   const heldAll = [...held.values()].flat();
   const waitedSeconds = (c: ConversationDoc) => {
-    const since = c.waitingSince ?? c.claimedAt;
+    const since = startOf(c);
     return since ? Math.max(0, Math.round((now.getTime() - new Date(since).getTime()) / 1000)) : null;
   };
   const row = (c: ConversationDoc) => ({ ...item(c), waitedSeconds: waitedSeconds(c), urgentUnanswered: isUrgentUnanswered(c, now) });

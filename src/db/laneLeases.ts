@@ -46,15 +46,11 @@ export class LaneLeases {
 
   /** The lane for this process, or null when another live process holds it. */
   async acquire(lane: string): Promise<Lease | null> {
-    const expiresAt = new Date(Date.now() + this.ttlMs);
-    try {
-      await this.model.create({ _id: lane, owner: this.owner, rev: 1, expiresAt });
-      return { lane, rev: 1, expiresAt: expiresAt.getTime() };
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    const inserted = await this.insert(lane);
+    if (inserted) return inserted;
     const current = (await this.model.findById(lane).lean().exec()) as LeaseDoc | null;
-    if (!current) return this.acquireOnce(lane);
+    // Released between the insert and the read: one more insert (another process may win it).
+    if (!current) return this.insert(lane);
     if (current.owner !== this.owner && current.expiresAt.getTime() > Date.now()) return null;
     // Expired (its process died or stalled), or a lease of this process left by an interrupted drain: taken over.
     return this.swap(lane, current.rev);
@@ -79,7 +75,8 @@ export class LaneLeases {
     return lease.expiresAt - Date.now() < this.ttlMs / 3;
   }
 
-  private async acquireOnce(lane: string): Promise<Lease | null> {
+  /** A new lease document for `lane`, or null when one exists (a unique-_id insert succeeds once). */
+  private async insert(lane: string): Promise<Lease | null> {
     const expiresAt = new Date(Date.now() + this.ttlMs);
     try {
       await this.model.create({ _id: lane, owner: this.owner, rev: 1, expiresAt });

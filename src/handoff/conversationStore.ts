@@ -670,7 +670,7 @@ export class ConversationStore {
   ): Promise<ConversationDoc[]> {
     let docs: Array<ConversationDoc | null> = [];
     for (let attempt = 0; attempt < 3; attempt++) {
-      const entries = this.opts.listIndex === false ? undefined : this.listState.entries;
+      const entries = this.listState.entries;
       if (!entries) {
         void this.startListIndex().catch(() => undefined);
         return query();

@@ -119,7 +119,6 @@ export function registerBotRoutes(
   });
 }
 
-/** GET /healthz (process alive) and GET /readyz (database reachable). */
 /** `GET /` leads to the mediators' console (the service has no public home page). */
 export function registerRootRedirect(server: Server): void {
   server.get('/', async (_req: Request, res: Response) => {
@@ -128,6 +127,7 @@ export function registerRootRedirect(server: Server): void {
   });
 }
 
+/** GET /healthz (process alive) and GET /readyz (database reachable). */
 export function registerHealthRoutes(server: Server, deps: { ping: () => Promise<boolean> }): void {
   server.get('/healthz', async (_req: Request, res: Response) => {
     res.send(200, { status: 'ok' });

@@ -368,6 +368,11 @@ function renderSettings() {
   }
 }
 
+/** A 400 invalid_input answer (one field, a French message) as an error showFieldErrors places next to its field. */
+function inputError(err) {
+  return { formField: err.body.field, field: err.body.field, file: '', path: err.body.field, message: err.body.message };
+}
+
 function showFieldErrors(form, errors, topId) {
   clearErrors(form);
   const unplaced = [];
@@ -430,7 +435,7 @@ $('step-form').addEventListener('submit', async (e) => {
   } catch (err) {
     if (onConflict(err)) return;
     if (err instanceof ApiError && Array.isArray(err.body.errors)) showFieldErrors(form, err.body.errors, 'step-errors');
-    else if (err instanceof ApiError && err.body.field) showFieldErrors(form, [{ formField: err.body.field, field: err.body.field, file: '', path: err.body.field, message: err.body.message }], 'step-errors');
+    else if (err instanceof ApiError && err.body.field) showFieldErrors(form, [inputError(err)], 'step-errors');
     else $('step-errors').textContent = errorText(err);
   } finally {
     $('step-save').disabled = false;
@@ -723,7 +728,7 @@ $('canned-form').addEventListener('submit', async (e) => {
     await loadCanned();
     openCanned(r.item);
   } catch (err) {
-    if (err instanceof ApiError && err.body && err.body.field) showFieldErrors(form, [{ formField: err.body.field, field: err.body.field, file: '', path: err.body.field, message: err.body.message }], 'canned-errors');
+    if (err instanceof ApiError && err.body && err.body.field) showFieldErrors(form, [inputError(err)], 'canned-errors');
     else $('canned-errors').textContent = errorText(err);
   }
 });

@@ -324,6 +324,11 @@ function waited(seconds) {
   return `${Math.floor(h / 24)} j`;
 }
 
+/** The first line of a conversation row: the name, the severity badge, my unread count. */
+function rowTop(item, severity) {
+  return el('span', { class: 'item-top' }, el('strong', { class: 'item-name', text: item.name || item.phone || item.userId }), severity !== 'none' ? badge(severity) : null, item.unread ? el('span', { class: 'unread', 'aria-label': `${item.unread} message(s) non lu(s)`, text: String(item.unread) }) : null);
+}
+
 function teamRow(item, how) {
   const severity = item.severity;
   return el(
@@ -332,7 +337,7 @@ function teamRow(item, how) {
     el(
       'button',
       { type: 'button', class: `conv-item sev-${severity}${item.urgentUnanswered ? ' overdue' : ''}${item.key === state.currentKey ? ' current' : ''}`, 'data-key': item.key, onclick: () => openConversation(item.key) },
-      el('span', { class: 'item-top' }, el('strong', { class: 'item-name', text: item.name || item.phone || item.userId }), severity !== 'none' ? badge(severity) : null, item.unread ? el('span', { class: 'unread', 'aria-label': `${item.unread} message(s) non lu(s)`, text: String(item.unread) }) : null),
+      rowTop(item, severity),
       el('span', { class: 'item-meta', text: [channel(item.channelId), how(item), item.urgentUnanswered ? 'URGENCE SANS RÉPONSE' : null].filter(Boolean).join(' · ') }),
     ),
   );
@@ -390,7 +395,7 @@ function renderList(items) {
           'aria-current': item.key === state.currentKey ? 'true' : null,
           onclick: () => openConversation(item.key),
         },
-        el('span', { class: 'item-top' }, el('strong', { class: 'item-name', text: item.name || item.phone || item.userId }), severity !== 'none' ? badge(severity) : null, item.unread ? el('span', { class: 'unread', 'aria-label': `${item.unread} message(s) non lu(s)`, text: String(item.unread) }) : null),
+        rowTop(item, severity),
         el('span', { class: 'item-meta', text: [channel(item.channelId), waiting, item.assignee ? `suivie par ${item.assignee.name}` : null].filter(Boolean).join(' · ') }),
         item.labels.length ? el('span', { class: 'item-labels', text: item.labels.map(label).join(', ') }) : null,
         evidence ? el('span', { class: 'item-evidence', text: evidence }) : null,
