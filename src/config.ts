@@ -161,6 +161,10 @@ const schema = z.object({
   FOLLOWUP_RETRY_DELAY_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(86400000).default(60000)),
   FOLLOWUP_SEND_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1000).max(86400000).default(600000)),
   AUTO_CHECKIN_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(365).default(7)),
+  /** Days after a referral before the bot asks whether the young person went (0: never asked). */
+  REFERRAL_CHECK_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(90).default(14)),
+  /** Days after an unanswered check-in (referral, situation at 3 / 6 months) before its one reminder (0: none). */
+  CHECKIN_REMINDER_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(60).default(5)),
   FOLLOWUP_RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3650).default(90)),
   TRANSCRIPT_RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(3650).default(365)),
   PURGE_INTERVAL_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(10080).default(60)),

@@ -48,6 +48,14 @@ import type { ChannelRegistry } from './channels/registry';
 import { FollowUpService } from './followups/followupService';
 import { PurgeJob } from './jobs/purge';
 import { loadLiveDetector, ScriptAdmin, setupScriptAdmin } from './admin/setup';
+import { JourneyStore } from './figures/journeyStore';
+import { CampaignStore } from './figures/campaignStore';
+import { Journey } from './figures/journey';
+import { CheckinQuestions } from './figures/checkinQuestions';
+import { CheckinAnswers } from './figures/checkinAnswers';
+import { SurveyReader } from './figures/surveys';
+import { registerFiguresApi } from './figures/figuresApi';
+import { TextNormaliser } from './understanding/text';
 
 export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
@@ -140,6 +148,12 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const sectors = SectorCatalog.load(path.join(ROOT, 'dialogs', 'data', 'sectors.yaml'), texts);
   // `url` is known once the server listens (below), before any document is generated.
   const documents = new DocumentService(db.connection, { secret: config.FILES_SECRET!, baseUrl: () => config.PUBLIC_BASE_URL ?? url, linkTtlMs: config.FILES_LINK_DAYS * 86400000 });
+  // The journey the funders' figures count, the campaigns admins name, and the check-ins that ask what became of them.
+  const journeyStore = new JourneyStore(db.connection);
+  const campaigns = new CampaignStore(db.connection);
+  const checkinQuestions = new CheckinQuestions(texts);
+  const surveyReader = SurveyReader.load(path.join(ROOT, 'dialogs', 'data', 'checkins.yaml'), TextNormaliser.fromRoot(ROOT));
+  await Promise.all([journeyStore.init(), campaigns.init()]);
   await db.syncIndexes();
 
   const conversationState = new ConversationState(storage);
@@ -160,6 +174,11 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const privacy = new PrivacyService({ contacts, conversations, transcripts, storage, logger }).register('documents', async (subject) => {
     await documents.deleteForContact(subject.userKey);
   });
+  // Check-ins are planned through the follow-up service, built below; the journey only calls it during a turn.
+  const journey = new Journey({ store: journeyStore, contacts, checkins: { scheduleCheckin: (key, kind, dueAt, about) => followups.scheduleCheckin(key, kind, dueAt, about) }, logger, referralCheckDays: config.REFERRAL_CHECK_DAYS });
+  const checkinAnswers = new CheckinAnswers({ reader: surveyReader, journey, contacts, questions: checkinQuestions, texts, logger });
+  // Before the contact goes: the journey is erased, the first contact stays as an anonymous count.
+  privacy.register('journey', (subject) => journey.erase(subject.userKey));
   // One MainDialog per published script version (src/admin): same dependencies, the version's flows and texts.
   const bootFlows = flows;
   const makeMainDialog = (flows: FlowRegistry, texts: Texts) =>
@@ -176,6 +195,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       structures,
       sectors,
       understanding: flows === bootFlows ? understanding : undefined,
+      journey,
+      checkinAnswers,
       logger,
     });
   const mainDialog = makeMainDialog(flows, texts);
@@ -240,6 +261,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     retryDelayMs: config.FOLLOWUP_RETRY_DELAY_MS,
     sendTimeoutMs: config.FOLLOWUP_SEND_TIMEOUT_MS,
     autoCheckinDays: config.AUTO_CHECKIN_DAYS,
+    checkins: checkinQuestions,
+    checkinReminderDays: config.CHECKIN_REMINDER_DAYS,
   });
   await followups.init();
   privacy.register('followups', (subject) => followups.deleteForUser(subject.userKey));
@@ -253,7 +276,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     intervalMs: config.PURGE_INTERVAL_MINUTES * 60000,
   });
   const gate = new BarrierGate({ detector, handoff, conversations, contacts, events, texts, highPolicy: config.HIGH_SEVERITY_POLICY, ackEveryMs: config.HANDOFF_ACK_MINUTES * 60000, logger, resources: handoff.resources });
-  const guarded = new GuardedBot(gate, handoff, bot, config.HANDOFF_HUB_CHANNELS);
+  const guarded = new GuardedBot(gate, handoff, bot, config.HANDOFF_HUB_CHANNELS, checkinAnswers);
   if (config.BOT_FRAMEWORK_ENDPOINT === 'disabled') registerDisabledBotRoute(server);
   else registerBotRoutes(server, { adapter, bot: guarded, logger, limiter, bypassLimit: isUrgentText, mode: config.MicrosoftAppId ? 'authenticated' : 'emulator' });
   const consoleApp = await setupConsole({
@@ -270,6 +293,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     logger,
     detector,
     structures,
+    journey,
     settings: {
       cookieSecure: config.COOKIE_SECURE ?? config.NODE_ENV === 'production',
       idleMs: config.CONSOLE_SESSION_IDLE_SECONDS * 1000,
@@ -303,6 +327,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   // The data is erased already: a failed compaction is logged, never the erasure's failure.
   privacy.registerFinaliser('compact', async () => void (await compactAfterErasure(db.connection, logger, embedded ? () => embedded.checkpoint() : undefined).catch((err: Error) => logger.warn({ err: { name: err?.name, message: err?.message } }, 'database not compacted after an erasure'))));
   scripts.registerRoutes(consoleApp, server, { hsts: config.COOKIE_SECURE ?? config.NODE_ENV === 'production' });
+  registerFiguresApi({ console: consoleApp, server, store: journeyStore, journey, campaigns, contacts, conversations, episodes, flows, texts, chartJsFile: path.join(ROOT, 'node_modules', 'chart.js', 'dist', 'chart.umd.min.js'), publicDir: path.join(ROOT, 'src', 'figures', 'public'), hsts: config.COOKIE_SECURE ?? config.NODE_ENV === 'production' });
 
   // The number/date recognizers take seconds to build: in production, before accepting traffic (lazily elsewhere).
   if (config.NODE_ENV === 'production') warmUpRecognizers();

@@ -2,7 +2,7 @@ import { MessageFactory, TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import type { BarrierDetector } from '../barriers/detector';
 import type { Detection } from '../barriers/types';
-import type { ContactStore } from '../contacts/contactStore';
+import type { Contact, ContactStore } from '../contacts/contactStore';
 import { CONTACT_TURN_KEY, contactKey } from '../contacts/contactStore';
 import { pickLocale, Texts } from '../i18n';
 import { MAX_SIGNALS } from '../handoff/conversationStore';
@@ -14,6 +14,8 @@ import { Command, detectCommand } from '../dialogs/commands';
 import { MongoTranscriptStore, TRANSCRIPT_BATCH_TURN_KEY } from '../transcript/transcriptStore';
 import { holdsAnswer, loadResourceTable, ResourceTable } from '../handoff/safety';
 import { classifyDirectAnswer, DIRECT_QUESTION_EVERY_MS } from './directQuestion';
+import { originOf } from '../figures/origin';
+import { isCheckinPayload } from '../figures/surveys';
 
 export type HighSeverityPolicy = 'offer' | 'handoff';
 
@@ -99,14 +101,15 @@ export class BarrierGate {
     const sentAt = activity.timestamp ? new Date(activity.timestamp) : undefined;
     const at = sentAt && !Number.isNaN(sentAt.getTime()) && sentAt < now ? sentAt : now;
 
-    let detection: Detection = text ? detector.detect(text) : { labels: [], severity: 'none', evidence: [] };
+    // A tap on a check-in button sends our own payload ("checkin:not_going"), not the young person's words: nothing to detect.
+    let detection: Detection = text && !isCheckinPayload(text) ? detector.detect(text) : { labels: [], severity: 'none', evidence: [] };
     context.turnState.set(DETECTION_TURN_KEY, detection);
 
     // Two independent single-document upserts: run together (one database round trip of latency instead of two).
     // The channel adapter may have recorded the contact for this turn already (WhatsApp, Messenger): not written twice.
     // The conversation's write also records the detection, if any (one write of the document, not two).
-    const [, touched] = await Promise.all([
-      context.turnState.get(CONTACT_TURN_KEY) ?? contacts.touchInbound(ref, { name: activity.from?.name || undefined, at }),
+    const [contact, touched] = await Promise.all([
+      (context.turnState.get(CONTACT_TURN_KEY) as Contact | undefined) ?? contacts.touchInbound(ref, { name: activity.from?.name || undefined, at, origin: originOf(activity) }),
       conversations
         .touch(
           ref,
@@ -121,6 +124,8 @@ export class BarrierGate {
           return doc;
         }),
     ]);
+    // Later steps of the turn read the young person's contact from here (the pending check-in, the locale).
+    context.turnState.set(CONTACT_TURN_KEY, contact);
     let conv = touched;
     detection = await this.assessConversation(context, key, conv, detection, at);
     if (detection.labels.length) events.emit({ type: 'detection', key, severity: detection.severity, name: conv.name });

@@ -1,6 +1,7 @@
 import { ActivityTypes, TurnContext } from 'botbuilder';
 import type { BarrierGate } from './barrierGate';
 import type { HandoffService } from '../handoff/handoffService';
+import type { CheckinAnswerPort } from '../figures/checkinAnswers';
 
 export interface TurnLogic {
   run(context: TurnContext): Promise<void>;
@@ -12,7 +13,14 @@ export interface TurnLogic {
  */
 export class GuardedBot implements TurnLogic {
   /** `hubChannels`: the channels of an external agent hub allowed to send `handoff.status` (HANDOFF_HUB_CHANNELS). */
-  constructor(private readonly gate: BarrierGate, private readonly handoff: HandoffService, private readonly inner: TurnLogic, private readonly hubChannels: readonly string[] = []) {}
+  constructor(
+    private readonly gate: BarrierGate,
+    private readonly handoff: HandoffService,
+    private readonly inner: TurnLogic,
+    private readonly hubChannels: readonly string[] = [],
+    /** Answers to a pending check-in in a message the gate took are recorded all the same. */
+    private readonly checkins?: Pick<CheckinAnswerPort, 'recordSilently'>,
+  ) {}
 
   async run(context: TurnContext): Promise<void> {
     const a = context.activity;
@@ -21,7 +29,10 @@ export class GuardedBot implements TurnLogic {
       if (this.hubChannels.includes(a.channelId)) await this.handoff.onHandoffStatus(context);
       return;
     }
-    if (a.type === ActivityTypes.Message && (await this.gate.onMessage(context))) return;
+    if (a.type === ActivityTypes.Message && (await this.gate.onMessage(context))) {
+      await this.checkins?.recordSilently(context);
+      return;
+    }
     await this.inner.run(context);
   }
 }

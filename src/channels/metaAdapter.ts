@@ -17,6 +17,7 @@ import type { HandleResult } from './inbox';
 import { Outbox, OutboxChannel, OutboxEntryDoc, OutboundPost } from './outbox';
 import type { MessageParts } from './messageParts';
 import type { StatusUpdate } from './whatsapp/mapper';
+import { originOf } from '../figures/origin';
 
 export type BotLogic = (context: TurnContext) => Promise<void>;
 
@@ -259,7 +260,7 @@ export abstract class MetaAdapter extends BotAdapter implements OutboxChannel {
     const activity = { ...message.activity } as Activity;
     activity.timestamp = new Date(activity.timestamp ?? this.now());
     const fromUser = activity.type === ActivityTypes.Message || activity.type === ActivityTypes.ConversationUpdate;
-    const contact = fromUser ? await this.contacts.touchInbound(TurnContext.getConversationReference(activity), { name: message.name, at: activity.timestamp }) : undefined;
+    const contact = fromUser ? await this.contacts.touchInbound(TurnContext.getConversationReference(activity), { name: message.name, at: activity.timestamp, origin: originOf(activity) }) : undefined;
     if (contact?.locale) activity.locale = contact.locale;
     activity.locale ??= 'fr-FR';
     const context = new TurnContext(this, activity);

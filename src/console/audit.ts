@@ -26,7 +26,12 @@ export type AuditAction =
   | 'account.password'
   | 'canned.update'
   | 'canned.remove'
-  | 'audit.read';
+  | 'audit.read'
+  | 'conversation.outcome'
+  | 'figures.read'
+  | 'figures.export'
+  | 'campaign.update'
+  | 'campaign.remove';
 
 export interface AuditEntry {
   _id: string;

@@ -30,6 +30,7 @@ import type { Texts } from '../i18n';
 import * as policy from './policies/conversationPolicy';
 import { registerStaticRoutes } from './static';
 import type { TrustedProxies } from '../http/trustedProxies';
+import type { JourneyPort } from '../figures/journey';
 
 export interface ConsoleSettings {
   /** Secure cookie flag and HSTS (production, behind HTTPS). */
@@ -93,6 +94,8 @@ export interface ConsoleDeps {
   structures?: StructureDirectory;
   /** Scores a message again when a mediator corrects its detection. */
   detector?: Pick<BarrierDetector, 'detect'>;
+  /** The journey (src/figures): a referral named in a closing wrap-up is recorded, and checked two weeks later. */
+  journey?: Pick<JourneyPort, 'referred'>;
 }
 
 export type Access = 'public' | 'mediator' | 'admin';
@@ -803,6 +806,12 @@ export class ConsoleApp {
         },
         (d) => ({ outcome: d.wrapUp?.outcome, riskAtClose: d.wrapUp?.riskAtClose, referral: Boolean(d.wrapUp?.referral), withReason: Boolean(d.wrapUp?.reason) }),
       );
+      // The referral the mediator made: counted for the figures, and the bot asks in two weeks whether they went.
+      if (doc.wrapUp?.referral && this.deps.journey) {
+        await this.deps.journey.referred({ userKey: doc.userKey, conversationKey: doc._id, structureName: doc.wrapUp.referral, by: 'mediator', mediatorId: ctx.account._id }).catch((err: Error) => {
+          this.log.warn({ err: { name: err?.name } }, 'referral of a wrap-up not recorded in the journey');
+        });
+      }
       return done(doc);
     });
 

@@ -3,6 +3,7 @@ import type { ConversationReference } from 'botbuilder';
 import { Connection, Model, Schema } from 'mongoose';
 import { KeyedMutex } from '../db/keyedMutex';
 import type { Locale } from '../i18n';
+import type { Origin } from '../figures/origin';
 
 /**
  * One young person on one channel. The key is `${channelId}:${userId}`
@@ -27,6 +28,21 @@ export interface Contact {
   profile: Record<string, unknown>;
   profileUpdatedAt?: Date;
   tags: string[];
+  /** Where their first message came from (ad, link, typed code): set once, at first contact. */
+  origin?: Origin;
+  /** A check-in question sent to them (referral check, situation at 3 / 6 months) that their next message may answer. */
+  survey?: PendingSurvey;
+}
+
+/** The check-ins whose answers are recorded in the journey (src/figures/surveys.ts). */
+export type SurveyKind = 'referral_check' | 'outcome_3m' | 'outcome_6m';
+
+export interface PendingSurvey {
+  kind: SurveyKind;
+  followupId: string;
+  askedAt: Date;
+  /** Answers not understood so far (asked again once, then the message goes to the conversation). */
+  tries: number;
 }
 
 /**
@@ -81,6 +97,8 @@ export class ContactStore {
         profile: { type: Schema.Types.Mixed, default: {} },
         profileUpdatedAt: Date,
         tags: { type: [String], default: [] },
+        origin: { type: Schema.Types.Mixed, default: undefined },
+        survey: { type: Schema.Types.Mixed, default: undefined },
       },
       { versionKey: false, collection: 'contacts', minimize: false },
     );
@@ -90,7 +108,7 @@ export class ContactStore {
   }
 
   /** Records an inbound message: creates the contact on first contact, keeps the name and the 24-hour-window clock. */
-  async touchInbound(reference: Partial<ConversationReference>, opts: { name?: string; locale?: Locale; at?: Date } = {}): Promise<Contact> {
+  async touchInbound(reference: Partial<ConversationReference>, opts: { name?: string; locale?: Locale; at?: Date; origin?: Origin } = {}): Promise<Contact> {
     const channelId = reference.channelId ?? 'unknown';
     const userId = reference.user?.id ?? 'unknown';
     const at = opts.at ?? new Date();
@@ -102,7 +120,7 @@ export class ContactStore {
     const doc = await contactWrites.run(key, () =>
       this.model.collection.findOneAndUpdate(
         { _id: key as never },
-        { $set: set, $setOnInsert: { channelId, userId, firstSeenAt: at, consent: null, paused: false, profile: {}, tags: [] } },
+        { $set: set, $setOnInsert: { channelId, userId, firstSeenAt: at, consent: null, paused: false, profile: {}, tags: [], origin: opts.origin ?? { source: 'direct' } } },
         { upsert: true, returnDocument: 'after' },
       ),
     );
@@ -135,6 +153,16 @@ export class ContactStore {
     const set: Record<string, unknown> = { profileUpdatedAt: new Date() };
     for (const [k, v] of Object.entries(values)) set[`profile.${k}`] = v;
     await contactWrites.run(key, () => this.model.collection.updateOne({ _id: key as never }, { $set: set }));
+  }
+
+  /** A check-in question was sent (its answer is expected in the next messages), or answered (undefined). */
+  async setSurvey(key: string, survey: PendingSurvey | undefined): Promise<void> {
+    await contactWrites.run(key, () => this.model.collection.updateOne({ _id: key as never }, survey ? { $set: { survey } } : { $unset: { survey: '' } }));
+  }
+
+  /** Contacts first seen in [from, to) (figures: reach by month, channel, campaign, département). */
+  async firstSeenBetween(from: Date, to: Date): Promise<Array<Pick<Contact, '_id' | 'channelId' | 'firstSeenAt' | 'consent' | 'origin' | 'profile'>>> {
+    return (await this.model.find({ firstSeenAt: { $gte: from, $lt: to } }, { channelId: 1, firstSeenAt: 1, consent: 1, origin: 1, profile: 1 }).lean().exec()) as never;
   }
 
   async setTags(key: string, tags: string[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { Activity, NullTelemetryClient, StatePropertyAccessor, TurnContext } from 'botbuilder';
 import { ComponentDialog, Dialog, DialogContext, DialogEvent, DialogEvents, DialogInstance, DialogSet, DialogState, DialogTurnResult, DialogTurnStatus } from 'botbuilder-dialogs';
-import { contactKey } from '../contacts/contactStore';
+import { Contact, CONTACT_TURN_KEY, contactKey } from '../contacts/contactStore';
 import { pickLocale } from '../i18n';
 import { Command, detectCommand } from './commands';
 import { DEFAULT_ENGINE_OPTIONS, EngineDeps, EngineOptions } from './engine/deps';
@@ -8,6 +8,7 @@ import { BACK_TURN_KEY, FlowDialog, flowDialogId } from './engine/flowDialog';
 import { getSession, Session, sessionLocale, setSession } from './engine/session';
 import { REPO_ROOT } from './paths';
 import { loadUnderstanding, Understanding } from '../understanding/understanding';
+import { originOf } from '../figures/origin';
 
 /** The engine's collaborators; engine options may be partial (defaults fill the rest). */
 export type MainDialogDeps = Omit<EngineDeps, 'options' | 'understanding'> & {
@@ -94,7 +95,7 @@ export class MainDialog extends ComponentDialog {
     const a = context.activity;
     const key = contactKey(a.channelId ?? 'unknown', a.from?.id ?? 'unknown');
     let contact = await this.deps.contacts.get(key);
-    if (!contact) contact = await this.deps.contacts.touchInbound(TurnContext.getConversationReference(a), { locale: pickLocale(a.locale) });
+    if (!contact) contact = await this.deps.contacts.touchInbound(TurnContext.getConversationReference(a), { locale: pickLocale(a.locale), origin: originOf(a) });
     const vars: Record<string, unknown> = contact.consent === true ? { ...(contact.profile ?? {}) } : {};
     vars.locale = contact.locale ?? pickLocale(a.locale);
     vars.consent = contact.consent ?? null;
@@ -196,8 +197,13 @@ export class MainDialog extends ComponentDialog {
   private async interrupt(innerDC: DialogContext): Promise<DialogTurnResult | undefined> {
     const context = innerDC.context;
     const command: Command | undefined = (context.turnState.get(FORCED_COMMAND_TURN_KEY) as Command | undefined) ?? detectCommand(context.activity.text);
-    if (!command) return undefined;
     const session = getSession(context);
+    if (!command) {
+      // A check-in (referral, situation at 3 / 6 months) waits for its answer: this message may be it.
+      const contact = context.turnState.get(CONTACT_TURN_KEY) as Contact | undefined;
+      if (contact?.survey && this.deps.checkinAnswers && (await this.deps.checkinAnswers.handle(context, contact, sessionLocale(session)))) return Dialog.EndOfTurn;
+      return undefined;
+    }
     this.deps.logger.debug({ command }, 'global command');
     switch (command) {
       case 'human':

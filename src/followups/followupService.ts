@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import type { Activity } from 'botbuilder';
 import { Connection, Model, Schema } from 'mongoose';
 import type { Logger } from 'pino';
-import type { Contact, ContactStore } from '../contacts/contactStore';
+import type { Contact, ContactStore, SurveyKind } from '../contacts/contactStore';
 import type { ConversationDoc, ConversationStore, MediatorRef } from '../handoff/conversationStore';
 import type { HandoffEvent } from '../handoff/events';
 import { PeriodicJob } from '../jobs/periodic';
@@ -33,7 +33,15 @@ import { ensureCollection } from '../db/collections';
  * and sent.
  */
 
-export type FollowUpKind = 'mediator' | 'auto_checkin';
+export type FollowUpKind = 'mediator' | 'auto_checkin' | SurveyKind;
+
+const KINDS: readonly FollowUpKind[] = ['mediator', 'auto_checkin', 'referral_check', 'outcome_3m', 'outcome_6m'];
+const SURVEY_KINDS: ReadonlySet<FollowUpKind> = new Set(['referral_check', 'outcome_3m', 'outcome_6m']);
+
+/** The question of a check-in whose answer is recorded (src/figures/checkinQuestions.ts): its text and buttons. */
+export interface CheckinContent {
+  question(kind: SurveyKind, locale: Locale, opts: { name?: string; about?: string; reminder: boolean }): { text: string; choices: Array<{ id: string; title: string }> };
+}
 
 export type FollowUpStatus = 'scheduled' | 'sending' | 'sent' | 'failed' | 'skipped_paused' | 'cancelled';
 
@@ -74,6 +82,10 @@ export interface FollowUpDoc {
   error?: FollowUpFailure;
   cancelledBy?: MediatorRef;
   cancelledAt?: Date;
+  /** A check-in's reminder: the check-in it reminds of (sent only when that one got no answer). */
+  reminderOf?: string;
+  /** What a referral check asks about (the structure's name). */
+  about?: string;
 }
 
 export interface ScheduleInput {
@@ -82,6 +94,8 @@ export interface ScheduleInput {
   text?: string;
   kind: FollowUpKind;
   createdBy: MediatorRef;
+  reminderOf?: string;
+  about?: string;
 }
 
 /** Delivers an activity proactively into a stored conversation (HandoffService.sendToConversation). */
@@ -119,6 +133,10 @@ export interface FollowUpServiceDeps {
   maxAttempts?: number;
   /** Default delay of the automatic check-in, in days (0 disables it). */
   autoCheckinDays?: number;
+  /** The questions of the recorded check-ins (referral check, situation at 3 / 6 months); without it none is sent. */
+  checkins?: CheckinContent;
+  /** Days after an unanswered check-in before its one reminder (default 5; 0: no reminder). */
+  checkinReminderDays?: number;
   /** Follow-ups sent per poll at most (default 50). */
   batchSize?: number;
   now?: () => Date;
@@ -215,7 +233,9 @@ export class FollowUpService implements AutoCheckinPort {
         conversationKey: { type: String, required: true },
         channelId: { type: String, required: true },
         userKey: { type: String, required: true },
-        kind: { type: String, required: true, enum: ['mediator', 'auto_checkin'] },
+        kind: { type: String, required: true, enum: KINDS as FollowUpKind[] },
+        reminderOf: String,
+        about: String,
         text: String,
         dueAt: { type: Date, required: true },
         status: { type: String, required: true },
@@ -255,7 +275,7 @@ export class FollowUpService implements AutoCheckinPort {
 
   /** Plans a follow-up. Throws FollowUpError: not_found (no such conversation), invalid (text, date). */
   async schedule(input: ScheduleInput): Promise<FollowUpDoc> {
-    if (input.kind !== 'mediator' && input.kind !== 'auto_checkin') throw new FollowUpError('invalid', 'kind must be mediator or auto_checkin');
+    if (!KINDS.includes(input.kind)) throw new FollowUpError('invalid', `kind must be one of ${KINDS.join(', ')}`);
     if (!input.createdBy?.id) throw new FollowUpError('invalid', 'createdBy is required');
     const dueAt = input.dueAt instanceof Date ? input.dueAt : new Date(input.dueAt as unknown as string);
     if (Number.isNaN(dueAt.getTime())) throw new FollowUpError('invalid', 'dueAt is not a valid date');
@@ -281,6 +301,8 @@ export class FollowUpService implements AutoCheckinPort {
       updatedAt: now,
       attempts: 0,
       messageIds: [],
+      ...(input.reminderOf ? { reminderOf: input.reminderOf } : {}),
+      ...(input.about ? { about: input.about.slice(0, 120) } : {}),
     };
     await this.model.create(doc);
     this.deps.logger.info({ followupId: doc._id, kind: doc.kind, channelId: doc.channelId }, 'follow-up scheduled');
@@ -340,6 +362,21 @@ export class FollowUpService implements AutoCheckinPort {
       });
     }
     return this.schedule({ conversationKey, dueAt: new Date(this.now().getTime() + days * DAY_MS), kind: 'auto_checkin', createdBy: SYSTEM_AUTHOR });
+  }
+
+  /**
+   * Plans a recorded check-in (referral check, situation at 3 or 6 months) at `dueAt`, replacing one of the same
+   * kind still planned. None on Messenger (no message from the bot after 24 hours) or without check-in questions.
+   */
+  async scheduleCheckin(conversationKey: string, kind: SurveyKind, dueAt: Date, about?: string): Promise<FollowUpDoc | undefined> {
+    if (!this.deps.checkins || conversationKey.startsWith('messenger:')) return undefined;
+    const pending = (await this.model.find({ conversationKey, kind, status: 'scheduled' }).lean().exec()) as FollowUpDoc[];
+    for (const p of pending) {
+      await this.cancel(p._id, SYSTEM_AUTHOR).catch((err: unknown) => {
+        if (!(err instanceof FollowUpError)) throw err;
+      });
+    }
+    return this.schedule({ conversationKey, dueAt, kind, createdBy: SYSTEM_AUTHOR, ...(about ? { about } : {}) });
   }
 
   /** Erases a young person's follow-ups (registered with the privacy service). */
@@ -478,6 +515,12 @@ export class FollowUpService implements AutoCheckinPort {
       this.deps.logger.info({ followupId: doc._id }, 'follow-up skipped: the young person said stop');
       return 'skipped';
     }
+    const survey = SURVEY_KINDS.has(doc.kind) ? (doc.kind as SurveyKind) : undefined;
+    if (survey && (!this.deps.checkins || (doc.reminderOf && contact.survey?.followupId !== doc.reminderOf))) {
+      // A reminder of a check-in answered since (or whose question was dropped): nothing to remind of.
+      await this.finish(doc, { status: 'cancelled', cancelledBy: SYSTEM_AUTHOR, cancelledAt: this.now(), finishedAt: this.now() });
+      return 'skipped';
+    }
     if (META_CHANNELS.has(conv.channelId) && !this.deps.channels.has(conv.channelId)) {
       return this.fail(doc, { code: 'channel_disabled', message: `The ${conv.channelId} channel is not configured on this service`, permanent: false, at: this.now() }, false);
     }
@@ -487,6 +530,10 @@ export class FollowUpService implements AutoCheckinPort {
       // A mediator's follow-up is credited to the mediator (transcript) and is a person speaking (Messenger's
       // HUMAN_AGENT tag up to 7 days); declicFollowup makes WhatsApp pick WHATSAPP_TEMPLATE_FOLLOWUP (see planDelivery).
       if (doc.kind === 'mediator') channelData.declicMediator = { id: doc.createdBy.id, name: doc.createdBy.name };
+      if (survey) {
+        const q = this.deps.checkins!.question(survey, locale, { name: firstName(contact), about: doc.about, reminder: Boolean(doc.reminderOf) });
+        return { type: 'message', text: q.text, locale, channelData, suggestedActions: { to: [], actions: q.choices.map((c) => ({ type: 'imBack', title: c.title, value: c.id })) } };
+      }
       return { type: 'message', text: doc.text ?? this.checkinText(locale, contact), locale, channelData };
     };
 
@@ -500,9 +547,21 @@ export class FollowUpService implements AutoCheckinPort {
     }
     const now = this.now();
     await this.finish(doc, { status: 'sent', sentAt: now, finishedAt: now, messageIds: ids.filter(Boolean) });
+    if (survey) await this.awaitAnswer(doc, survey, conv.userKey, now);
     this.deps.events?.emit({ type: 'message', key: conv._id, direction: 'outbound' });
     this.deps.logger.info({ followupId: doc._id, kind: doc.kind, channelId: conv.channelId, attempt: doc.attempts }, 'follow-up sent');
     return 'sent';
+  }
+
+  /** A check-in went out: the young person's next messages may answer it; the first one gets a reminder planned. */
+  private async awaitAnswer(doc: FollowUpDoc, kind: SurveyKind, userKey: string, now: Date): Promise<void> {
+    const original = doc.reminderOf ?? doc._id;
+    await this.deps.contacts.setSurvey(userKey, { kind, followupId: original, askedAt: now, tries: 0 });
+    const days = this.deps.checkinReminderDays ?? 5;
+    if (doc.reminderOf || days <= 0) return;
+    await this.schedule({ conversationKey: doc.conversationKey, dueAt: new Date(now.getTime() + days * DAY_MS), kind, createdBy: SYSTEM_AUTHOR, reminderOf: doc._id, ...(doc.about ? { about: doc.about } : {}) }).catch((err: Error) => {
+      this.deps.logger.warn({ followupId: doc._id, err: { name: err?.name } }, 'check-in reminder not planned');
+    });
   }
 
   /** Records a failure: retried later when the channel said it was transient, else final. */

@@ -3,6 +3,7 @@ import type { Activity } from 'botbuilder';
 import { choicesAsText, messageContent } from '../content';
 import { splitText, truncate } from '../text';
 import { LOCATION_CONTENT_TYPE } from '../whatsapp/mapper';
+import { channelReferral } from '../referral';
 import type { MsMessaging } from './schema';
 
 export const MESSENGER = 'messenger';
@@ -45,15 +46,18 @@ export function messengerToActivity(ev: MsMessaging, serviceUrl: string): Partia
     recipient: { id: ev.recipient.id, name: 'Déclic', role: 'bot' },
     conversation: { id: messengerConversationId(ev.sender.id), isGroup: false, conversationType: 'personal', name: '' },
   };
+  const r = ev.postback?.referral ?? ev.referral;
+  const referral = r ? channelReferral({ source: r.source ?? r.type, ref: r.ref, adId: r.ad_id, sourceUrl: r.referer_uri }) : undefined;
+  const withReferral = referral ? { referral } : {};
   if (ev.postback) {
     const payload = ev.postback.payload ?? ev.postback.title ?? '';
-    return { ...base, id: postbackId(ev), text: payload, value: { payload, title: ev.postback.title }, channelData: { type: 'postback', title: ev.postback.title } };
+    return { ...base, id: postbackId(ev), text: payload, value: { payload, title: ev.postback.title }, channelData: { type: 'postback', title: ev.postback.title, ...withReferral } };
   }
   const msg = ev.message;
   if (!msg) return undefined;
   const replyTo = msg.reply_to?.mid ? { replyToId: msg.reply_to.mid } : {};
   if (msg.quick_reply) {
-    return { ...base, ...replyTo, id: msg.mid, text: msg.quick_reply.payload, value: { payload: msg.quick_reply.payload, title: msg.text }, channelData: { type: 'quick_reply', title: msg.text } };
+    return { ...base, ...replyTo, id: msg.mid, text: msg.quick_reply.payload, value: { payload: msg.quick_reply.payload, title: msg.text }, channelData: { type: 'quick_reply', title: msg.text, ...withReferral } };
   }
   const attachments = (msg.attachments ?? []).map((a) => {
     const p = a.payload ?? {};
@@ -70,7 +74,7 @@ export function messengerToActivity(ev: MsMessaging, serviceUrl: string): Partia
     id: msg.mid,
     ...(msg.text !== undefined ? { text: msg.text } : {}),
     ...(attachments.length ? { attachments } : {}),
-    channelData: { type, ...(msg.text === undefined && !attachments.length ? { unsupported: true } : {}) },
+    channelData: { type, ...(msg.text === undefined && !attachments.length ? { unsupported: true } : {}), ...withReferral },
   };
 }
 

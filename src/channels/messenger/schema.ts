@@ -3,12 +3,18 @@ import { z } from 'zod';
 /**
  * Messenger Platform webhook payloads (object "page"): messages, quick
  * replies, postbacks, deliveries and reads, as documented by Meta. Unknown
- * events (optins, referrals, reactions…) are accepted and ignored.
+ * events (optins, reactions…) are accepted and ignored; a referral (m.me `ref`,
+ * ad) is kept on the message or postback it came with.
  */
 
 const psid = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
 const mid = z.string().min(1).max(512);
 const ms = z.number().int().nonnegative();
+
+/** m.me link `ref`, Click-to-Messenger ad, customer chat plugin… (with the first message, or in a Get Started postback). */
+const referral = z
+  .object({ ref: z.string().max(1000).optional(), source: z.string().max(64).optional(), type: z.string().max(64).optional(), ad_id: z.string().max(256).optional(), referer_uri: z.string().max(2000).optional() })
+  .passthrough();
 
 const attachment = z
   .object({
@@ -43,8 +49,9 @@ export const msMessaging = z
       })
       .passthrough()
       .optional(),
+    referral: referral.optional(),
     postback: z
-      .object({ mid: mid.optional(), title: z.string().max(1000).optional(), payload: z.string().max(4096).optional() })
+      .object({ mid: mid.optional(), title: z.string().max(1000).optional(), payload: z.string().max(4096).optional(), referral: referral.optional() })
       .passthrough()
       .optional(),
     delivery: z.object({ mids: z.array(mid).max(1000).optional(), watermark: ms }).passthrough().optional(),

@@ -1,6 +1,7 @@
 import type { Activity } from 'botbuilder';
 import { Choice, choicesAsText, messageContent } from '../content';
 import { splitText, truncate } from '../text';
+import { channelReferral } from '../referral';
 import type { WaMessage, WaStatus } from './schema';
 
 export const WHATSAPP = 'whatsapp';
@@ -57,6 +58,8 @@ export function whatsAppToActivity(m: WaMessage, ctx: InboundContext): Partial<A
     ...(m.context?.id ? { replyToId: m.context.id } : {}),
   };
   const channelData: Record<string, unknown> = { type: m.type };
+  const referral = m.referral ? channelReferral({ source: m.referral.source_type ?? 'ad', adId: m.referral.source_id, headline: m.referral.headline, sourceUrl: m.referral.source_url, clickId: m.referral.ctwa_clid }) : undefined;
+  if (referral) channelData.referral = referral;
   switch (m.type) {
     case 'text':
       return { ...base, text: m.text?.body ?? '', channelData };

@@ -60,6 +60,18 @@ export const waMessage = z
       .optional(),
     reaction: z.object({ message_id: z.string().max(256), emoji: z.string().max(64).optional() }).passthrough().optional(),
     errors: z.array(waError).optional(),
+    /** A Click-to-WhatsApp ad or post the person came from (first message of the conversation). */
+    referral: z
+      .object({
+        source_url: z.string().max(2000).optional(),
+        source_id: z.string().max(256).optional(),
+        source_type: z.string().max(64).optional(),
+        headline: z.string().max(1000).optional(),
+        body: z.string().max(4096).optional(),
+        ctwa_clid: z.string().max(1000).optional(),
+      })
+      .passthrough()
+      .optional(),
   })
   .passthrough()
   .superRefine((m, ctx) => {

@@ -6,6 +6,8 @@ import type { SectorCatalog, StructureDirectory } from '../data';
 import type { CheckinPort, HandoffPort, PrivacyPort } from '../ports';
 import type { FlowRegistry } from '../scripts/loader';
 import type { Understanding } from '../../understanding/understanding';
+import type { JourneyPort } from '../../figures/journey';
+import type { CheckinAnswerPort } from '../../figures/checkinAnswers';
 
 export interface EngineOptions {
   /** Invalid answers before offering to talk to a person (default 3). */
@@ -37,6 +39,10 @@ export interface EngineDeps {
   checkins?: CheckinPort;
   structures: StructureDirectory;
   sectors: SectorCatalog;
+  /** Optional: the young person's journey for the figures (questions reached, documents, referrals, consent). */
+  journey?: JourneyPort;
+  /** Optional: answers to the check-ins (referral check, situation at 3 / 6 months) read before anything else. */
+  checkinAnswers?: CheckinAnswerPort;
   /** The understanding layer (src/understanding/) every question reads its answers with. */
   understanding: Understanding;
   logger: Logger;

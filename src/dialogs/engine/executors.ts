@@ -37,6 +37,7 @@ import {
 } from '../scripts/types';
 import type { EngineDeps } from './deps';
 import { Session, sessionLocale } from './session';
+import type { JourneyPort } from '../../figures/journey';
 
 /** What the flow does after a step. */
 export type Outcome =
@@ -229,6 +230,11 @@ export async function repromptAfterFailure(step: PromptStep, x: StepContext): Pr
   await say(x, render(x, key), promptButtonKeys(step));
 }
 
+/** The journey, only for a young person who consented (nothing is recorded about the others). */
+export function journeyOf(x: StepContext): JourneyPort | undefined {
+  return x.session.vars.consent === true ? x.deps.journey : undefined;
+}
+
 // ---------------------------------------------------------------- other steps
 
 async function runMessage(step: MessageStep, x: StepContext): Promise<Outcome> {
@@ -287,11 +293,13 @@ async function runDocument(step: DocumentStep, x: StepContext): Promise<Outcome>
     const pdf = await documents.renderCv(cv, docLocale, texts);
     const att = await documents.save(x.session.contactKey, 'cv', cvFileName(cv), pdf);
     await x.turn.sendActivity({ type: 'message', text: render(x, 'cv.ready'), attachments: [{ contentType: att.contentType, contentUrl: att.contentUrl, name: att.name }] });
+    await journeyOf(x)?.produced(x.session.contactKey, 'cv');
   } else {
     const letter = buildLetter(x.session.vars, docLocale, texts, x.deps.options.now(), documents.jobs);
     const pdf = await documents.renderLetter(letter);
     const att = await documents.save(x.session.contactKey, 'letter', letterFileName(letter), pdf);
     await x.turn.sendActivity({ type: 'message', text: render(x, 'letter.ready'), attachments: [{ contentType: att.contentType, contentUrl: att.contentUrl, name: att.name }] });
+    await journeyOf(x)?.produced(x.session.contactKey, 'letter');
   }
   return NEXT;
 }
@@ -309,6 +317,11 @@ async function runStructures(step: StructuresStep, x: StepContext): Promise<Outc
     papers: v.papers === true,
   });
   for (const m of referralMessages(referral, (key, extra) => render(x, key, extra), structures.departementName(referral.departement))) await say(x, m);
+  // The structure the young person was pointed to first: recorded, and two weeks later the bot asks whether they went.
+  const first = referral.local[0];
+  const named = first ? { structureId: first.id, structureName: first.name, structureKind: first.kind } : referral.locator ? { structureName: referral.locator.name, structureKind: 'locator' } : undefined;
+  const a = x.turn.activity;
+  if (named) await journeyOf(x)?.referred({ userKey: x.session.contactKey, conversationKey: `${a.channelId}:${a.conversation?.id}`, by: 'bot', ...named });
   return NEXT;
 }
 
@@ -338,6 +351,8 @@ async function runConsent(step: ConsentStep, x: StepContext): Promise<Outcome> {
   x.session.vars.consent = consent;
   // Answers are saved from now on (each one as it comes); nothing personal was asked before this step.
   await x.deps.contacts.setConsent(x.session.contactKey, consent);
+  const a = x.turn.activity;
+  if (consent) await x.deps.journey?.consented(x.session.contactKey, `${a.channelId}:${a.conversation?.id}`);
   return NEXT;
 }
 
@@ -392,6 +407,7 @@ export async function runStep(step: Step, x: StepContext): Promise<Outcome> {
       // Already answered (e.g. kept in the profile from an earlier conversation): resume after it.
       const known = x.session.vars[step.var];
       if (step.skipIfSet && known !== undefined) return { kind: 'next', to: answeredNext(step, known) };
+      await journeyOf(x)?.reached(x.session.contactKey, x.flow.id, step.id);
       await askPrompt(step, x);
       return WAIT;
     }

@@ -4,6 +4,7 @@ import { normalize, recognizeYesNo } from '../recognizers';
 import { Flow, PromptStep, Step, isPrompt } from '../scripts/types';
 import type { EngineDeps } from './deps';
 import {
+  journeyOf,
   answeredNext,
   askPrompt,
   assignAll,
@@ -263,6 +264,7 @@ export class FlowDialog extends Dialog<{ step?: string }> {
       const step = this.stepById(st.step);
       if (!step) {
         if (st.step !== undefined) this.deps.logger.error({ flow: this.flow.id, step: st.step }, 'unknown step: ending the flow');
+        else await journeyOf(this.ctx(dc))?.completed(getSession(dc.context).contactKey, this.flow.id);
         return dc.endDialog();
       }
       if (!countStep(dc.context, this.deps.options.maxStepsPerTurn)) {
@@ -312,6 +314,7 @@ export class FlowDialog extends Dialog<{ step?: string }> {
           st.afterCall = defaultNext(this.flow, step) ?? null;
           return dc.beginDialog(flowDialogId(outcome.flow));
         case 'end':
+          await journeyOf(x)?.completed(x.session.contactKey, this.flow.id);
           return dc.endDialog();
         case 'cancel':
           return dc.cancelAllDialogs();
