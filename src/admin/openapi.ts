@@ -1,12 +1,7 @@
 /** OpenAPI description of the script editor's API, merged into /api/openapi.json by the console. */
 
-type Json = Record<string, unknown>;
+import { body, csrf, err, json, Json, ref } from '../http/openapiParts';
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Json, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
-const err = (description: string) => json(ref('Error'), description);
-const body = (schema: Json) => ({ required: true, content: { 'application/json': { schema } } });
-const csrf = { name: 'x-csrf-token', in: 'header', required: true, description: 'The session CSRF token', schema: { type: 'string' } };
 const nParam = { name: 'n', in: 'path', required: true, description: 'Version number', schema: { type: 'integer', minimum: 1 } };
 
 const readErrors = { '401': err('No session, or it expired'), '403': err('Not an administrator'), '500': err('Unexpected error'), '503': err('Database unavailable') };

@@ -4,14 +4,10 @@
  * is described here and that nothing described is missing from the server.
  */
 
-type Json = Record<string, unknown>;
+import { body, err, json, Json, ref } from '../http/openapiParts';
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Json, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
-const err = (description: string) => json(ref('Error'), description);
 const keyParam = { name: 'key', in: 'path', required: true, description: 'Conversation key (`<channelId>:<conversationId>`, URL-encoded)', schema: { type: 'string' } };
 const csrfParam = { name: 'x-csrf-token', in: 'header', required: true, description: 'The session CSRF token (from login or /me)', schema: { type: 'string' } };
-const body = (schema: Json) => ({ required: true, content: { 'application/json': { schema } } });
 
 const authErrors = { '401': err('No session, or it expired'), '500': err('Unexpected error'), '503': err('Database unavailable') };
 const writeErrors = { ...authErrors, '403': err('Missing or wrong CSRF token, or not allowed') };

@@ -1,12 +1,7 @@
 /** OpenAPI description of the funders' figures, campaigns and outcome routes, merged into /api/openapi.json. */
 
-type Json = Record<string, unknown>;
+import { body, csrf, err, json, Json, ref } from '../http/openapiParts';
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Json, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
-const err = (description: string) => json(ref('Error'), description);
-const body = (schema: Json) => ({ required: true, content: { 'application/json': { schema } } });
-const csrf = { name: 'x-csrf-token', in: 'header', required: true, description: 'The session CSRF token', schema: { type: 'string' } };
 const month = (name: string, description: string) => ({ name, in: 'query', required: false, description, schema: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' } });
 const keyParam = { name: 'key', in: 'path', required: true, description: 'Conversation key', schema: { type: 'string' } };
 const codeParam = { name: 'code', in: 'path', required: true, description: 'Campaign code (letters and digits; upper-cased, separators dropped)', schema: { type: 'string' } };

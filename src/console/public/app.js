@@ -443,6 +443,7 @@ async function openConversation(key) {
   }
   document.body.classList.add('show-detail');
   if (state.urgentKey === key) clearUrgent();
+  if (changed) loadSituations(key);
   await loadDetail(false);
   markReadIfShown();
   if (changed) $('conv-name').focus();
@@ -569,7 +570,7 @@ function renderDetail(d) {
             el(
               'li',
               {},
-              el('p', { text: `${dateTime(f.dueAt)} — ${FOLLOWUP_STATUS[f.status] || f.status}${f.kind === 'auto_checkin' ? ' (automatique)' : ` — par ${f.createdBy.name}`}` }),
+              el('p', { text: `${dateTime(f.dueAt)} — ${FOLLOWUP_STATUS[f.status] || f.status}${f.kind !== 'mediator' ? ' (automatique)' : ` — par ${f.createdBy.name}`}` }),
               f.text ? el('p', { class: 'note-text', text: f.text }) : null,
               f.error ? el('p', { class: 'error', text: `Erreur : ${f.error.message}` }) : null,
               f.status === 'scheduled' ? el('button', { type: 'button', text: 'Annuler la relance', onclick: () => cancelFollowUp(f.id) }) : null,
@@ -788,6 +789,60 @@ async function saveTags(tags) {
   }
   await loadDetail();
 }
+
+const SITUATIONS = {
+  lasting_job: 'Emploi durable',
+  transition_job: 'Emploi de transition',
+  qualifying_training: 'Formation qualifiante',
+  alternance: 'Alternance',
+  civic_service: 'Service civique',
+  own_business: 'Création d’activité',
+  other_training: 'Autre formation',
+  no_solution: 'Sans solution',
+  lost_contact: 'Perdu de vue',
+};
+const REFERRAL_ANSWERS = { went: 'y est allé·e', not_yet: 'pas encore', not_going: 'n’ira pas' };
+
+/** Outcomes, referrals and their checks recorded for the young person (the funders' figures). */
+async function loadSituations(key) {
+  $('situation-date').value = new Date().toISOString().slice(0, 10);
+  setText('situation-status', '');
+  let items = [];
+  try {
+    items = (await call('GET', `${conversationPath(key)}/outcomes`)).items;
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) setText('situation-status', errorMessage(err));
+  }
+  if (state.currentKey !== key) return;
+  const by = { self: 'dit par le jeune', mediator: 'noté par l’équipe', bot: 'par le bot' };
+  $('situations').replaceChildren(
+    ...(items.length
+      ? items.map((x) =>
+          el('li', {
+            text:
+              x.type === 'outcome'
+                ? `${SITUATIONS[x.category] || x.category} depuis le ${x.date} (${by[x.by] || x.by}${x.checkpoint ? `, relance à ${x.checkpoint === '3m' ? '3' : '6'} mois` : ''})`
+                : x.type === 'referral'
+                  ? `Orienté·e vers ${x.structure} le ${x.at.slice(0, 10)} (${by[x.by] || x.by})`
+                  : `Vérification de l’orientation : ${REFERRAL_ANSWERS[x.answer] || x.answer} (${x.at.slice(0, 10)})`,
+          }),
+        )
+      : [el('li', { class: 'hint', text: 'Rien de noté pour l’instant.' })]),
+  );
+}
+
+$('situation-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const key = state.currentKey;
+  if (!key) return;
+  try {
+    await call('POST', `${conversationPath(key)}/outcomes`, { category: $('situation-category').value, date: $('situation-date').value });
+    await loadSituations(key);
+    setText('situation-status', 'Situation enregistrée.');
+  } catch (err) {
+    setText('situation-status', errorMessage(err));
+  }
+});
 
 $('tag-form').addEventListener('submit', async (e) => {
   e.preventDefault();
