@@ -219,8 +219,12 @@ export class ScriptVersionStore {
     try {
       await this.versions.create(doc);
     } catch (err) {
-      if (isDuplicateKey(err)) throw new ScriptConflictError('concurrent_publish', `version ${doc._id} was just published by someone else: reload and retry`, doc._id);
-      throw err;
+      if (!isDuplicateKey(err)) throw err;
+      // FerretDB on SQLite may retry an insert that had in fact been committed (lock contention) and report the
+      // duplicate of its own first attempt: the version there, with our files and our name, is ours.
+      const there = (await this.versions.findById(doc._id).lean().exec()) as VersionDoc | null;
+      if (there && there.hash === doc.hash && there.author?.id === author.id && there.kind === doc.kind) return info(there);
+      throw new ScriptConflictError('concurrent_publish', `version ${doc._id} was just published by someone else: reload and retry`, doc._id);
     }
     return info(doc);
   }
