@@ -19,7 +19,8 @@ function percentile(sorted: number[], p: number): number | null {
 }
 
 /** When a conversation's episode began for the team: the young person started waiting, or was taken at once. */
-const startOf = (c: ConversationDoc): Date | undefined => c.waitingSince ?? c.claimedAt;
+/** When a conversation's episode with the team began (the team view and the funders' figures). */
+export const startOf = (c: ConversationDoc): Date | undefined => c.waitingSince ?? c.claimedAt;
 
 /** Milliseconds from `start` to the first mediator reply, when both are known (never negative). */
 function replyMs(start: Date | undefined, reply: Date | undefined): number | null {

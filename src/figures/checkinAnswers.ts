@@ -5,7 +5,7 @@ import type { Locale, Texts } from '../i18n';
 import type { CheckinQuestions } from './checkinQuestions';
 import type { Journey } from './journey';
 import { POSITIVE_OUTCOMES } from './journeyStore';
-import type { SurveyReader } from './surveys';
+import type { SurveyAnswer, SurveyReader } from './surveys';
 
 /** An answer is expected for two weeks after a check-in; later messages are ordinary ones. */
 const ANSWER_WINDOW_MS = 14 * 24 * 3600 * 1000;
@@ -30,7 +30,11 @@ export class CheckinAnswers implements CheckinAnswerPort {
     const contact = context.turnState.get(CONTACT_TURN_KEY) as Contact | undefined;
     if (!contact?.survey || this.expired(contact)) return;
     const answer = this.deps.reader.read(contact.survey.kind, context.activity.text ?? '');
-    if (!answer) return;
+    if (answer) await this.record(contact, answer);
+  }
+
+  /** The answer goes into the journey and the contact waits for nothing any more. */
+  private async record(contact: Contact, answer: SurveyAnswer): Promise<void> {
     await this.deps.journey.answered(contact, answer);
     await this.deps.contacts.setSurvey(contact._id, undefined);
   }
@@ -58,8 +62,7 @@ export class CheckinAnswers implements CheckinAnswerPort {
       await context.sendActivity({ type: 'message', text: t('again'), suggestedActions: { to: [], actions: this.deps.questions.choices(survey.kind, locale).map((c) => ({ type: 'imBack', title: c.title, value: c.id })) } });
       return true;
     }
-    await this.deps.journey.answered(contact, answer);
-    await this.deps.contacts.setSurvey(contact._id, undefined);
+    await this.record(contact, answer);
     this.deps.logger.info({ kind: survey.kind }, 'check-in answered');
     const thanks = answer.kind === 'referral_check' ? answer.answer : POSITIVE_OUTCOMES.has(answer.category) ? 'positive' : 'other';
     await context.sendActivity(t(`thanks.${thanks}`));

@@ -13,7 +13,8 @@ import { isPrompt } from '../dialogs/scripts/types';
 import type { CampaignStore } from './campaignStore';
 import { buildFigures, Table, tableCsv } from './figures';
 import type { Journey } from './journey';
-import { JourneyStore, OUTCOME_CATEGORIES } from './journeyStore';
+import { JourneyStore, monthOf, OUTCOME_CATEGORIES } from './journeyStore';
+import { startOf } from '../console/teamView';
 import { normaliseCode } from './origin';
 import { figuresOpenApi } from './openapi';
 
@@ -53,7 +54,6 @@ export function periodOf(query: Record<string, unknown>, now: Date, texts: Texts
   return { from: new Date(start), to: new Date(to) };
 }
 
-const startOf = (c: ConversationDoc) => c.waitingSince ?? c.claimedAt;
 const inPeriod = (d: Date | undefined, from: Date, to: Date) => Boolean(d && new Date(d) >= from && new Date(d) < to);
 
 /** Reads what the figures of a period need (aggregated in buildFigures, never sent as such). */
@@ -62,7 +62,7 @@ export async function figuresOf(deps: Omit<FiguresApiDeps, 'console' | 'server' 
   const keys = cohort.map((c) => c._id);
   const [journey, erased, campaigns, episodesEnded, active, convs, produced, cohortEpisodes] = await Promise.all([
     deps.store.forUsers(keys),
-    deps.store.erasedBetween(from.toISOString().slice(0, 7), to.toISOString().slice(0, 7)),
+    deps.store.erasedBetween(monthOf(from), monthOf(to)),
     deps.campaigns.list(),
     deps.episodes.endedSince(from, 100000),
     deps.conversations.byState(['waiting', 'with_mediator'], 100000),
@@ -107,8 +107,8 @@ export function registerFiguresApi(deps: FiguresApiDeps): void {
     const now = new Date();
     const { from, to } = periodOf(ctx.query, now, deps.texts);
     const tables = await figuresOf(deps, from, to, now);
-    await audit(ctx, 'figures.read', { from: from.toISOString().slice(0, 7) });
-    return { status: 200, body: { from: from.toISOString().slice(0, 7), to: new Date(to.getTime() - 86400000).toISOString().slice(0, 7), smallCell: 5, tables } };
+    await audit(ctx, 'figures.read', { from: monthOf(from) });
+    return { status: 200, body: { from: monthOf(from), to: monthOf(new Date(to.getTime() - 86400000)), smallCell: 5, tables } };
   });
 
   app.addRoute('get', '/api/console/figures/export/:table', 'mediator', async (ctx) => {
@@ -116,11 +116,11 @@ export function registerFiguresApi(deps: FiguresApiDeps): void {
     const { from, to } = periodOf(ctx.query, now, deps.texts);
     const table = (await figuresOf(deps, from, to, now)).find((t) => t.id === ctx.params.table);
     if (!table) return { status: 404, body: { error: 'not_found', message: 'No such table' } };
-    await audit(ctx, 'figures.export', { table: table.id, from: from.toISOString().slice(0, 7) });
+    await audit(ctx, 'figures.export', { table: table.id, from: monthOf(from) });
     const body = Buffer.from(tableCsv(table), 'utf8');
     ctx.res.writeHead(200, {
       'content-type': 'text/csv; charset=utf-8',
-      'content-disposition': `attachment; filename="declic-${table.id}-${from.toISOString().slice(0, 7)}.csv"`,
+      'content-disposition': `attachment; filename="declic-${table.id}-${monthOf(from)}.csv"`,
       'content-length': body.length,
     });
     ctx.res.end(body);

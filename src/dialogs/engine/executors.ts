@@ -38,6 +38,7 @@ import {
 import type { EngineDeps } from './deps';
 import { Session, sessionLocale } from './session';
 import type { JourneyPort } from '../../figures/journey';
+import { conversationKey } from '../../handoff/conversationStore';
 
 /** What the flow does after a step. */
 export type Outcome =
@@ -321,7 +322,7 @@ async function runStructures(step: StructuresStep, x: StepContext): Promise<Outc
   const first = referral.local[0];
   const named = first ? { structureId: first.id, structureName: first.name, structureKind: first.kind } : referral.locator ? { structureName: referral.locator.name, structureKind: 'locator' } : undefined;
   const a = x.turn.activity;
-  if (named) await journeyOf(x)?.referred({ userKey: x.session.contactKey, conversationKey: `${a.channelId}:${a.conversation?.id}`, by: 'bot', ...named });
+  if (named) await journeyOf(x)?.referred({ userKey: x.session.contactKey, conversationKey: conversationKey(a.channelId, a.conversation?.id ?? 'unknown'), by: 'bot', ...named });
   return NEXT;
 }
 
@@ -352,7 +353,7 @@ async function runConsent(step: ConsentStep, x: StepContext): Promise<Outcome> {
   // Answers are saved from now on (each one as it comes); nothing personal was asked before this step.
   await x.deps.contacts.setConsent(x.session.contactKey, consent);
   const a = x.turn.activity;
-  if (consent) await x.deps.journey?.consented(x.session.contactKey, `${a.channelId}:${a.conversation?.id}`);
+  if (consent) await x.deps.journey?.consented(x.session.contactKey, conversationKey(a.channelId, a.conversation?.id ?? 'unknown'));
   return NEXT;
 }
 
@@ -370,7 +371,7 @@ async function runSummary(_step: SummaryStep, x: StepContext): Promise<Outcome> 
   // The diagnostic is done: with consent, a check-in is scheduled some days later. A failure never breaks the conversation.
   if (x.session.vars.consent === true && x.deps.checkins) {
     const a = x.turn.activity;
-    await x.deps.checkins.scheduleAutoCheckin(`${a.channelId}:${a.conversation?.id}`).catch((err: Error) => {
+    await x.deps.checkins.scheduleAutoCheckin(conversationKey(a.channelId, a.conversation?.id ?? 'unknown')).catch((err: Error) => {
       x.deps.logger.warn({ err: { name: err.name, message: err.message } }, 'could not schedule the automatic check-in');
     });
   }
