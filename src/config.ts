@@ -123,6 +123,8 @@ const schema = z.object({
   WHATSAPP_PHONE_NUMBER_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\d{1,32}$/, 'must be the numeric phone number id').optional()),
   WHATSAPP_TEMPLATE_FOLLOWUP: optionalString,
   WHATSAPP_TEMPLATE_MEDIATOR_REPLY: optionalString,
+  /** Approved template for an opportunity outside the 24-hour window (one body parameter: the offer); default WHATSAPP_TEMPLATE_FOLLOWUP. */
+  WHATSAPP_TEMPLATE_OFFER: optionalString,
   WHATSAPP_TEMPLATE_LANG_FR: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a WhatsApp language code such as fr or en_US').default('fr')),
   WHATSAPP_TEMPLATE_LANG_EN: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a WhatsApp language code such as fr or en_US').default('en')),
   MESSENGER_APP_SECRET: optionalString,
@@ -165,6 +167,8 @@ const schema = z.object({
   REFERRAL_CHECK_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(90).default(14)),
   /** Days after an unanswered check-in (referral, situation at 3 / 6 months) before its one reminder (0: none). */
   CHECKIN_REMINDER_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(60).default(5)),
+  /** Opportunities a young person gets per week at most (Paris calendar week). */
+  OFFERS_PER_WEEK: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(14).default(2)),
   FOLLOWUP_RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3650).default(90)),
   TRANSCRIPT_RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(3650).default(365)),
   PURGE_INTERVAL_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(10080).default(60)),

@@ -55,6 +55,10 @@ import { CheckinQuestions } from './figures/checkinQuestions';
 import { CheckinAnswers } from './figures/checkinAnswers';
 import { SurveyReader } from './figures/surveys';
 import { registerFiguresApi } from './figures/figuresApi';
+import { OpportunityStore } from './opportunities/opportunityStore';
+import { OpportunityService } from './opportunities/opportunityService';
+import { OfferAnswers } from './opportunities/offerAnswers';
+import { registerOpportunitiesApi } from './opportunities/opportunitiesApi';
 import { TextNormaliser } from './understanding/text';
 
 export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
@@ -153,7 +157,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const campaigns = new CampaignStore(db.connection);
   const checkinQuestions = new CheckinQuestions(texts);
   const surveyReader = SurveyReader.load(path.join(ROOT, 'dialogs', 'data', 'checkins.yaml'), TextNormaliser.fromRoot(ROOT));
-  await Promise.all([journeyStore.init(), campaigns.init()]);
+  const opportunityStore = new OpportunityStore(db.connection);
+  await Promise.all([journeyStore.init(), campaigns.init(), opportunityStore.init()]);
   await db.syncIndexes();
 
   const conversationState = new ConversationState(storage);
@@ -179,6 +184,20 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const checkinAnswers = new CheckinAnswers({ reader: surveyReader, journey, contacts, questions: checkinQuestions, texts, logger });
   // Before the contact goes: the journey is erased, the first contact stays as an anonymous count.
   privacy.register('journey', (subject) => journey.erase(subject.userKey));
+  // Opportunities mediators push to the young people they fit; "interested" lands as a note in the console (built below).
+  const opportunities = new OpportunityService({
+    store: opportunityStore,
+    contacts,
+    conversations,
+    cvOwners: () => documents.contactsWith('cv'),
+    texts,
+    logger: logger.child({ component: 'opportunities' }),
+    notes: { add: (note) => consoleApp.notes.add(note) },
+    events,
+    perWeek: config.OFFERS_PER_WEEK,
+  });
+  const offerAnswers = new OfferAnswers({ service: opportunities, logger });
+  privacy.register('opportunities', (subject) => opportunityStore.deleteForContact(subject.userKey, subject.conversationIds.map((id) => conversationKey(subject.channelId, id))));
   // One MainDialog per published script version (src/admin): same dependencies, the version's flows and texts.
   const bootFlows = flows;
   const makeMainDialog = (flows: FlowRegistry, texts: Texts) =>
@@ -197,6 +216,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       understanding: flows === bootFlows ? understanding : undefined,
       journey,
       checkinAnswers,
+      offerAnswers,
       logger,
     });
   const mainDialog = makeMainDialog(flows, texts);
@@ -263,6 +283,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     autoCheckinDays: config.AUTO_CHECKIN_DAYS,
     checkins: checkinQuestions,
     checkinReminderDays: config.CHECKIN_REMINDER_DAYS,
+    offers: opportunities,
   });
   await followups.init();
   privacy.register('followups', (subject) => followups.deleteForUser(subject.userKey));
@@ -305,7 +326,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       heartbeatMs: config.CONSOLE_HEARTBEAT_SECONDS * 1000,
       trustProxy: config.TRUST_PROXY,
       maxMessageChars: config.MAX_MESSAGE_CHARS,
-      windowTemplates: { followup: config.WHATSAPP_TEMPLATE_FOLLOWUP, mediatorReply: config.WHATSAPP_TEMPLATE_MEDIATOR_REPLY },
+      windowTemplates: { followup: config.WHATSAPP_TEMPLATE_FOLLOWUP, mediatorReply: config.WHATSAPP_TEMPLATE_MEDIATOR_REPLY, offer: config.WHATSAPP_TEMPLATE_OFFER },
       publicDir: path.join(ROOT, 'src', 'console', 'public'),
     },
   });
@@ -327,6 +348,19 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   // The data is erased already: a failed compaction is logged, never the erasure's failure.
   privacy.registerFinaliser('compact', async () => void (await compactAfterErasure(db.connection, logger, embedded ? () => embedded.checkpoint() : undefined).catch((err: Error) => logger.warn({ err: { name: err?.name, message: err?.message } }, 'database not compacted after an erasure'))));
   scripts.registerRoutes(consoleApp, server, { hsts: config.COOKIE_SECURE ?? config.NODE_ENV === 'production' });
+  registerOpportunitiesApi({
+    console: consoleApp,
+    server,
+    service: opportunities,
+    store: opportunityStore,
+    scheduler: followups,
+    conversations,
+    statusOf: async (messageId) => (await transcripts.findByActivityId(messageId))?.status,
+    sectorIds: sectors.sectors.map((s) => s.id),
+    texts,
+    publicDir: path.join(ROOT, 'src', 'opportunities', 'public'),
+    hsts: config.COOKIE_SECURE ?? config.NODE_ENV === 'production',
+  });
   registerFiguresApi({ console: consoleApp, server, store: journeyStore, journey, campaigns, contacts, conversations, episodes, flows, texts, chartJsFile: path.join(ROOT, 'node_modules', 'chart.js', 'dist', 'chart.umd.min.js'), publicDir: path.join(ROOT, 'src', 'figures', 'public'), hsts: config.COOKIE_SECURE ?? config.NODE_ENV === 'production' });
 
   // The number/date recognizers take seconds to build: in production, before accepting traffic (lazily elsewhere).

@@ -125,6 +125,7 @@ export async function setupChannels(deps: ChannelsDeps): Promise<Channels> {
       templates: {
         followup: config.WHATSAPP_TEMPLATE_FOLLOWUP,
         mediatorReply: config.WHATSAPP_TEMPLATE_MEDIATOR_REPLY,
+        offer: config.WHATSAPP_TEMPLATE_OFFER,
         languages: { fr: config.WHATSAPP_TEMPLATE_LANG_FR, en: config.WHATSAPP_TEMPLATE_LANG_EN },
       },
       labels: (locale) => ({ choose: choose(locale), listButton: label(deps.texts, locale, 'channels.listButton', 'Voir les choix') }),

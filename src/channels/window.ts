@@ -16,13 +16,15 @@ export function withinWindow(lastInboundAt: Date | undefined, windowMs: number, 
  * Who is speaking, as the channels' rules see it: the bot answering, a mediator
  * typing now, a mediator's scheduled follow-up, or an automatic check-in.
  */
-export type Speaker = 'bot' | 'mediator' | 'followup' | 'checkin';
+export type Speaker = 'bot' | 'mediator' | 'followup' | 'checkin' | 'offer';
 
 export interface WindowTemplates {
   /** WhatsApp template for follow-ups and the bot outside the 24-hour window. */
   followup?: string;
   /** WhatsApp template for a mediator's live reply outside the 24-hour window. */
   mediatorReply?: string;
+  /** WhatsApp template for an opportunity pushed outside the window (default: the follow-up template). */
+  offer?: string;
 }
 
 /** Why a message cannot go out at that moment (mediators read these in French: locales console.window.*). */
@@ -50,7 +52,7 @@ export function planDelivery(input: { channelId: string; lastInboundAt: Date | u
   if (!META.has(channelId)) return { how: 'free' };
   if (lastInboundAt && withinWindow(lastInboundAt, SERVICE_WINDOW_MS, at)) return { how: 'free', until: new Date(lastInboundAt.getTime() + SERVICE_WINDOW_MS) };
   if (channelId === 'whatsapp') {
-    const template = speaker === 'mediator' ? templates.mediatorReply : templates.followup;
+    const template = speaker === 'mediator' ? templates.mediatorReply : speaker === 'offer' ? (templates.offer ?? templates.followup) : templates.followup;
     if (template) return { how: 'template', template };
     return { how: 'refused', reason: speaker === 'mediator' ? 'no_mediator_template' : 'no_followup_template' };
   }
@@ -69,6 +71,6 @@ interface SpeakerMarks {
 /** The speaker of an outbound activity, from the marks the handoff and follow-up services put on it. */
 export function speakerOf(activity: Partial<Activity>): Speaker {
   const marks = (activity.channelData ?? {}) as SpeakerMarks;
-  if (marks.declicFollowup) return marks.declicFollowup.kind === 'mediator' ? 'followup' : 'checkin';
+  if (marks.declicFollowup) return marks.declicFollowup.kind === 'mediator' ? 'followup' : marks.declicFollowup.kind === 'opportunity' ? 'offer' : 'checkin';
   return marks.declicMediator ? 'mediator' : 'bot';
 }

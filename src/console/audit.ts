@@ -31,7 +31,11 @@ export type AuditAction =
   | 'figures.read'
   | 'figures.export'
   | 'campaign.update'
-  | 'campaign.remove';
+  | 'campaign.remove'
+  | 'opportunity.publish'
+  | 'opportunity.send'
+  | 'opportunity.include'
+  | 'opportunity.audience';
 
 export interface AuditEntry {
   _id: string;

@@ -535,12 +535,12 @@ export class ConsoleApp {
     return this.deps.texts.t('fr', key, vars);
   }
 
-  private actor(ctx: AuthedCtx): policy.Actor {
+  actor(ctx: AuthedCtx): policy.Actor {
     return { id: ctx.account._id, name: ctx.account.displayName, role: ctx.account.role };
   }
 
   /** Throws the policy's refusal (403 for who, 409 for the state), with the French message. */
-  private enforce(decision: policy.Decision, doc: ConversationDoc): void {
+  enforce(decision: policy.Decision, doc: ConversationDoc): void {
     if (decision.ok) return;
     const holder = policy.holderOf(doc);
     const extra = { ...(holder ? { assignee: { id: holder.id, name: holder.name } } : {}), state: doc.state };

@@ -1,7 +1,7 @@
 import { editDistance, normalize } from './recognizers';
 
 /** Words the young person can write at any time. */
-export type Command = 'menu' | 'help' | 'restart' | 'human' | 'stop' | 'resume' | 'erase' | 'back' | 'resendCv' | 'resendLetter';
+export type Command = 'menu' | 'help' | 'restart' | 'human' | 'stop' | 'resume' | 'erase' | 'back' | 'resendCv' | 'resendLetter' | 'stopOffers' | 'startOffers';
 
 /** Exact phrases (normalised: no accents, lower case) per command. */
 const PHRASES: Record<Command, string[]> = {
@@ -28,6 +28,12 @@ const PHRASES: Record<Command, string[]> = {
     'mauvaise reponse', 'j ai fait une erreur', 'jai fait une erreur', 'j ai mal repondu', 'je veux corriger', 'corriger ma reponse', 'annuler', 'undo', 'back',
     'go back', 'previous', 'previous question', 'i made a mistake', 'wrong answer', 'oops wrong answer', 'my bad',
   ],
+  // Opportunities pushed by mediators: unsubscribe / subscribe (the profile's offers_optin).
+  stopOffers: [
+    'stop offres', 'stop offre', 'stop les offres', 'stop aux offres', 'plus d offres', 'plus d offre', 'arrete les offres', 'arreter les offres', 'pas d offres', 'je veux plus d offres',
+    'je veux plus les offres', 'jveux plus d offres', 'stop offers', 'no more offers', 'stop sending offers', 'unsubscribe offers',
+  ],
+  startOffers: ['offres', 'les offres', 'recevoir des offres', 'recevoir les offres', 'je veux des offres', 'je veux recevoir des offres', 'je veux les offres', 'envoie moi des offres', 'offers', 'send me offers'],
   // A fresh link to the last generated document (links expire, see FILES_LINK_DAYS).
   resendCv: [
     'mon cv', 'renvoie mon cv', 'renvoi mon cv', 'renvoyer mon cv', 'renvoie moi mon cv', 'envoie mon cv', 'envoie moi mon cv', 'je veux mon cv', 'redonne mon cv', 'le lien de mon cv',

@@ -21,7 +21,7 @@ export type MainDialogDeps = Omit<EngineDeps, 'options' | 'understanding'> & {
 /** Turn-state key: this turn runs as the given global command, whatever the message says (see menu()). */
 export const FORCED_COMMAND_TURN_KEY = Symbol('declic.forcedCommand');
 
-export const ENTRY_FLOWS = { main: 'main', menu: 'menu', erase: 'erase' } as const;
+export const ENTRY_FLOWS = { main: 'main', menu: 'menu', erase: 'erase', offer: 'offer' } as const;
 
 export type NonTextKind = 'sticker' | 'image' | 'audio' | 'video' | 'location' | 'file' | 'empty';
 
@@ -199,8 +199,38 @@ export class MainDialog extends ComponentDialog {
     const command: Command | undefined = (context.turnState.get(FORCED_COMMAND_TURN_KEY) as Command | undefined) ?? detectCommand(context.activity.text);
     const session = getSession(context);
     if (!command) {
-      // A check-in (referral, situation at 3 / 6 months) waits for its answer: this message may be it.
       const contact = context.turnState.get(CONTACT_TURN_KEY) as Contact | undefined;
+      // An answer to an offer a mediator sent (a button, or "ça m'intéresse" about the last one).
+      const offer = contact && this.deps.offerAnswers ? await this.deps.offerAnswers.read(contact, context.activity.text) : undefined;
+      if (offer === 'gone') {
+        await this.say(context, 'opportunities.gone');
+        if (innerDC.activeDialog) await innerDC.repromptDialog();
+        return Dialog.EndOfTurn;
+      }
+      if (offer?.answer === 'declined') {
+        await this.say(context, 'opportunities.declined_ack');
+        if (innerDC.activeDialog) await innerDC.repromptDialog();
+        return Dialog.EndOfTurn;
+      }
+      if (offer?.answer === 'interested') {
+        const o = offer.opportunity;
+        const description = o.link ? `${o.description}\n${o.link}` : o.description;
+        Object.assign(session.vars, {
+          offer_title: o.title,
+          offer_employer: o.employer,
+          offer_mediator: o.createdBy.name,
+          letter_company: o.employer,
+          letter_position: o.title,
+          letter_offer: description.slice(0, 3000),
+          letter_from_offer: true,
+        });
+        // What the young person was doing is kept, as for "menu" (resumed when they choose it again).
+        const inFlow = innerDC.stack.some((i) => i.id !== flowDialogId(ENTRY_FLOWS.main) && i.id !== flowDialogId(ENTRY_FLOWS.menu));
+        if (inFlow) session.suspended = JSON.parse(JSON.stringify(innerDC.stack)) as Session['suspended'];
+        await innerDC.cancelAllDialogs();
+        return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.offer));
+      }
+      // A check-in (referral, situation at 3 / 6 months) waits for its answer: this message may be it.
       if (contact?.survey && this.deps.checkinAnswers && (await this.deps.checkinAnswers.handle(context, contact, sessionLocale(session)))) return Dialog.EndOfTurn;
       return undefined;
     }
@@ -243,6 +273,20 @@ export class MainDialog extends ComponentDialog {
       }
       case 'erase':
         return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.erase));
+      case 'stopOffers':
+      case 'startOffers': {
+        const wants = command === 'startOffers';
+        // Without consent nothing about them is kept, so there is nothing to send them either.
+        if (wants && session.vars.consent !== true) {
+          await this.say(context, 'commands.offers_need_consent');
+          return Dialog.EndOfTurn;
+        }
+        session.vars.offers_optin = wants;
+        if (session.vars.consent === true) await this.deps.contacts.saveProfile(session.contactKey, { offers_optin: wants });
+        await this.say(context, wants ? 'commands.offers_started' : 'commands.offers_stopped');
+        if (innerDC.activeDialog) await innerDC.repromptDialog();
+        return Dialog.EndOfTurn;
+      }
       case 'resendCv':
       case 'resendLetter': {
         const kind = command === 'resendCv' ? 'cv' : 'letter';

@@ -171,6 +171,11 @@ export class DocumentService {
     return { id: doc._id, contentType: 'application/pdf', contentUrl: this.url(doc._id), name: doc.name };
   }
 
+  /** The young people who have a document of this kind (opportunities aimed at those with a CV). */
+  async contactsWith(kind: StoredDocument['kind']): Promise<Set<string>> {
+    return new Set((await this.model.distinct('contactKey', { kind }).exec()) as string[]);
+  }
+
   async listFor(contactKey: string): Promise<Array<Omit<StoredDocument, 'data'>>> {
     return this.model.find({ contactKey }, { data: 0 }).sort({ createdAt: -1 }).lean().exec() as Promise<Array<Omit<StoredDocument, 'data'>>>;
   }

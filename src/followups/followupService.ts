@@ -33,9 +33,10 @@ import { ensureCollection } from '../db/collections';
  * and sent.
  */
 
-export type FollowUpKind = 'mediator' | 'auto_checkin' | SurveyKind;
+/** `opportunity`: an offer a mediator published (src/opportunities), its `about` the opportunity id. */
+export type FollowUpKind = 'mediator' | 'auto_checkin' | SurveyKind | 'opportunity';
 
-const KINDS: readonly FollowUpKind[] = ['mediator', 'auto_checkin', 'referral_check', 'outcome_3m', 'outcome_6m'];
+const KINDS: readonly FollowUpKind[] = ['mediator', 'auto_checkin', 'referral_check', 'outcome_3m', 'outcome_6m', 'opportunity'];
 const SURVEY_KINDS: ReadonlySet<FollowUpKind> = new Set(['referral_check', 'outcome_3m', 'outcome_6m']);
 
 /** The question of a check-in whose answer is recorded (src/figures/checkinQuestions.ts): its text and buttons. */
@@ -89,6 +90,8 @@ export interface FollowUpDoc {
 }
 
 export interface ScheduleInput {
+  /** A deterministic id (an offer's copy): planning it twice returns the follow-up planned first. */
+  id?: string;
   conversationKey: string;
   dueAt: Date;
   text?: string;
@@ -101,6 +104,17 @@ export interface ScheduleInput {
 /** Delivers an activity proactively into a stored conversation (HandoffService.sendToConversation). */
 export interface FollowUpSender {
   sendToConversation(doc: ConversationDoc, build: (locale: Locale) => Partial<Activity>): Promise<string[]>;
+}
+
+/** Why an offer was finally not sent (src/opportunities/opportunityStore.ts SkipReason). */
+export type OfferSkip = 'weekly_cap' | 'urgent' | 'with_mediator' | 'paused' | 'opted_out' | 'failed';
+
+/** At send time, the opportunities decide whether an offer still goes out (src/opportunities/opportunityService.ts). */
+export interface OfferPort {
+  /** `at`: the scheduler pass's time (quiet hours are judged by it). */
+  decide(doc: FollowUpDoc, conv: ConversationDoc, contact: Contact, at: Date): Promise<{ send: (locale: Locale) => { text: string; choices: Array<{ id: string; title: string }> } } | { defer: Date } | { skip: OfferSkip }>;
+  sent(doc: FollowUpDoc, ids: string[], at: Date): Promise<void>;
+  notSent(doc: FollowUpDoc, reason: OfferSkip): Promise<void>;
 }
 
 /** Which channels the service reaches itself (the Meta channels' registry). */
@@ -139,6 +153,8 @@ export interface FollowUpServiceDeps {
   checkinReminderDays?: number;
   /** Follow-ups sent per poll at most (default 50). */
   batchSize?: number;
+  /** The opportunities' decision at send time; without it offers are cancelled. */
+  offers?: OfferPort;
   now?: () => Date;
 }
 
@@ -288,7 +304,7 @@ export class FollowUpService implements AutoCheckinPort {
     const conv = await this.deps.conversations.get(input.conversationKey);
     if (!conv) throw new FollowUpError('not_found', 'No such conversation');
     const doc: FollowUpDoc = {
-      _id: randomUUID(),
+      _id: input.id ?? randomUUID(),
       conversationKey: conv._id,
       channelId: conv.channelId,
       userKey: conv.userKey,
@@ -304,7 +320,13 @@ export class FollowUpService implements AutoCheckinPort {
       ...(input.reminderOf ? { reminderOf: input.reminderOf } : {}),
       ...(input.about ? { about: input.about.slice(0, 120) } : {}),
     };
-    await this.model.create(doc);
+    try {
+      await this.model.create(doc);
+    } catch (err) {
+      const first = input.id && isDuplicateKey(err) ? await this.get(input.id) : null;
+      if (first) return first;
+      throw err;
+    }
     this.deps.logger.info({ followupId: doc._id, kind: doc.kind, channelId: doc.channelId }, 'follow-up scheduled');
     return doc;
   }
@@ -419,7 +441,7 @@ export class FollowUpService implements AutoCheckinPort {
     try {
       report.interrupted = await this.recoverInterrupted(now);
       for (const doc of await this.due(now)) {
-        const outcome = await this.attempt(doc);
+        const outcome = await this.attempt(doc, now);
         report[outcome]++;
       }
     } catch (err) {
@@ -463,7 +485,7 @@ export class FollowUpService implements AutoCheckinPort {
   }
 
   /** Claims and sends one due follow-up. */
-  private async attempt(doc: FollowUpDoc): Promise<'sent' | 'failed' | 'skipped' | 'retrying' | 'lost'> {
+  private async attempt(doc: FollowUpDoc, at: Date): Promise<'sent' | 'failed' | 'skipped' | 'retrying' | 'lost'> {
     const attempt = doc.attempts + 1;
     if (!(await this.takeLease(doc._id, attempt, this.instanceId))) {
       await this.unlockAbandoned(doc, attempt);
@@ -473,7 +495,7 @@ export class FollowUpService implements AutoCheckinPort {
     if (!fresh || fresh.status !== 'scheduled' || fresh.attempts !== doc.attempts) return 'lost';
     const startedAt = this.now();
     await this.model.updateOne({ _id: doc._id }, { $set: { status: 'sending', attempts: attempt, attemptAt: startedAt, updatedAt: startedAt } }).exec();
-    return this.deliver({ ...fresh, status: 'sending', attempts: attempt, attemptAt: startedAt });
+    return this.deliver({ ...fresh, status: 'sending', attempts: attempt, attemptAt: startedAt }, at);
   }
 
   /**
@@ -497,7 +519,7 @@ export class FollowUpService implements AutoCheckinPort {
     return name ? this.deps.texts.t(locale, 'followups.checkin', { name }) : this.deps.texts.t(locale, 'followups.checkin_noname');
   }
 
-  private async deliver(doc: FollowUpDoc): Promise<'sent' | 'failed' | 'skipped' | 'retrying'> {
+  private async deliver(doc: FollowUpDoc, at: Date): Promise<'sent' | 'failed' | 'skipped' | 'retrying'> {
     let conv: ConversationDoc | null;
     let contact: Contact | null;
     try {
@@ -512,8 +534,26 @@ export class FollowUpService implements AutoCheckinPort {
     if (contact.paused) {
       // "stop": no proactive message at all.
       await this.finish(doc, { status: 'skipped_paused', finishedAt: this.now() });
+      if (doc.kind === 'opportunity') await this.deps.offers?.notSent(doc, 'paused');
       this.deps.logger.info({ followupId: doc._id }, 'follow-up skipped: the young person said stop');
       return 'skipped';
+    }
+    let offer: { text: string; choices: Array<{ id: string; title: string }> } | undefined;
+    let offerOf: ((locale: Locale) => { text: string; choices: Array<{ id: string; title: string }> }) | undefined;
+    if (doc.kind === 'opportunity') {
+      const decision = this.deps.offers ? await this.deps.offers.decide(doc, conv, contact, at) : { skip: 'failed' as const };
+      if ('defer' in decision) {
+        // Night in Paris (a retry, or the service was down at 20:59): the offer waits for the morning.
+        await this.finish(doc, { status: 'scheduled', dueAt: decision.defer });
+        return 'skipped';
+      }
+      if ('skip' in decision) {
+        await this.finish(doc, { status: 'cancelled', cancelledBy: SYSTEM_AUTHOR, cancelledAt: this.now(), finishedAt: this.now() });
+        await this.deps.offers?.notSent(doc, decision.skip);
+        this.deps.logger.info({ followupId: doc._id, reason: decision.skip }, 'offer not sent');
+        return 'skipped';
+      }
+      offerOf = decision.send;
     }
     const survey = SURVEY_KINDS.has(doc.kind) ? (doc.kind as SurveyKind) : undefined;
     if (survey && (!this.deps.checkins || (doc.reminderOf && contact.survey?.followupId !== doc.reminderOf))) {
@@ -530,6 +570,10 @@ export class FollowUpService implements AutoCheckinPort {
       // A mediator's follow-up is credited to the mediator (transcript) and is a person speaking (Messenger's
       // HUMAN_AGENT tag up to 7 days); declicFollowup makes WhatsApp pick WHATSAPP_TEMPLATE_FOLLOWUP (see planDelivery).
       if (doc.kind === 'mediator') channelData.declicMediator = { id: doc.createdBy.id, name: doc.createdBy.name };
+      if (offerOf) {
+        offer = offerOf(locale);
+        return { type: 'message', text: offer.text, locale, channelData, suggestedActions: { to: [], actions: offer.choices.map((c) => ({ type: 'imBack', title: c.title, value: c.id })) } };
+      }
       if (survey) {
         const q = this.deps.checkins!.question(survey, locale, { name: firstName(contact), about: doc.about, reminder: Boolean(doc.reminderOf) });
         return { type: 'message', text: q.text, locale, channelData, suggestedActions: { to: [], actions: q.choices.map((c) => ({ type: 'imBack', title: c.title, value: c.id })) } };
@@ -547,6 +591,7 @@ export class FollowUpService implements AutoCheckinPort {
     }
     const now = this.now();
     await this.finish(doc, { status: 'sent', sentAt: now, finishedAt: now, messageIds: ids.filter(Boolean) });
+    if (doc.kind === 'opportunity') await this.deps.offers?.sent(doc, ids.filter(Boolean), now);
     if (survey) await this.awaitAnswer(doc, survey, conv.userKey, now);
     this.deps.events?.emit({ type: 'message', key: conv._id, direction: 'outbound' });
     this.deps.logger.info({ followupId: doc._id, kind: doc.kind, channelId: conv.channelId, attempt: doc.attempts }, 'follow-up sent');
@@ -575,6 +620,7 @@ export class FollowUpService implements AutoCheckinPort {
       return 'retrying';
     }
     await this.finish(doc, { status: 'failed', finishedAt: this.now(), error });
+    if (doc.kind === 'opportunity') await this.deps.offers?.notSent(doc, 'failed');
     this.deps.logger.warn({ followupId: doc._id, code: error.code, permanent: error.permanent }, 'follow-up failed');
     return 'failed';
   }

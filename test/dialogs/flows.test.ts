@@ -36,7 +36,8 @@ const CV_ROWS: Row[] = [
   ['nan', /qualités et compétences/],
   ['ponctuelle, travail en équipe, sens du contact', /langues/],
   ['français, arabe', /centres d'intérêt/],
-  ['cuisine et foot', /Et voilà ton CV/, /partie par partie/, /Inès Martin/, /Modifier mon CV/, /lettre de motivation/],
+  // Once, after the first CV: offers that fit it (asked before the letter).
+  ['cuisine et foot', /Et voilà ton CV/, /partie par partie/, /Inès Martin/, /Modifier mon CV/, /envoie des offres/],
 ];
 
 function pdfText(pdf: Buffer): string {
@@ -255,10 +256,12 @@ describe('CV and letter', () => {
     const profile = (await env.contacts.get(chat.key))!.profile;
     expect(profile.cv_experiences).toHaveLength(2);
     expect(profile.cv_phone).toBe('06 12 34 56 78');
+    expect(profile).not.toHaveProperty('offers_optin');
     // Working answers (loop questions, menu picks) stay out of the profile.
     for (const transient of ['exp_title', 'exp_more', 'edu_more', 'consent_answer', 'lang', 'prenom_ok']) expect(profile).not.toHaveProperty(transient);
 
     await play(chat, [
+      ['ouais grave', /stop offres/, /lettre de motivation/],
       ['ok', /On prépare ta lettre/, /quelle entreprise/],
       ['Boulangerie Paul', /quel poste/],
       ['Vendeuse', /texte de l'annonce/],
@@ -267,6 +270,7 @@ describe('CV and letter', () => {
       ['je suis ponctuelle et souriante', /dispo/],
       ['tout de suite', /Voilà ta lettre/, /relance/],
     ]);
+    expect((await env.contacts.get(chat.key))!.profile.offers_optin).toBe(true);
     const letterDocs = await env.documents.listFor(chat.key);
     expect(letterDocs.map((d) => d.kind).sort()).toEqual(['cv', 'letter']);
     const letterId = letterDocs.find((d) => d.kind === 'letter')!._id;
@@ -284,7 +288,8 @@ describe('CV and letter', () => {
 
   test('"modifier mon CV": pick a section, answer it again, new PDF, nothing else asked again', async () => {
     const chat = new Chat(env);
-    await play(chat, [...CONSENT_ROWS, ...DIAG_TO_CV_ROWS, ...CV_ROWS, ['non', /Récap/, /Et maintenant/, /Qu'est-ce que tu veux faire/]]);
+    await play(chat, [...CONSENT_ROWS, ...DIAG_TO_CV_ROWS, ...CV_ROWS, ['non merci', /pas d'offres/, /lettre de motivation/], ['non', /Récap/, /Et maintenant/, /Qu'est-ce que tu veux faire/]]);
+    expect((await env.contacts.get(chat.key))!.profile.offers_optin).toBe(false);
     // Back in a new conversation: greeted with what was done last time.
     const again = new Chat(env, { userId: chat.userId });
     again.conversationId = `${chat.conversationId}-2`;

@@ -3,12 +3,10 @@ import { pickLocale } from '../../i18n';
 import { OutsideWindowError } from '../errors';
 import type { GraphClient } from '../graphClient';
 import { MetaAdapter, MetaAdapterDeps } from '../metaAdapter';
-import { SERVICE_WINDOW_MS, WindowRefusal, planDelivery, speakerOf, withinWindow } from '../window';
+import { SERVICE_WINDOW_MS, WindowRefusal, WindowTemplates, planDelivery, speakerOf, withinWindow } from '../window';
 import { WHATSAPP, WaLabels, WaPayload, whatsAppMarkRead, whatsAppMessages, whatsAppTemplate, whatsAppTyping } from './mapper';
 
-export interface WhatsAppTemplates {
-  followup?: string;
-  mediatorReply?: string;
+export interface WhatsAppTemplates extends WindowTemplates {
   /** WhatsApp language code per locale ("fr", "en_US"…). */
   languages: Record<string, string>;
 }

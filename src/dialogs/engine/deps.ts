@@ -8,6 +8,7 @@ import type { FlowRegistry } from '../scripts/loader';
 import type { Understanding } from '../../understanding/understanding';
 import type { JourneyPort } from '../../figures/journey';
 import type { CheckinAnswerPort } from '../../figures/checkinAnswers';
+import type { OfferAnswerPort } from '../../opportunities/offerAnswers';
 
 export interface EngineOptions {
   /** Invalid answers before offering to talk to a person (default 3). */
@@ -43,6 +44,8 @@ export interface EngineDeps {
   journey?: JourneyPort;
   /** Optional: answers to the check-ins (referral check, situation at 3 / 6 months) read before anything else. */
   checkinAnswers?: CheckinAnswerPort;
+  /** Optional: answers to the opportunities mediators push ("ça m'intéresse", "pas pour moi", the buttons). */
+  offerAnswers?: OfferAnswerPort;
   /** The understanding layer (src/understanding/) every question reads its answers with. */
   understanding: Understanding;
   logger: Logger;
