@@ -59,6 +59,9 @@ import { OpportunityStore } from './opportunities/opportunityStore';
 import { OpportunityService } from './opportunities/opportunityService';
 import { OfferAnswers } from './opportunities/offerAnswers';
 import { registerOpportunitiesApi } from './opportunities/opportunitiesApi';
+import { MentorStore } from './mentoring/mentorStore';
+import { MentorInvitations } from './mentoring/invitations';
+import { registerMentoringApi } from './mentoring/mentoringApi';
 import { TextNormaliser } from './understanding/text';
 
 export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
@@ -158,7 +161,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const checkinQuestions = new CheckinQuestions(texts);
   const surveyReader = SurveyReader.load(path.join(ROOT, 'dialogs', 'data', 'checkins.yaml'), TextNormaliser.fromRoot(ROOT));
   const opportunityStore = new OpportunityStore(db.connection);
-  await Promise.all([journeyStore.init(), campaigns.init(), opportunityStore.init()]);
+  const mentors = new MentorStore(db.connection);
+  await Promise.all([journeyStore.init(), campaigns.init(), opportunityStore.init(), mentors.init()]);
   await db.syncIndexes();
 
   const conversationState = new ConversationState(storage);
@@ -359,6 +363,17 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     sectorIds: sectors.sectors.map((s) => s.id),
     texts,
     publicDir: path.join(ROOT, 'src', 'opportunities', 'public'),
+    hsts: config.COOKIE_SECURE ?? config.NODE_ENV === 'production',
+  });
+  registerMentoringApi({
+    console: consoleApp,
+    server,
+    store: mentors,
+    invitations: new MentorInvitations({ store: mentors, accounts: consoleApp.accounts }),
+    sectorIds: sectors.sectors.map((s) => s.id),
+    texts,
+    baseUrl: () => config.PUBLIC_BASE_URL ?? url,
+    publicDir: path.join(ROOT, 'src', 'mentoring', 'public'),
     hsts: config.COOKIE_SECURE ?? config.NODE_ENV === 'production',
   });
   registerFiguresApi({ console: consoleApp, server, store: journeyStore, journey, campaigns, contacts, conversations, episodes, flows, texts, chartJsFile: path.join(ROOT, 'node_modules', 'chart.js', 'dist', 'chart.umd.min.js'), publicDir: path.join(ROOT, 'src', 'figures', 'public'), hsts: config.COOKIE_SECURE ?? config.NODE_ENV === 'production' });

@@ -4,10 +4,13 @@ import { z } from 'zod';
 import { hashPassword, PasswordHash, passwordProblem, verifyPassword } from './password';
 import { ensureCollection } from '../db/collections';
 
-export type Role = 'mediator' | 'admin';
-export const ROLES: readonly Role[] = ['mediator', 'admin'];
+/** Mediators and admins are the association's team; mentors are volunteers (src/mentoring), invited by an admin. */
+export type Role = 'mediator' | 'admin' | 'mentor';
+export const ROLES: readonly Role[] = ['mediator', 'admin', 'mentor'];
+/** The roles that see young people's conversations. */
+export const STAFF_ROLES: readonly Role[] = ['mediator', 'admin'];
 
-/** A mediator or admin of the console. The role is only ever read from this record. */
+/** A mediator, admin or mentor. The role is only ever read from this record. */
 export interface AccountDoc {
   _id: string;
   email: string;
@@ -46,7 +49,7 @@ export function publicAccount(a: AccountDoc): PublicAccount {
 export const newAccountSchema = z.object({
   email: z.string().trim().toLowerCase().email().max(254),
   displayName: z.string().trim().min(1).max(80),
-  role: z.enum(['mediator', 'admin']),
+  role: z.enum(['mediator', 'admin', 'mentor']),
   password: z.string(),
 }).superRefine((a, ctx) => {
   // Checked with the owner's email and name: a password made of them is refused.

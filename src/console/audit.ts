@@ -35,7 +35,10 @@ export type AuditAction =
   | 'opportunity.publish'
   | 'opportunity.send'
   | 'opportunity.include'
-  | 'opportunity.audience';
+  | 'opportunity.audience'
+  | 'mentor.invite'
+  | 'mentor.accept'
+  | 'mentor.profile';
 
 export interface AuditEntry {
   _id: string;

@@ -20,7 +20,7 @@ import type { StructureDirectory } from '../dialogs/data';
 import type { EpisodeDoc, EpisodeStore } from '../handoff/episodeStore';
 import { sendError } from '../http/server';
 import type { MongoTranscriptStore, TranscriptEntry } from '../transcript/transcriptStore';
-import { AccountDoc, AccountError, AccountService, publicAccount, ROLES } from './accounts';
+import { AccountDoc, AccountError, AccountService, publicAccount, ROLES, STAFF_ROLES } from './accounts';
 import { AuditAction, AuditLog } from './audit';
 import { apiHeaders, AttemptWindow, BadInput, clientIp, jsonBody, parseCookies } from './http';
 import { NOTE_MAX_CHARS, NoteDoc, NoteStore } from './notes';
@@ -98,9 +98,21 @@ export interface ConsoleDeps {
   journey?: Pick<JourneyPort, 'referred'>;
 }
 
-export type Access = 'public' | 'mediator' | 'admin';
+/**
+ * Who may call a route: `public`; `session`: anyone signed in (sign out, who am I); `mediator`: the team (mediators and
+ * admins: young people's conversations); `admin`; `mentor`: volunteer mentors only (their own page, src/mentoring).
+ */
+export type Access = 'public' | 'session' | 'mediator' | 'admin' | 'mentor';
 
-interface Ctx {
+/** Whether a role may call a route of that access level. */
+export function roleAllows(access: Exclude<Access, 'public'>, role: string): boolean {
+  if (access === 'session') return ROLES.includes(role as never);
+  if (access === 'admin') return role === 'admin';
+  if (access === 'mentor') return role === 'mentor';
+  return STAFF_ROLES.includes(role as never);
+}
+
+export interface Ctx {
   req: Request;
   res: Response;
   ip: string;
@@ -341,8 +353,13 @@ export class ConsoleApp {
   }
 
   /** Extension point (src/admin): a route behind the console's session, CSRF, role checks and errors, with its OpenAPI paths. */
-  addRoute(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, access: 'mediator' | 'admin', handler: (ctx: AuthedCtx) => Promise<Reply | void>): void {
+  addRoute(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, access: Exclude<Access, 'public'>, handler: (ctx: AuthedCtx) => Promise<Reply | void>): void {
     this.route(method, path, access, handler);
+  }
+
+  /** A route anyone may call (an invitation link): the console's error mapping and audit, no session. */
+  addPublicRoute(method: 'get' | 'post', path: string, handler: (ctx: Ctx) => Promise<Reply | void>): void {
+    this.route(method, path, 'public', handler);
   }
 
   /** OpenAPI paths and schemas of the routes added with addRoute, merged into GET /api/openapi.json. */
@@ -378,7 +395,7 @@ export class ConsoleApp {
   // ----- plumbing -----
 
   private route(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, access: 'public', handler: (ctx: Ctx) => Promise<Reply | void>): void;
-  private route(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, access: 'mediator' | 'admin', handler: (ctx: AuthedCtx) => Promise<Reply | void>): void;
+  private route(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, access: Exclude<Access, 'public'>, handler: (ctx: AuthedCtx) => Promise<Reply | void>): void;
   private route(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, access: Access, handler: (ctx: never) => Promise<Reply | void>): void {
     this.registered.push({ method, path, access });
     const run = handler as (ctx: Ctx) => Promise<Reply | void>;
@@ -409,9 +426,9 @@ export class ConsoleApp {
               return sendError(res, 403, 'csrf', 'Missing or wrong x-csrf-token header');
             }
           }
-          if (!ROLES.includes(account.role) || (access === 'admin' && account.role !== 'admin')) {
+          if (!roleAllows(access, account.role)) {
             await this.audit.record({ action: 'access.denied', outcome: 'failure', actorId: account._id, ip: ctx.ip, detail: { route: `${method.toUpperCase()} ${path}`, reason: 'role' } });
-            return sendError(res, 403, 'forbidden', 'This action is reserved to administrators');
+            return sendError(res, 403, 'forbidden', access === 'admin' ? 'This action is reserved to administrators' : access === 'mentor' ? 'This page is for mentors' : 'This is reserved to the association\'s team');
           }
           Object.assign(ctx, { token, session, account, me: { id: account._id, name: account.displayName } });
         }
@@ -536,7 +553,8 @@ export class ConsoleApp {
   }
 
   actor(ctx: AuthedCtx): policy.Actor {
-    return { id: ctx.account._id, name: ctx.account.displayName, role: ctx.account.role };
+    // Mentors never reach the routes acting on conversations (roleAllows): a non-admin actor is a mediator there.
+    return { id: ctx.account._id, name: ctx.account.displayName, role: ctx.account.role === 'admin' ? 'admin' : 'mediator' };
   }
 
   /** Throws the policy's refusal (403 for who, 409 for the state), with the French message. */
@@ -605,7 +623,7 @@ export class ConsoleApp {
       return { status: 200, body: { user: publicAccount(result.account), csrfToken: session.csrf, idleSeconds: Math.floor(this.deps.settings.idleMs / 1000) } };
     });
 
-    this.route('post', '/api/console/logout', 'mediator', async (ctx) => {
+    this.route('post', '/api/console/logout', 'session', async (ctx) => {
       await this.sessions.destroy(ctx.token);
       this.endSessionStreams(ctx.token);
       this.setCookie(ctx.res, '', 0);
@@ -613,7 +631,7 @@ export class ConsoleApp {
       return { status: 204 };
     });
 
-    this.route('get', '/api/console/me', 'mediator', async (ctx) => ({
+    this.route('get', '/api/console/me', 'session', async (ctx) => ({
       status: 200,
       body: { user: publicAccount(ctx.account), csrfToken: ctx.session.csrf, idleSeconds: Math.floor(this.deps.settings.idleMs / 1000) },
     }));
@@ -631,7 +649,7 @@ export class ConsoleApp {
     // The team view: who holds what, who waits, urgent conversations unanswered after 5 minutes, time to first reply.
     this.route('get', '/api/console/team', 'mediator', async () => {
       const now = new Date();
-      const members = (await this.accounts.list()).filter((a) => !a.disabled);
+      const members = (await this.accounts.list()).filter((a) => !a.disabled && STAFF_ROLES.includes(a.role));
       const [waiting, heldLists, episodes] = await Promise.all([
         handoff.queue(),
         Promise.all(members.map((m) => conversations.assignedTo(m._id, 200))),
@@ -1041,6 +1059,7 @@ export class ConsoleApp {
 
     this.route('post', '/api/console/accounts', 'admin', async (ctx) => {
       const body = jsonBody(ctx.req);
+      if (body.role === 'mentor') throw new AccountError('invalid', 'Mentors join by invitation (POST /api/console/mentors/invitations)', 'role');
       const account = await this.accounts.create({
         email: String(body.email ?? ''),
         displayName: String(body.displayName ?? ''),
@@ -1078,7 +1097,7 @@ export class ConsoleApp {
     });
 
     // Everyone changes their own password with the current one; their other sessions end.
-    this.route('post', '/api/console/me/password', 'mediator', async (ctx) => {
+    this.route('post', '/api/console/me/password', 'session', async (ctx) => {
       const body = parse(z.object({ current: z.string().min(1).max(256), password: z.string().min(1).max(256) }), jsonBody(ctx.req));
       if (!(await this.accounts.checkPassword(ctx.account._id, body.current))) {
         await this.audit.record({ action: 'account.password', outcome: 'failure', actorId: ctx.account._id, ip: ctx.ip, target: ctx.account._id, detail: { reason: 'wrong_current' } });

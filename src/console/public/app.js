@@ -144,6 +144,11 @@ function sessionEnded(message) {
 }
 
 async function startApp(session) {
+  // Volunteer mentors have their own page (they never see young people's conversations).
+  if (session.user.role === 'mentor') {
+    window.location.replace('/console/mentor');
+    return;
+  }
   state.me = session.user;
   // Admins go to the script editor from here (and back from there).
   show($('editor-link'), session.user.role === 'admin');

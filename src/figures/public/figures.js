@@ -55,6 +55,7 @@ $('login-form').addEventListener('submit', async (e) => {
 });
 
 function showApp() {
+  if (me && me.role === 'mentor') return window.location.replace('/console/mentor');
   $('app-view').hidden = false;
   const now = new Date();
   $('to').value = monthInput(now);

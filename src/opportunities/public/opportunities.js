@@ -62,6 +62,7 @@ $('login-form').addEventListener('submit', async (e) => {
 });
 
 async function showApp() {
+  if (me && me.role === 'mentor') return window.location.replace('/console/mentor');
   $('app-view').hidden = false;
   // The sectors young people choose in the chat, with the titles they read there.
   const { sectors } = await api('GET', '/api/console/opportunities/options');

@@ -1,0 +1,144 @@
+import type { Server } from 'restify';
+import { z } from 'zod';
+import type { AuthedCtx, ConsoleApp, Reply } from '../console/consoleApp';
+import { BadInput, jsonBody } from '../console/http';
+import { registerStaticRoutes } from '../console/static';
+import type { Texts } from '../i18n';
+import { freeSlots, HELPS_WITH, parseParisDateTime, SLOT_MINUTES } from './availability';
+import { InvitationError, MentorInvitations } from './invitations';
+import type { MentorProfileDoc, MentorStore } from './mentorStore';
+import { mentoringOpenApi } from './openapi';
+
+export interface MentoringApiDeps {
+  console: ConsoleApp;
+  server: Server;
+  store: MentorStore;
+  invitations: MentorInvitations;
+  sectorIds: string[];
+  texts: Texts;
+  /** Where invitation links point (PUBLIC_BASE_URL, or the service's own address). */
+  baseUrl: () => string;
+  publicDir: string;
+  hsts: boolean;
+}
+
+const words = (max: number) => z.string().trim().min(1).max(max).refine((s) => !/[\u0000-\u001f]/.test(s));
+
+export function profileSchema(sectorIds: string[]) {
+  return z
+    .object({
+      company: words(120),
+      job: words(120),
+      sector: z.string().refine((s) => sectorIds.includes(s)).optional(),
+      helpsWith: z.array(z.enum(HELPS_WITH)).min(1).max(HELPS_WITH.length),
+      meeting: z.enum(['video', 'phone']),
+      weekly: z.array(z.object({ day: z.number().int().min(1).max(7), time: z.string().regex(/^([01]\d|2[0-3]):([0-5]\d)$/) }).strict()).max(28),
+      dates: z.array(z.string().refine((s) => parseParisDateTime(s) !== undefined)).max(30),
+      slotMinutes: z.union([z.literal(SLOT_MINUTES[0]), z.literal(SLOT_MINUTES[1]), z.literal(SLOT_MINUTES[2])]),
+      weeklyCap: z.number().int().min(1).max(10),
+    })
+    .strict();
+}
+
+const publicProfile = (p: MentorProfileDoc | null) =>
+  p ? { company: p.company, job: p.job, sector: p.sector ?? null, helpsWith: p.helpsWith, meeting: p.meeting, weekly: p.weekly, dates: p.dates, slotMinutes: p.slotMinutes, weeklyCap: p.weeklyCap, updatedAt: new Date(p.updatedAt).toISOString() } : null;
+
+const invitationStatus: Record<InvitationError['code'], number> = { invalid_invitation: 404, expired_invitation: 410, used_invitation: 409 };
+
+/**
+ * Volunteer mentors: admins invite them (a link that expires and works once); a mentor sets a password, then keeps
+ * a profile and availability on /console/mentor. Mentors reach only these routes (access `mentor`), never a young
+ * person's conversation.
+ */
+export function registerMentoringApi(deps: MentoringApiDeps): void {
+  const app = deps.console;
+  const fr = (key: string) => deps.texts.t('fr', key);
+  const schema = profileSchema(deps.sectorIds);
+  const audit = (ctx: { ip: string }, action: 'mentor.invite' | 'mentor.accept' | 'mentor.profile', actorId: string, target?: string) =>
+    app.audit.record({ action, outcome: 'success', actorId, ip: ctx.ip, ...(target ? { target } : {}) });
+  const refusal = (err: unknown): Reply => {
+    if (err instanceof InvitationError) return { status: invitationStatus[err.code], body: { error: err.code, message: fr(`console.errors.${err.code}`) } };
+    throw err;
+  };
+
+  // ---- admins: invitations
+  app.addRoute('post', '/api/console/mentors/invitations', 'admin', async (ctx) => {
+    const r = z.object({ email: z.string().trim().toLowerCase().email().max(254), displayName: words(80) }).strict().safeParse(jsonBody(ctx.req));
+    if (!r.success) throw new BadInput(r.error.issues[0].path.join('.') || 'body', fr('console.errors.mentor_invitation_invalid'));
+    const { token, invitation } = await deps.invitations.invite(r.data, ctx.me);
+    await audit(ctx, 'mentor.invite', ctx.account._id, invitation.email);
+    // The token travels in the fragment: never sent to a server, never in an access log.
+    return { status: 201, body: { url: `${deps.baseUrl()}/console/mentor#invite=${token}`, email: invitation.email, expiresAt: invitation.expiresAt.toISOString() } };
+  });
+
+  app.addRoute('get', '/api/console/mentors/invitations', 'admin', async () => ({
+    status: 200,
+    body: { items: (await deps.store.latestInvitations()).map((i) => ({ email: i.email, displayName: i.displayName, createdBy: i.createdBy.name, createdAt: new Date(i.createdAt).toISOString(), expiresAt: new Date(i.expiresAt).toISOString(), used: Boolean(i.usedAt) })) },
+  }));
+
+  // ---- the team sees who the mentors are and when they are free (to plan with young people).
+  app.addRoute('get', '/api/console/mentors', 'mediator', async () => {
+    const [profiles, accounts] = await Promise.all([deps.store.allProfiles(), app.accounts.list()]);
+    const byId = new Map(profiles.map((p) => [p._id, p]));
+    const now = new Date();
+    return {
+      status: 200,
+      body: {
+        items: accounts
+          .filter((a) => a.role === 'mentor')
+          .map((a) => {
+            const p = byId.get(a._id) ?? null;
+            return { id: a._id, displayName: a.displayName, disabled: a.disabled, profile: publicProfile(p), nextSlots: p && !a.disabled ? freeSlots(p, { from: now, days: 21, taken: [], limit: 3 }).map((d) => d.toISOString()) : [] };
+          }),
+      },
+    };
+  });
+
+  // ---- the invitation page (no session yet)
+  app.addPublicRoute('post', '/api/console/mentor/invitation', async (ctx) => {
+    const r = z.object({ token: z.string().min(20).max(100) }).strict().safeParse(jsonBody(ctx.req));
+    if (!r.success) return refusal(new InvitationError('invalid_invitation', 'invalid'));
+    try {
+      const inv = await deps.invitations.peek(r.data.token);
+      return { status: 200, body: { email: inv.email, displayName: inv.displayName, expiresAt: new Date(inv.expiresAt).toISOString() } };
+    } catch (err) {
+      return refusal(err);
+    }
+  });
+
+  app.addPublicRoute('post', '/api/console/mentor/invitation/accept', async (ctx) => {
+    const r = z.object({ token: z.string().min(20).max(100), password: z.string().max(256) }).strict().safeParse(jsonBody(ctx.req));
+    if (!r.success) return refusal(new InvitationError('invalid_invitation', 'invalid'));
+    try {
+      const account = await deps.invitations.accept(r.data.token, r.data.password);
+      await audit(ctx, 'mentor.accept', account._id);
+      return { status: 201, body: { email: account.email, displayName: account.displayName } };
+    } catch (err) {
+      return refusal(err);
+    }
+  });
+
+  // ---- the mentor's own page
+  app.addRoute('get', '/api/console/mentor/profile', 'mentor', async (ctx: AuthedCtx) => {
+    const p = await deps.store.profile(ctx.account._id);
+    const sectors = deps.sectorIds.map((id) => ({ id, title: deps.texts.t('fr', `orientation.sectors.${id}.title`) }));
+    return { status: 200, body: { displayName: ctx.account.displayName, sectors, profile: publicProfile(p), nextSlots: p ? freeSlots(p, { from: new Date(), days: 28, taken: [], limit: 12 }).map((d) => d.toISOString()) : [] } };
+  });
+
+  app.addRoute('put', '/api/console/mentor/profile', 'mentor', async (ctx: AuthedCtx) => {
+    const r = schema.safeParse(jsonBody(ctx.req));
+    if (!r.success) throw new BadInput(r.error.issues[0].path.join('.') || 'body', fr('console.errors.mentor_profile_invalid'));
+    const doc: MentorProfileDoc = { _id: ctx.account._id, ...r.data, weekly: dedupe(r.data.weekly), dates: [...new Set(r.data.dates)].sort(), updatedAt: new Date() };
+    await deps.store.saveProfile(doc);
+    await audit(ctx, 'mentor.profile', ctx.account._id);
+    return { status: 200, body: { profile: publicProfile(doc), nextSlots: freeSlots(doc, { from: new Date(), days: 28, taken: [], limit: 12 }).map((d) => d.toISOString()) } };
+  });
+
+  app.openApiExtensions.push(mentoringOpenApi(deps.sectorIds));
+  registerStaticRoutes(deps.server, { publicDir: deps.publicDir, hsts: deps.hsts, mount: '/console/mentor' });
+}
+
+function dedupe(weekly: Array<{ day: number; time: string }>): Array<{ day: number; time: string }> {
+  const seen = new Map(weekly.map((w) => [`${w.day} ${w.time}`, w]));
+  return [...seen.values()].sort((a, b) => a.day - b.day || a.time.localeCompare(b.time));
+}
