@@ -167,6 +167,9 @@ const schema = z.object({
   REFERRAL_CHECK_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(90).default(14)),
   /** Days after an unanswered check-in (referral, situation at 3 / 6 months) before its one reminder (0: none). */
   CHECKIN_REMINDER_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(60).default(5)),
+  /** Mentoring: appointments by video get `<base>/<id>` as their link; without it, the mentor calls through MENTORING_PHONE. */
+  MENTORING_VIDEO_BASE_URL: z.preprocess(emptyToUndefined, z.string().url().refine((u) => u.startsWith('https://'), 'must be an https:// URL').optional()),
+  MENTORING_PHONE: z.preprocess(emptyToUndefined, z.string().max(30).optional()),
   /** Opportunities a young person gets per week at most (Paris calendar week). */
   OFFERS_PER_WEEK: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(14).default(2)),
   FOLLOWUP_RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3650).default(90)),

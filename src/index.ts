@@ -62,6 +62,8 @@ import { registerOpportunitiesApi } from './opportunities/opportunitiesApi';
 import { MentorStore } from './mentoring/mentorStore';
 import { MentorInvitations } from './mentoring/invitations';
 import { registerMentoringApi } from './mentoring/mentoringApi';
+import { BookingStore } from './mentoring/bookingStore';
+import { BookingDialog } from './mentoring/bookingDialog';
 import { TextNormaliser } from './understanding/text';
 
 export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
@@ -162,7 +164,8 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
   const surveyReader = SurveyReader.load(path.join(ROOT, 'dialogs', 'data', 'checkins.yaml'), TextNormaliser.fromRoot(ROOT));
   const opportunityStore = new OpportunityStore(db.connection);
   const mentors = new MentorStore(db.connection);
-  await Promise.all([journeyStore.init(), campaigns.init(), opportunityStore.init(), mentors.init()]);
+  const bookings = new BookingStore(db.connection);
+  await Promise.all([journeyStore.init(), campaigns.init(), opportunityStore.init(), mentors.init(), bookings.init()]);
   await db.syncIndexes();
 
   const conversationState = new ConversationState(storage);
@@ -201,6 +204,21 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     perWeek: config.OFFERS_PER_WEEK,
   });
   const offerAnswers = new OfferAnswers({ service: opportunities, logger });
+  // Appointments with volunteer mentors, booked from the chat; reminders go through the follow-ups (built below).
+  const booking = new BookingDialog({
+    mentors,
+    bookings,
+    accounts: { list: () => consoleApp.accounts.list(), get: (id) => consoleApp.accounts.get(id) },
+    contacts,
+    reminders: { schedule: (input) => followups.schedule(input), cancel: (id, by) => followups.cancel(id, by) },
+    texts,
+    logger: logger.child({ component: 'mentoring' }),
+    videoBaseUrl: config.MENTORING_VIDEO_BASE_URL,
+    phone: config.MENTORING_PHONE,
+    notes: { add: (note) => consoleApp.notes.add(note) },
+    journey,
+  });
+  privacy.register('mentoring', (subject) => bookings.deleteForContact(subject.userKey));
   privacy.register('opportunities', (subject) => opportunityStore.deleteForContact(subject.userKey, subject.conversationIds.map((id) => conversationKey(subject.channelId, id))));
   // One MainDialog per published script version (src/admin): same dependencies, the version's flows and texts.
   const bootFlows = flows;
@@ -221,6 +239,7 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
       journey,
       checkinAnswers,
       offerAnswers,
+      mentoring: booking,
       logger,
     });
   const mainDialog = makeMainDialog(flows, texts);
@@ -369,6 +388,10 @@ async function compose(config: Config, logger: Logger, db: Database, embedded: E
     console: consoleApp,
     server,
     store: mentors,
+    bookings,
+    booking,
+    contacts,
+    reminders: followups,
     invitations: new MentorInvitations({ store: mentors, accounts: consoleApp.accounts }),
     sectorIds: sectors.sectors.map((s) => s.id),
     texts,

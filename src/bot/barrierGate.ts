@@ -17,6 +17,7 @@ import { classifyDirectAnswer, DIRECT_QUESTION_EVERY_MS } from './directQuestion
 import { originOf } from '../figures/origin';
 import { isCheckinPayload } from '../figures/surveys';
 import { OfferAnswers } from '../opportunities/offerAnswers';
+import { BookingDialog } from '../mentoring/bookingDialog';
 
 export type HighSeverityPolicy = 'offer' | 'handoff';
 
@@ -103,7 +104,7 @@ export class BarrierGate {
     const at = sentAt && !Number.isNaN(sentAt.getTime()) && sentAt < now ? sentAt : now;
 
     // A tap on a check-in button sends our own payload ("checkin:not_going"), not the young person's words: nothing to detect.
-    let detection: Detection = text && !isCheckinPayload(text) && !OfferAnswers.isPayload(text) ? detector.detect(text) : { labels: [], severity: 'none', evidence: [] };
+    let detection: Detection = text && !isCheckinPayload(text) && !OfferAnswers.isPayload(text) && !BookingDialog.isPayload(text) ? detector.detect(text) : { labels: [], severity: 'none', evidence: [] };
     context.turnState.set(DETECTION_TURN_KEY, detection);
 
     // Two independent single-document upserts: run together (one database round trip of latency instead of two).

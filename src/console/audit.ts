@@ -38,7 +38,9 @@ export type AuditAction =
   | 'opportunity.audience'
   | 'mentor.invite'
   | 'mentor.accept'
-  | 'mentor.profile';
+  | 'mentor.profile'
+  | 'mentoring.approve'
+  | 'mentoring.cancel';
 
 export interface AuditEntry {
   _id: string;

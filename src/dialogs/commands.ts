@@ -1,7 +1,7 @@
 import { editDistance, normalize } from './recognizers';
 
 /** Words the young person can write at any time. */
-export type Command = 'menu' | 'help' | 'restart' | 'human' | 'stop' | 'resume' | 'erase' | 'back' | 'resendCv' | 'resendLetter' | 'stopOffers' | 'startOffers';
+export type Command = 'menu' | 'help' | 'restart' | 'human' | 'stop' | 'resume' | 'erase' | 'back' | 'resendCv' | 'resendLetter' | 'stopOffers' | 'startOffers' | 'mentor' | 'cancelBooking' | 'moveBooking';
 
 /** Exact phrases (normalised: no accents, lower case) per command. */
 const PHRASES: Record<Command, string[]> = {
@@ -34,6 +34,13 @@ const PHRASES: Record<Command, string[]> = {
     'je veux plus les offres', 'jveux plus d offres', 'stop offers', 'no more offers', 'stop sending offers', 'unsubscribe offers',
   ],
   startOffers: ['offres', 'les offres', 'recevoir des offres', 'recevoir les offres', 'je veux des offres', 'je veux recevoir des offres', 'je veux les offres', 'envoie moi des offres', 'offers', 'send me offers'],
+  // Appointments with volunteer mentors (src/mentoring).
+  mentor: [
+    'mentor', 'un mentor', 'une mentore', 'mentorat', 'parler a un pro', 'parler a une pro', 'parler a un professionnel', 'parler a une professionnelle', 'rdv avec un pro', 'rdv mentor',
+    'rendez vous avec un pro', 'rendez vous mentor', 'je veux un mentor', 'je veux parler a un pro', 'talk to a professional', 'a mentor', 'book a mentor',
+  ],
+  cancelBooking: ['annuler mon rdv', 'annule mon rdv', 'annuler le rdv', 'annuler mon rendez vous', 'annule mon rendez vous', 'annuler rdv', 'cancel my appointment', 'cancel appointment'],
+  moveBooking: ['changer mon rdv', 'change mon rdv', 'deplacer mon rdv', 'decaler mon rdv', 'changer de creneau', 'changer mon rendez vous', 'deplacer mon rendez vous', 'move my appointment', 'reschedule'],
   // A fresh link to the last generated document (links expire, see FILES_LINK_DAYS).
   resendCv: [
     'mon cv', 'renvoie mon cv', 'renvoi mon cv', 'renvoyer mon cv', 'renvoie moi mon cv', 'envoie mon cv', 'envoie moi mon cv', 'je veux mon cv', 'redonne mon cv', 'le lien de mon cv',

@@ -199,6 +199,8 @@ export class MainDialog extends ComponentDialog {
     const command: Command | undefined = (context.turnState.get(FORCED_COMMAND_TURN_KEY) as Command | undefined) ?? detectCommand(context.activity.text);
     const session = getSession(context);
     if (!command) {
+      // An appointment with a mentor being booked: this message may answer its question.
+      if (session.booking && this.deps.mentoring && (await this.deps.mentoring.handle(context, session))) return Dialog.EndOfTurn;
       const contact = context.turnState.get(CONTACT_TURN_KEY) as Contact | undefined;
       // An answer to an offer a mediator sent (a button, or "ça m'intéresse" about the last one).
       const offer = contact && this.deps.offerAnswers ? await this.deps.offerAnswers.read(contact, context.activity.text) : undefined;
@@ -273,6 +275,17 @@ export class MainDialog extends ComponentDialog {
       }
       case 'erase':
         return innerDC.beginDialog(flowDialogId(ENTRY_FLOWS.erase));
+      case 'mentor':
+      case 'cancelBooking':
+      case 'moveBooking':
+        if (!this.deps.mentoring) {
+          await this.say(context, 'mentoring.unavailable');
+        } else if (command === 'mentor') {
+          await this.deps.mentoring.start(context, session);
+        } else {
+          await this.deps.mentoring.cancel(context, session, command === 'moveBooking' ? 'move' : 'done');
+        }
+        return Dialog.EndOfTurn;
       case 'stopOffers':
       case 'startOffers': {
         const wants = command === 'startOffers';

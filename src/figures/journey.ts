@@ -76,6 +76,11 @@ export class Journey implements JourneyPort {
     await this.deps.store.record({ userKey, type: kind, at: this.now() });
   }
 
+  /** An appointment with a mentor was booked (the figures' "mentoring"). */
+  async mentoring(userKey: string): Promise<void> {
+    await this.deps.store.record({ userKey, type: 'mentoring', at: this.now() });
+  }
+
   async referred(r: Referral): Promise<void> {
     const at = this.now();
     await this.deps.store.record({

@@ -34,9 +34,10 @@ import { ensureCollection } from '../db/collections';
  */
 
 /** `opportunity`: an offer a mediator published (src/opportunities), its `about` the opportunity id. */
-export type FollowUpKind = 'mediator' | 'auto_checkin' | SurveyKind | 'opportunity';
+/** `mentoring_reminder`: before an appointment with a mentor (src/mentoring), its text written at booking time. */
+export type FollowUpKind = 'mediator' | 'auto_checkin' | SurveyKind | 'opportunity' | 'mentoring_reminder';
 
-const KINDS: readonly FollowUpKind[] = ['mediator', 'auto_checkin', 'referral_check', 'outcome_3m', 'outcome_6m', 'opportunity'];
+const KINDS: readonly FollowUpKind[] = ['mediator', 'auto_checkin', 'referral_check', 'outcome_3m', 'outcome_6m', 'opportunity', 'mentoring_reminder'];
 const SURVEY_KINDS: ReadonlySet<FollowUpKind> = new Set(['referral_check', 'outcome_3m', 'outcome_6m']);
 
 /** The question of a check-in whose answer is recorded (src/figures/checkinQuestions.ts): its text and buttons. */

@@ -7,12 +7,20 @@ import type { Texts } from '../i18n';
 import { freeSlots, HELPS_WITH, parseParisDateTime, SLOT_MINUTES } from './availability';
 import { InvitationError, MentorInvitations } from './invitations';
 import type { MentorProfileDoc, MentorStore } from './mentorStore';
+import type { BookingDoc, BookingStore } from './bookingStore';
+import { BookingDialog, ReminderScheduler } from './bookingDialog';
+import type { ContactStore } from '../contacts/contactStore';
 import { mentoringOpenApi } from './openapi';
 
 export interface MentoringApiDeps {
   console: ConsoleApp;
   server: Server;
   store: MentorStore;
+  bookings: BookingStore;
+  booking: BookingDialog;
+  contacts: ContactStore;
+  /** Messages to the young person about an appointment a mediator approved or cancelled (the follow-up scheduler). */
+  reminders: ReminderScheduler;
   invitations: MentorInvitations;
   sectorIds: string[];
   texts: Texts;
@@ -132,6 +140,50 @@ export function registerMentoringApi(deps: MentoringApiDeps): void {
     await deps.store.saveProfile(doc);
     await audit(ctx, 'mentor.profile', ctx.account._id);
     return { status: 200, body: { profile: publicProfile(doc), nextSlots: freeSlots(doc, { from: new Date(), days: 28, taken: [], limit: 12 }).map((d) => d.toISOString()) } };
+  });
+
+  // ---- appointments: the mentor's own (a first name and a goal: never a phone number or an address)
+  app.addRoute('get', '/api/console/mentor/appointments', 'mentor', async (ctx: AuthedCtx) => {
+    const list = await deps.bookings.forMentor(ctx.account._id, new Date(Date.now() - 3600000));
+    const items = await Promise.all(list.map(async (b) => ({ startsAt: new Date(b.startsAt).toISOString(), minutes: b.minutes, need: b.need, status: b.status, ...BookingDialog.shared(await deps.contacts.get(b.contactKey)) })));
+    return { status: 200, body: { items } };
+  });
+
+  // ---- the team sees every appointment, approves a minor's, cancels any.
+  const teamView = async (b: BookingDoc, names: Map<string, string>) => {
+    const contact = await deps.contacts.get(b.contactKey);
+    return { id: b._id, conversationKey: b.conversationKey, mentor: names.get(b.mentorId) ?? null, startsAt: new Date(b.startsAt).toISOString(), minutes: b.minutes, need: b.need, status: b.status, young: BookingDialog.shared(contact).firstName, approvedBy: b.approvedBy?.name ?? null };
+  };
+  app.addRoute('get', '/api/console/mentoring/appointments', 'mediator', async () => {
+    const names = new Map((await app.accounts.list()).map((a) => [a._id, a.displayName]));
+    return { status: 200, body: { items: await Promise.all((await deps.bookings.upcoming(new Date(Date.now() - 3600000))).map((b) => teamView(b, names))) } };
+  });
+
+  const locale = (c: { locale?: string } | null) => (c?.locale === 'en' ? 'en' : 'fr');
+  app.addRoute('post', '/api/console/mentoring/appointments/:id/approve', 'mediator', async (ctx) => {
+    const b = await deps.bookings.get(String(ctx.params.id ?? ''));
+    if (!b) return { status: 404, body: { error: 'not_found', message: 'No such appointment' } };
+    if (b.status !== 'pending_approval') return { status: 409, body: { error: 'wrong_state', message: 'This appointment needs no approval' } };
+    await deps.bookings.update(b._id, { status: 'confirmed', approvedBy: ctx.me });
+    const [mentor, account, contact] = await Promise.all([deps.store.profile(b.mentorId), app.accounts.get(b.mentorId), deps.contacts.get(b.contactKey)]);
+    const loc = locale(contact);
+    const text = `${deps.texts.t(loc, 'mentoring.approved')} ${deps.booking.confirmation(b, { name: account?.displayName ?? '', job: mentor?.job ?? '', company: mentor?.company ?? '' }, loc)}`;
+    await deps.reminders.schedule({ conversationKey: b.conversationKey, dueAt: new Date(), kind: 'mentoring_reminder', text, createdBy: ctx.me });
+    await deps.booking.planReminders({ ...b, status: 'confirmed' }, loc);
+    await app.audit.record({ action: 'mentoring.approve', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target: b._id });
+    return { status: 204 };
+  });
+
+  app.addRoute('post', '/api/console/mentoring/appointments/:id/cancel', 'mediator', async (ctx) => {
+    const b = await deps.bookings.get(String(ctx.params.id ?? ''));
+    if (!b) return { status: 404, body: { error: 'not_found', message: 'No such appointment' } };
+    await deps.booking.cancelBooking(b);
+    const contact = await deps.contacts.get(b.contactKey);
+    const loc = locale(contact);
+    const when = new Date(b.startsAt).toLocaleString(loc === 'en' ? 'en-GB' : 'fr-FR', { timeZone: 'Europe/Paris', weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
+    await deps.reminders.schedule({ conversationKey: b.conversationKey, dueAt: new Date(), kind: 'mentoring_reminder', text: deps.texts.t(loc, 'mentoring.cancelled_by_team', { when }), createdBy: ctx.me });
+    await app.audit.record({ action: 'mentoring.cancel', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target: b._id });
+    return { status: 204 };
   });
 
   app.openApiExtensions.push(mentoringOpenApi(deps.sectorIds));

@@ -48,6 +48,18 @@ export function mentoringOpenApi(sectorIds: string[]): { paths: Json; schemas: J
           requestBody: body({ type: 'object', required: ['token', 'password'], properties: { token: { type: 'string' }, password: { type: 'string' } } }),
         }),
       },
+      '/api/console/mentor/appointments': {
+        get: op('The signed-in mentor\'s upcoming appointments: when, what for, the young person\'s first name and goal (never a phone number or an address)', { '200': json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }), ...read }),
+      },
+      '/api/console/mentoring/appointments': {
+        get: op('Every upcoming appointment (the team)', { '200': json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }), ...read }),
+      },
+      '/api/console/mentoring/appointments/{id}/approve': {
+        post: op('Approves a 16-17-year-old\'s appointment: the young person gets the confirmation, reminders are planned', { '204': { description: 'Approved' }, '404': err('No such appointment'), '409': err('Needs no approval'), ...write }, { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, csrf] }),
+      },
+      '/api/console/mentoring/appointments/{id}/cancel': {
+        post: op('Cancels an appointment (the team): the young person is told, the slot is free again', { '204': { description: 'Cancelled' }, '404': err('No such appointment'), ...write }, { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, csrf] }),
+      },
       '/api/console/mentor/profile': {
         get: op('The signed-in mentor\'s profile and next free slots (mentors only)', { '200': json({ type: 'object', properties: { profile: ref('MentorProfile'), nextSlots: slots } }), ...read }),
         put: op('Saves the mentor\'s profile and availability (mentors only)', { '200': json({ type: 'object', properties: { profile: ref('MentorProfile'), nextSlots: slots } }), ...write }, { parameters: [csrf], requestBody: body(ref('MentorProfile')) }),

@@ -9,6 +9,7 @@ import type { Understanding } from '../../understanding/understanding';
 import type { JourneyPort } from '../../figures/journey';
 import type { CheckinAnswerPort } from '../../figures/checkinAnswers';
 import type { OfferAnswerPort } from '../../opportunities/offerAnswers';
+import type { MentoringPort } from '../../mentoring/bookingDialog';
 
 export interface EngineOptions {
   /** Invalid answers before offering to talk to a person (default 3). */
@@ -46,6 +47,8 @@ export interface EngineDeps {
   checkinAnswers?: CheckinAnswerPort;
   /** Optional: answers to the opportunities mediators push ("ça m'intéresse", "pas pour moi", the buttons). */
   offerAnswers?: OfferAnswerPort;
+  /** Optional: appointments with volunteer mentors, booked from the chat (src/mentoring/bookingDialog.ts). */
+  mentoring?: MentoringPort;
   /** The understanding layer (src/understanding/) every question reads its answers with. */
   understanding: Understanding;
   logger: Logger;

@@ -32,6 +32,7 @@ import {
   Step,
   StructuresStep,
   SummaryStep,
+  MentoringStep,
   TextStep,
   assertNever,
 } from '../scripts/types';
@@ -366,6 +367,15 @@ async function runLocale(step: LocaleStep, x: StepContext): Promise<Outcome> {
   return NEXT;
 }
 
+async function runMentoring(_step: MentoringStep, x: StepContext): Promise<Outcome> {
+  if (!x.deps.mentoring) {
+    await say(x, render(x, 'mentoring.unavailable'));
+    return NEXT;
+  }
+  await x.deps.mentoring.start(x.turn, x.session);
+  return NEXT;
+}
+
 async function runSummary(_step: SummaryStep, x: StepContext): Promise<Outcome> {
   await say(x, `${render(x, 'closing.summary_intro')}\n${summarizeProfile(x.session.vars, localeOf(x), x.deps.texts)}`);
   // The diagnostic is done: with consent, a check-in is scheduled some days later. A failure never breaks the conversation.
@@ -434,6 +444,8 @@ export async function runStep(step: Step, x: StepContext): Promise<Outcome> {
       return runConsent(step, x);
     case 'locale':
       return runLocale(step, x);
+    case 'mentoring':
+      return runMentoring(step, x);
     case 'summary':
       return runSummary(step, x);
     case 'erase':

@@ -14,6 +14,8 @@ export interface Session {
   lastTurnAt?: number;
   /** The dialog stack "menu" interrupted (the menu resumes it when the same flow is chosen again). */
   suspended?: Array<{ id: string; state: Record<string, unknown> }>;
+  /** An appointment with a mentor being booked: the question asked and the slots offered (src/mentoring/bookingDialog.ts). */
+  booking?: { stage: 'need' | 'slot'; need?: string; offered?: Array<{ mentorId: string; startsAt: string }>; tries: number; at: number };
 }
 
 const SESSION_KEY = Symbol('declicSession');

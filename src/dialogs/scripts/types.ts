@@ -194,6 +194,11 @@ export interface SummaryStep extends StepBase {
   type: 'summary';
 }
 
+/** Offers an appointment with a volunteer mentor (what for, then free slots): the next messages answer it (src/mentoring). */
+export interface MentoringStep extends StepBase {
+  type: 'mentoring';
+}
+
 /** Erases the young person's data (PrivacyPort) and forgets the session. */
 export interface EraseStep extends StepBase {
   type: 'erase';
@@ -220,6 +225,7 @@ export type Step =
   | ConsentStep
   | LocaleStep
   | SummaryStep
+  | MentoringStep
   | EraseStep
   | EndStep;
 

@@ -138,6 +138,7 @@ export function successors(flow: Flow, index: number): Array<{ to: string | unde
     case 'consent':
     case 'locale':
     case 'summary':
+    case 'mentoring':
     case 'erase':
       return [dflt(step)];
     default:
