@@ -88,6 +88,8 @@ export interface FollowUpDoc {
   reminderOf?: string;
   /** What a referral check asks about (the structure's name). */
   about?: string;
+  /** Past this moment the follow-up is cancelled instead of sent (its text would be untrue). */
+  notAfter?: Date;
 }
 
 export interface ScheduleInput {
@@ -100,6 +102,8 @@ export interface ScheduleInput {
   createdBy: MediatorRef;
   reminderOf?: string;
   about?: string;
+  /** Past this moment the text would be wrong ("c'est demain" an hour before): cancelled, not sent. */
+  notAfter?: Date;
 }
 
 /** Delivers an activity proactively into a stored conversation (HandoffService.sendToConversation). */
@@ -253,6 +257,7 @@ export class FollowUpService implements AutoCheckinPort {
         kind: { type: String, required: true, enum: KINDS as FollowUpKind[] },
         reminderOf: String,
         about: String,
+        notAfter: Date,
         text: String,
         dueAt: { type: Date, required: true },
         status: { type: String, required: true },
@@ -320,6 +325,7 @@ export class FollowUpService implements AutoCheckinPort {
       messageIds: [],
       ...(input.reminderOf ? { reminderOf: input.reminderOf } : {}),
       ...(input.about ? { about: input.about.slice(0, 120) } : {}),
+      ...(input.notAfter ? { notAfter: input.notAfter } : {}),
     };
     try {
       await this.model.create(doc);
@@ -537,6 +543,12 @@ export class FollowUpService implements AutoCheckinPort {
       await this.finish(doc, { status: 'skipped_paused', finishedAt: this.now() });
       if (doc.kind === 'opportunity') await this.deps.offers?.notSent(doc, 'paused');
       this.deps.logger.info({ followupId: doc._id }, 'follow-up skipped: the young person said stop');
+      return 'skipped';
+    }
+    if (doc.notAfter && at.getTime() > new Date(doc.notAfter).getTime()) {
+      // The scheduler was down or late: "c'est demain" an hour before would be untrue.
+      await this.finish(doc, { status: 'cancelled', cancelledBy: SYSTEM_AUTHOR, cancelledAt: this.now(), finishedAt: this.now() });
+      this.deps.logger.info({ followupId: doc._id }, 'follow-up not sent: too late for its text');
       return 'skipped';
     }
     let offer: { text: string; choices: Array<{ id: string; title: string }> } | undefined;

@@ -20,7 +20,7 @@ export interface MentoringPort {
 
 /** Reminders before an appointment (the follow-up scheduler sends them; approved template outside the window). */
 export interface ReminderScheduler {
-  schedule(input: { conversationKey: string; dueAt: Date; kind: 'mentoring_reminder'; text: string; createdBy: { id: string; name: string } }): Promise<{ _id: string }>;
+  schedule(input: { conversationKey: string; dueAt: Date; notAfter?: Date; kind: 'mentoring_reminder'; text: string; createdBy: { id: string; name: string } }): Promise<{ _id: string }>;
   cancel(id: string, by: { id: string; name: string }): Promise<unknown>;
 }
 
@@ -222,14 +222,15 @@ export class BookingDialog implements MentoringPort {
     return `${t('booked', { when: dayWords(new Date(doc.startsAt), locale), minutes: String(doc.minutes), name: who.name, job: who.job, company: who.company })}\n${how}\n${t('change_hint')}`;
   }
 
-  /** Reminders 24 h and 1 h before (those still ahead). */
+  /** Reminders 24 h and 1 h before (those still ahead); "demain" no later than 12 h before, "dans une heure" not after the start. */
   async planReminders(doc: BookingDoc, locale: Locale): Promise<void> {
     const ids: string[] = [];
     const when = dayWords(new Date(doc.startsAt), locale);
-    for (const [hours, key] of [[24, 'reminder_day'], [1, 'reminder_hour']] as const) {
+    for (const [hours, lastHours, key] of [[24, 12, 'reminder_day'], [1, 0, 'reminder_hour']] as const) {
       const dueAt = new Date(new Date(doc.startsAt).getTime() - hours * 3600000);
+      const notAfter = new Date(new Date(doc.startsAt).getTime() - lastHours * 3600000);
       if (dueAt.getTime() <= this.now().getTime()) continue;
-      const r = await this.deps.reminders.schedule({ conversationKey: doc.conversationKey, dueAt, kind: 'mentoring_reminder', text: this.deps.texts.t(locale, `mentoring.${key}`, { when }), createdBy: SYSTEM });
+      const r = await this.deps.reminders.schedule({ conversationKey: doc.conversationKey, dueAt, notAfter, kind: 'mentoring_reminder', text: this.deps.texts.t(locale, `mentoring.${key}`, { when }), createdBy: SYSTEM });
       ids.push(r._id);
     }
     await this.deps.bookings.update(doc._id, { reminderIds: ids });

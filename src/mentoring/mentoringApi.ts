@@ -168,7 +168,7 @@ export function registerMentoringApi(deps: MentoringApiDeps): void {
     const [mentor, account, contact] = await Promise.all([deps.store.profile(b.mentorId), app.accounts.get(b.mentorId), deps.contacts.get(b.contactKey)]);
     const loc = locale(contact);
     const text = `${deps.texts.t(loc, 'mentoring.approved')} ${deps.booking.confirmation(b, { name: account?.displayName ?? '', job: mentor?.job ?? '', company: mentor?.company ?? '' }, loc)}`;
-    await deps.reminders.schedule({ conversationKey: b.conversationKey, dueAt: new Date(), kind: 'mentoring_reminder', text, createdBy: ctx.me });
+    await deps.reminders.schedule({ conversationKey: b.conversationKey, dueAt: new Date(), notAfter: new Date(b.startsAt), kind: 'mentoring_reminder', text, createdBy: ctx.me });
     await deps.booking.planReminders({ ...b, status: 'confirmed' }, loc);
     await app.audit.record({ action: 'mentoring.approve', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target: b._id });
     return { status: 204 };
@@ -181,7 +181,7 @@ export function registerMentoringApi(deps: MentoringApiDeps): void {
     const contact = await deps.contacts.get(b.contactKey);
     const loc = locale(contact);
     const when = new Date(b.startsAt).toLocaleString(loc === 'en' ? 'en-GB' : 'fr-FR', { timeZone: 'Europe/Paris', weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
-    await deps.reminders.schedule({ conversationKey: b.conversationKey, dueAt: new Date(), kind: 'mentoring_reminder', text: deps.texts.t(loc, 'mentoring.cancelled_by_team', { when }), createdBy: ctx.me });
+    await deps.reminders.schedule({ conversationKey: b.conversationKey, dueAt: new Date(), notAfter: new Date(b.startsAt), kind: 'mentoring_reminder', text: deps.texts.t(loc, 'mentoring.cancelled_by_team', { when }), createdBy: ctx.me });
     await app.audit.record({ action: 'mentoring.cancel', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target: b._id });
     return { status: 204 };
   });

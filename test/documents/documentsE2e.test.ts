@@ -103,7 +103,9 @@ test('persona "two jobs" over /api/messages: chat text cleaned, tasks picked fro
   for (const s of ['Yanis Benali', 'Employé libre service', 'Permis B', 'Véhicule personnel', 'Équipier', 'mars 2024', 'juin 2024', 'Français', 'Kabyle', 'Jeux vidéo']) expect(text).toContain(squash(s));
   expect(text).not.toMatch(/jsp|jtai/i);
 
+  expect(joined(replies)).toMatch(/tu veux que je t'envoie des offres/);
   for (const [input, pattern] of [
+    ['ouais vas y', /lettre de motivation/],
     ['oui', /quelle entreprise/],
     ['carrefour market', /quel poste/],
     ['employé libre service', /texte de l'annonce/],

@@ -105,6 +105,7 @@ it('books, races, reminds, moves and cancels from the chat; a minor waits for ap
   expect(await svc.db.connection.collection('mentor_bookings').countDocuments({})).toBe(2);
 
   // The reminder an hour before; the winner has not written for two days: the approved template.
+  // The scheduler runs late for the day-before one ("c'est demain" an hour before would be untrue): not sent.
   const start = new Date(booked[0].startsAt);
   await svc.contacts.model.updateOne({ _id: `whatsapp:${winner}` }, { $set: { lastInboundAt: new Date(Date.now() - 2 * 86400000) } }).exec();
   const before = bodiesTo(winner).length;
@@ -114,6 +115,8 @@ it('books, races, reminds, moves and cancels from the chat; a minor waits for ap
   expect(reminder[0].type).toBe('template');
   expect(reminder[0].template.name).toBe('declic_relance');
   expect(JSON.stringify(reminder[0].template)).toContain("C'est dans une heure");
+  const dayBefore = (await svc.db.connection.collection('followups').find({ conversationKey: { $regex: winner }, kind: 'mentoring_reminder' }).toArray()) as any[];
+  for (const f of dayBefore) expect(f.status).toBe(new Date(f.dueAt).getTime() === start.getTime() - 3600000 ? 'sent' : 'cancelled');
 
   // The mentor sees first names and goals, never a phone number.
   const mine = await karim.get('/api/console/mentor/appointments');
