@@ -48,12 +48,14 @@ describe('independent writers never trained on (h11, h12: 1,200 messages written
 describe('independent writers, held-out lines (every 7th line of each writer file, never trained on)', () => {
   const items = fs.readdirSync(TEST_DIR).filter((f) => /^writer-.*\.jsonl$/.test(f)).sort().flatMap((f) => readCorpus(path.join(TEST_DIR, f)));
 
-  // Measured 2026-12-03 on 808 messages (h13–h15 added, 42 % of their labelled lines urgent and indirect):
-  // urgent recall 93.6 %, any-barrier recall 95.0 %, precision 92.8 %. (On the 553 before them: 95.4 / 94.0 / 93.2 %.)
-  test('stays at its measured level (urgent recall >= 93 %, any-barrier recall >= 92 %, precision >= 90 %)', () => {
-    expect(items.length).toBeGreaterThan(800);
+  // Measured 2026-12-04 on the 1,063 held-out lines of h7–h18 (h16–h18 added, their lines never trained on):
+  // urgent recall 91.6 %, any-barrier recall 95.0 %, precision 92.0 %. (On the 808 before them: 93.6 / 95.0 / 92.8 %.)
+  // A model retrained with h16–h18's training lines measured 89.9 / 94.0 / 92.5 % here and raised 2 of 25 calm team
+  // conversations to urgent, so it was not shipped.
+  test('stays at its measured level (urgent recall >= 91 %, any-barrier recall >= 92 %, precision >= 90 %)', () => {
+    expect(items.length).toBeGreaterThan(1000);
     const r = evaluate(detector, items);
-    expect(r.urgentRecall).toBeGreaterThanOrEqual(0.93);
+    expect(r.urgentRecall).toBeGreaterThanOrEqual(0.91);
     expect(r.anyRecall).toBeGreaterThanOrEqual(0.92);
     expect(r.anyPrecision).toBeGreaterThanOrEqual(0.9);
   });
