@@ -40,7 +40,8 @@ export type AuditAction =
   | 'mentor.accept'
   | 'mentor.profile'
   | 'mentoring.approve'
-  | 'mentoring.cancel';
+  | 'mentoring.cancel'
+  | 'mentoring.report';
 
 export interface AuditEntry {
   _id: string;

@@ -199,8 +199,8 @@ export class MainDialog extends ComponentDialog {
     const command: Command | undefined = (context.turnState.get(FORCED_COMMAND_TURN_KEY) as Command | undefined) ?? detectCommand(context.activity.text);
     const session = getSession(context);
     if (!command) {
-      // An appointment with a mentor being booked: this message may answer its question.
-      if (session.booking && this.deps.mentoring && (await this.deps.mentoring.handle(context, session))) return Dialog.EndOfTurn;
+      // An appointment with a mentor being booked, or one that took place: this message may answer its question.
+      if (this.deps.mentoring && (await this.deps.mentoring.handle(context, session))) return Dialog.EndOfTurn;
       const contact = context.turnState.get(CONTACT_TURN_KEY) as Contact | undefined;
       // An answer to an offer a mediator sent (a button, or "ça m'intéresse" about the last one).
       const offer = contact && this.deps.offerAnswers ? await this.deps.offerAnswers.read(contact, context.activity.text) : undefined;

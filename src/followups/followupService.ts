@@ -90,6 +90,8 @@ export interface FollowUpDoc {
   about?: string;
   /** Past this moment the follow-up is cancelled instead of sent (its text would be untrue). */
   notAfter?: Date;
+  /** Buttons under the text (at most 3, titles of at most 20 characters: WhatsApp's reply buttons). */
+  choices?: Array<{ id: string; title: string }>;
 }
 
 export interface ScheduleInput {
@@ -104,6 +106,8 @@ export interface ScheduleInput {
   about?: string;
   /** Past this moment the text would be wrong ("c'est demain" an hour before): cancelled, not sent. */
   notAfter?: Date;
+  /** Buttons under the text (ids are payloads the dialogs read, e.g. `mentoring:fb:good`). */
+  choices?: Array<{ id: string; title: string }>;
 }
 
 /** Delivers an activity proactively into a stored conversation (HandoffService.sendToConversation). */
@@ -258,6 +262,7 @@ export class FollowUpService implements AutoCheckinPort {
         reminderOf: String,
         about: String,
         notAfter: Date,
+        choices: { type: [new Schema({ id: String, title: String }, { _id: false })], default: undefined },
         text: String,
         dueAt: { type: Date, required: true },
         status: { type: String, required: true },
@@ -326,6 +331,7 @@ export class FollowUpService implements AutoCheckinPort {
       ...(input.reminderOf ? { reminderOf: input.reminderOf } : {}),
       ...(input.about ? { about: input.about.slice(0, 120) } : {}),
       ...(input.notAfter ? { notAfter: input.notAfter } : {}),
+      ...(input.choices?.length ? { choices: input.choices.slice(0, 3).map((c) => ({ id: c.id.slice(0, 200), title: c.title.slice(0, 20) })) } : {}),
     };
     try {
       await this.model.create(doc);
@@ -591,7 +597,9 @@ export class FollowUpService implements AutoCheckinPort {
         const q = this.deps.checkins!.question(survey, locale, { name: firstName(contact), about: doc.about, reminder: Boolean(doc.reminderOf) });
         return { type: 'message', text: q.text, locale, channelData, suggestedActions: { to: [], actions: q.choices.map((c) => ({ type: 'imBack', title: c.title, value: c.id })) } };
       }
-      return { type: 'message', text: doc.text ?? this.checkinText(locale, contact), locale, channelData };
+      const text = doc.text ?? this.checkinText(locale, contact);
+      if (doc.choices?.length) return { type: 'message', text, locale, channelData, suggestedActions: { to: [], actions: doc.choices.map((c) => ({ type: 'imBack', title: c.title, value: c.id })) } };
+      return { type: 'message', text, locale, channelData };
     };
 
     let ids: string[];

@@ -7,7 +7,7 @@ import type { Locale, Texts } from '../i18n';
 import { normalize } from '../dialogs/recognizers';
 import { Session, sessionLocale } from '../dialogs/engine/session';
 import { freeSlots, HELPS_WITH, HelpKind, weekOf } from './availability';
-import { BookingDoc, bookingId, BookingStore } from './bookingStore';
+import { BookingDoc, bookingId, BookingStore, FEEDBACK_ANSWERS, FeedbackAnswer } from './bookingStore';
 import type { MentorProfileDoc, MentorStore } from './mentorStore';
 
 /** What the main dialog calls: start a booking, read the answer to its question, cancel or move an appointment. */
@@ -20,11 +20,28 @@ export interface MentoringPort {
 
 /** Reminders before an appointment (the follow-up scheduler sends them; approved template outside the window). */
 export interface ReminderScheduler {
-  schedule(input: { conversationKey: string; dueAt: Date; notAfter?: Date; kind: 'mentoring_reminder'; text: string; createdBy: { id: string; name: string } }): Promise<{ _id: string }>;
+  schedule(input: {
+    conversationKey: string;
+    dueAt: Date;
+    notAfter?: Date;
+    kind: 'mentoring_reminder';
+    text: string;
+    choices?: Array<{ id: string; title: string }>;
+    createdBy: { id: string; name: string };
+  }): Promise<{ _id: string }>;
   cancel(id: string, by: { id: string; name: string }): Promise<unknown>;
 }
 
-export const MENTORING_PAYLOAD = /^mentoring:(need|slot):([a-z_0-9]{1,20})$/;
+export const MENTORING_PAYLOAD = /^mentoring:(need|slot|fb):([a-z_0-9]{1,20})$/;
+/** "How did it go?" is asked an hour after the end; its buttons are read for a week after the start. */
+const FEEDBACK_DELAY_MS = 3600 * 1000;
+const FEEDBACK_WINDOW_MS = 7 * 24 * 3600 * 1000;
+/** Typed answers to "how did it go?" (whole normalised message; the question may have come as a template, without buttons). */
+const FEEDBACK_WORDS: Record<FeedbackAnswer, RegExp> = {
+  good: /^(top|trop bien|tres bien|super bien|genial|nickel|c etait top|c etait bien|ca s est bien passe|great|it was great|good)$/,
+  meh: /^(bof|moyen|pas ouf|pas terrible|c etait bof|so so|meh|not great)$/,
+  missed: /^(j y etais pas|jy etais pas|j y suis pas alle|j y suis pas allee|pas alle|pas allee|j ai pas pu y aller|j ai pas pu venir|i didn t go|i did not go|i missed it)$/,
+};
 const SYSTEM = { id: 'system', name: 'Déclic' };
 const OFFERED_SLOTS = 3;
 /** A booking question older than this is forgotten (the young person moved on). */
@@ -107,8 +124,10 @@ export class BookingDialog implements MentoringPort {
   }
 
   async handle(turn: TurnContext, session: Session): Promise<boolean> {
+    const fb = MENTORING_PAYLOAD.exec((turn.activity.text ?? '').trim());
+    if (fb?.[1] === 'fb') return this.feedback(turn, session, fb[2]);
     const b = session.booking;
-    if (!b) return false;
+    if (!b) return this.typedFeedback(turn, session);
     if (this.now().getTime() - b.at > PROMPT_TTL_MS) {
       session.booking = undefined;
       return false;
@@ -233,7 +252,65 @@ export class BookingDialog implements MentoringPort {
       const r = await this.deps.reminders.schedule({ conversationKey: doc.conversationKey, dueAt, notAfter, kind: 'mentoring_reminder', text: this.deps.texts.t(locale, `mentoring.${key}`, { when }), createdBy: SYSTEM });
       ids.push(r._id);
     }
+    // An hour after the end: how did it go? (buttons; not sent more than 3 days later).
+    const endsAt = new Date(doc.startsAt).getTime() + doc.minutes * 60000;
+    const account = await this.deps.accounts.get(doc.mentorId).catch(() => null);
+    const t = (key: string) => this.deps.texts.t(locale, `mentoring.${key}`, { name: account?.displayName ?? '' });
+    const r = await this.deps.reminders.schedule({
+      conversationKey: doc.conversationKey,
+      dueAt: new Date(endsAt + FEEDBACK_DELAY_MS),
+      notAfter: new Date(endsAt + 3 * 24 * 3600000),
+      kind: 'mentoring_reminder',
+      text: t('feedback_q'),
+      choices: FEEDBACK_ANSWERS.map((a) => ({ id: `mentoring:fb:${a}`, title: t(`feedback_btn.${a}`) })),
+      createdBy: SYSTEM,
+    });
+    ids.push(r._id);
     await this.deps.bookings.update(doc._id, { reminderIds: ids });
+  }
+
+  /** "bof" or "j'y étais pas" typed after the question was asked (and not yet answered): read as the button. */
+  private async typedFeedback(turn: TurnContext, session: Session): Promise<boolean> {
+    const words = normalize(turn.activity.text ?? '').replace(/'/g, ' ').replace(/\s+/g, ' ').trim();
+    const answer = FEEDBACK_ANSWERS.find((a) => FEEDBACK_WORDS[a].test(words));
+    if (!answer) return false;
+    const last = await this.deps.bookings.lastStartedOf(session.contactKey, this.now(), FEEDBACK_WINDOW_MS);
+    if (!last || last.feedback) return false;
+    const asked = new Date(last.startsAt).getTime() + last.minutes * 60000 + FEEDBACK_DELAY_MS;
+    if (this.now().getTime() < asked) return false;
+    return this.feedback(turn, session, answer);
+  }
+
+  /**
+   * A button under "how did it go?": recorded once on the appointment (a second tap changes nothing); a meeting
+   * that went badly or did not happen is told to the mediators (a note) so that someone picks it up.
+   */
+  private async feedback(turn: TurnContext, session: Session, answer: string): Promise<boolean> {
+    if (!(FEEDBACK_ANSWERS as readonly string[]).includes(answer)) return false;
+    const b = await this.deps.bookings.lastStartedOf(session.contactKey, this.now(), FEEDBACK_WINDOW_MS);
+    if (!b) {
+      await turn.sendActivity(this.t(session, 'feedback_none'));
+      return true;
+    }
+    if (b.feedback) {
+      await turn.sendActivity(this.t(session, 'feedback_already'));
+      return true;
+    }
+    await this.deps.bookings.update(b._id, { feedback: { answer: answer as FeedbackAnswer, at: this.now() } });
+    if (answer !== 'good') {
+      const account = await this.deps.accounts.get(b.mentorId).catch(() => null);
+      const when = dayWords(new Date(b.startsAt), 'fr');
+      await this.deps.notes.add({
+        conversationKey: b.conversationKey,
+        userKey: b.contactKey,
+        authorId: 'system',
+        authorName: 'Déclic',
+        text: this.deps.texts.t('fr', `mentoring.note_feedback_${answer}`, { when, mentor: account?.displayName ?? '?' }),
+      });
+    }
+    await turn.sendActivity(this.t(session, `feedback_${answer}`));
+    this.deps.logger.info({ bookingId: b._id, answer }, 'mentoring feedback');
+    return true;
   }
 
   async cancel(turn: TurnContext, session: Session, then: 'done' | 'move'): Promise<void> {

@@ -21,7 +21,14 @@ export interface BookingDoc {
   approvedBy?: { id: string; name: string };
   createdAt: Date;
   reminderIds: string[];
+  /** The young person's answer to "how did it go?" (buttons after the meeting). */
+  feedback?: { answer: FeedbackAnswer; at: Date };
+  /** The mentor's word after the meeting: did they come, and a short note the team reads. */
+  mentorReport?: { attended: boolean; note?: string; at: Date };
 }
+
+export const FEEDBACK_ANSWERS = ['good', 'meh', 'missed'] as const;
+export type FeedbackAnswer = (typeof FEEDBACK_ANSWERS)[number];
 
 export const bookingId = (mentorId: string, startsAt: Date) => `${mentorId}:${startsAt.toISOString()}`;
 
@@ -43,6 +50,8 @@ export class BookingStore {
         approvedBy: { type: new Schema({ id: String, name: String }, { _id: false }), default: undefined },
         createdAt: { type: Date, required: true },
         reminderIds: { type: [String], default: [] },
+        feedback: { type: new Schema({ answer: String, at: Date }, { _id: false }), default: undefined },
+        mentorReport: { type: new Schema({ attended: Boolean, note: String, at: Date }, { _id: false }), default: undefined },
       },
       { versionKey: false, collection: 'mentor_bookings' },
     );
@@ -102,6 +111,12 @@ export class BookingStore {
 
   async upcomingOf(contactKey: string, now: Date): Promise<BookingDoc[]> {
     return (await this.bookings.find({ contactKey, startsAt: { $gte: now } }).sort({ startsAt: 1 }).lean().exec()) as BookingDoc[];
+  }
+
+  /** The young person's latest appointment that has started, within `sinceMs` (the one a feedback answer is about). */
+  async lastStartedOf(contactKey: string, now: Date, sinceMs: number): Promise<BookingDoc | null> {
+    const list = (await this.bookings.find({ contactKey, startsAt: { $lte: now, $gte: new Date(now.getTime() - sinceMs) } }).sort({ startsAt: -1 }).limit(1).lean().exec()) as BookingDoc[];
+    return list[0] ?? null;
   }
 
   async forMentor(mentorId: string, from: Date): Promise<BookingDoc[]> {

@@ -51,6 +51,9 @@ export function profileSchema(sectorIds: string[]) {
 const publicProfile = (p: MentorProfileDoc | null) =>
   p ? { company: p.company, job: p.job, sector: p.sector ?? null, helpsWith: p.helpsWith, meeting: p.meeting, weekly: p.weekly, dates: p.dates, slotMinutes: p.slotMinutes, weeklyCap: p.weeklyCap, updatedAt: new Date(p.updatedAt).toISOString() } : null;
 
+/** A mentor reports on an appointment within two weeks of it; lists show the last two weeks. */
+const REPORT_WINDOW_MS = 14 * 24 * 3600 * 1000;
+
 const invitationStatus: Record<InvitationError['code'], number> = { invalid_invitation: 404, expired_invitation: 410, used_invitation: 409 };
 
 /**
@@ -142,21 +145,67 @@ export function registerMentoringApi(deps: MentoringApiDeps): void {
     return { status: 200, body: { profile: publicProfile(doc), nextSlots: freeSlots(doc, { from: new Date(), days: 28, taken: [], limit: 12 }).map((d) => d.toISOString()) } };
   });
 
-  // ---- appointments: the mentor's own (a first name and a goal: never a phone number or an address)
+  // ---- appointments: the mentor's own, upcoming and the last two weeks' (a first name and a goal: never a phone
+  // number or an address), and after one has started, the mentor's word on it.
   app.addRoute('get', '/api/console/mentor/appointments', 'mentor', async (ctx: AuthedCtx) => {
-    const list = await deps.bookings.forMentor(ctx.account._id, new Date(Date.now() - 3600000));
-    const items = await Promise.all(list.map(async (b) => ({ startsAt: new Date(b.startsAt).toISOString(), minutes: b.minutes, need: b.need, status: b.status, ...BookingDialog.shared(await deps.contacts.get(b.contactKey)) })));
+    const now = Date.now();
+    const list = await deps.bookings.forMentor(ctx.account._id, new Date(now - REPORT_WINDOW_MS));
+    const items = await Promise.all(
+      list.map(async (b) => ({
+        id: b._id,
+        startsAt: new Date(b.startsAt).toISOString(),
+        minutes: b.minutes,
+        need: b.need,
+        status: b.status,
+        past: new Date(b.startsAt).getTime() <= now,
+        report: b.mentorReport ? { attended: b.mentorReport.attended, note: b.mentorReport.note ?? null, at: new Date(b.mentorReport.at).toISOString() } : null,
+        ...BookingDialog.shared(await deps.contacts.get(b.contactKey)),
+      })),
+    );
     return { status: 200, body: { items } };
+  });
+
+  const reportSchema = z
+    .object({ attended: z.boolean(), note: z.string().trim().max(500).refine((s) => !/[\u0000-\u0008\u000b-\u001f]/.test(s)).optional() })
+    .strict();
+  app.addRoute('post', '/api/console/mentor/appointments/:id/report', 'mentor', async (ctx: AuthedCtx) => {
+    const r = reportSchema.safeParse(jsonBody(ctx.req));
+    if (!r.success) throw new BadInput(r.error.issues[0].path.join('.') || 'body', fr('console.errors.mentor_report_invalid'));
+    const b = await deps.bookings.get(String(ctx.params.id ?? ''));
+    // Another mentor's appointment does not exist for this one.
+    if (!b || b.mentorId !== ctx.account._id) return { status: 404, body: { error: 'not_found', message: fr('console.errors.appointment_not_found') } };
+    const starts = new Date(b.startsAt).getTime();
+    if (starts > Date.now()) return { status: 409, body: { error: 'not_started', message: fr('console.errors.mentor_report_early') } };
+    if (starts < Date.now() - REPORT_WINDOW_MS) return { status: 409, body: { error: 'too_late', message: fr('console.errors.mentor_report_late') } };
+    const first = !b.mentorReport;
+    const note = r.data.note ? r.data.note : undefined;
+    await deps.bookings.update(b._id, { mentorReport: { attended: r.data.attended, ...(note ? { note } : {}), at: new Date() } });
+    // The team hears about a no-show (someone calls the young person) and reads the mentor's note, once.
+    if (first && (!r.data.attended || note)) {
+      const when = new Date(b.startsAt).toLocaleString('fr-FR', { timeZone: 'Europe/Paris', weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
+      const text = r.data.attended
+        ? deps.texts.t('fr', 'mentoring.note_report', { mentor: ctx.account.displayName, when, note: note ?? '' })
+        : deps.texts.t('fr', 'mentoring.note_no_show', { mentor: ctx.account.displayName, when, note: note ? ` « ${note} »` : '' });
+      await app.notes.add({ conversationKey: b.conversationKey, userKey: b.contactKey, authorId: 'system', authorName: 'Déclic', text });
+    }
+    await app.audit.record({ action: 'mentoring.report', outcome: 'success', actorId: ctx.account._id, ip: ctx.ip, target: b._id });
+    return { status: 204 };
   });
 
   // ---- the team sees every appointment, approves a minor's, cancels any.
   const teamView = async (b: BookingDoc, names: Map<string, string>) => {
     const contact = await deps.contacts.get(b.contactKey);
-    return { id: b._id, conversationKey: b.conversationKey, mentor: names.get(b.mentorId) ?? null, startsAt: new Date(b.startsAt).toISOString(), minutes: b.minutes, need: b.need, status: b.status, young: BookingDialog.shared(contact).firstName, approvedBy: b.approvedBy?.name ?? null };
+    return {
+      id: b._id,
+      conversationKey: b.conversationKey, mentor: names.get(b.mentorId) ?? null, startsAt: new Date(b.startsAt).toISOString(), minutes: b.minutes, need: b.need, status: b.status, young: BookingDialog.shared(contact).firstName, approvedBy: b.approvedBy?.name ?? null,
+      feedback: b.feedback?.answer ?? null,
+      mentorReport: b.mentorReport ? { attended: b.mentorReport.attended, note: b.mentorReport.note ?? null } : null,
+    };
   };
   app.addRoute('get', '/api/console/mentoring/appointments', 'mediator', async () => {
     const names = new Map((await app.accounts.list()).map((a) => [a._id, a.displayName]));
-    return { status: 200, body: { items: await Promise.all((await deps.bookings.upcoming(new Date(Date.now() - 3600000))).map((b) => teamView(b, names))) } };
+    // Upcoming and the last two weeks' (with the young person's feedback and the mentor's report).
+    return { status: 200, body: { items: await Promise.all((await deps.bookings.upcoming(new Date(Date.now() - REPORT_WINDOW_MS))).map((b) => teamView(b, names))) } };
   });
 
   const locale = (c: { locale?: string } | null) => (c?.locale === 'en' ? 'en' : 'fr');

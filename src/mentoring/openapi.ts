@@ -49,10 +49,16 @@ export function mentoringOpenApi(sectorIds: string[]): { paths: Json; schemas: J
         }),
       },
       '/api/console/mentor/appointments': {
-        get: op('The signed-in mentor\'s upcoming appointments: when, what for, the young person\'s first name and goal (never a phone number or an address)', { '200': json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }), ...read }),
+        get: op('The signed-in mentor\'s appointments, upcoming and of the last two weeks (`past`, `report`): when, what for, the young person\'s first name and goal (never a phone number or an address)', { '200': json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }), ...read }),
+      },
+      '/api/console/mentor/appointments/{id}/report': {
+        post: op('The mentor says whether the young person came, with an optional note (own appointments, from the start to two weeks after); a no-show or a note is told to the team once', { '204': { description: 'Recorded' }, '404': err('Not one of this mentor\'s appointments'), '409': err('`not_started` or `too_late`'), ...write }, {
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, csrf],
+          requestBody: body({ type: 'object', additionalProperties: false, required: ['attended'], properties: { attended: { type: 'boolean' }, note: { type: 'string', maxLength: 500 } } }),
+        }),
       },
       '/api/console/mentoring/appointments': {
-        get: op('Every upcoming appointment (the team)', { '200': json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }), ...read }),
+        get: op('Every appointment from two weeks ago on (the team), with the young person\'s feedback (`good`, `meh`, `missed`) and the mentor\'s report', { '200': json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }), ...read }),
       },
       '/api/console/mentoring/appointments/{id}/approve': {
         post: op('Approves a 16-17-year-old\'s appointment: the young person gets the confirmation, reminders are planned', { '204': { description: 'Approved' }, '404': err('No such appointment'), '409': err('Needs no approval'), ...write }, { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, csrf] }),

@@ -116,7 +116,11 @@ it('books, races, reminds, moves and cancels from the chat; a minor waits for ap
   expect(reminder[0].template.name).toBe('declic_relance');
   expect(JSON.stringify(reminder[0].template)).toContain("C'est dans une heure");
   const dayBefore = (await svc.db.connection.collection('followups').find({ conversationKey: { $regex: winner }, kind: 'mentoring_reminder' }).toArray()) as any[];
-  for (const f of dayBefore) expect(f.status).toBe(new Date(f.dueAt).getTime() === start.getTime() - 3600000 ? 'sent' : 'cancelled');
+  const beforeStart = dayBefore.filter((f) => new Date(f.dueAt).getTime() < start.getTime());
+  expect(beforeStart.length).toBeGreaterThanOrEqual(1); // the day-before one only when booked more than 24 h ahead
+  for (const f of beforeStart) expect(f.status).toBe(new Date(f.dueAt).getTime() === start.getTime() - 3600000 ? 'sent' : 'cancelled');
+  // "How did it go?" waits for an hour after the end.
+  expect(dayBefore.filter((f) => new Date(f.dueAt).getTime() === start.getTime() + 45 * 60000 + 3600000).map((f) => f.status)).toEqual(['scheduled']);
 
   // The mentor sees first names and goals, never a phone number.
   const mine = await karim.get('/api/console/mentor/appointments');
@@ -134,6 +138,41 @@ it('books, races, reminds, moves and cancels from the chat; a minor waits for ap
   expect(await svc.db.connection.collection('mentor_bookings').countDocuments({ contactKey: `whatsapp:${winner}` })).toBe(0);
   const reminders = (await svc.followups.model.find({ kind: 'mentoring_reminder', conversationKey: waConversationKey(winner) }).lean().exec()) as any[];
   expect(reminders.every((f) => f.status === 'cancelled' || f.status === 'sent')).toBe(true);
+
+  // After the meeting: "how did it go?" with three buttons an hour after the end; "Bof" tells the mediators (a
+  // note); a second answer changes nothing. The mentor reports a no-show only once the appointment has started,
+  // and only on their own appointments; the team sees both answers.
+  const moved = (await svc.db.connection.collection('mentor_bookings').findOne({ contactKey: `whatsapp:${loser}` })) as any;
+  const movedStart = new Date(moved.startsAt);
+  expect((await karim.post(`/api/console/mentor/appointments/${encodeURIComponent(moved._id)}/report`, { attended: false })).status).toBe(409);
+  const beforeFb = bodiesTo(loser).length;
+  await svc.followups.runDue(new Date(movedStart.getTime() + 45 * 60000 + 3600000 + 60000));
+  const question = bodiesTo(loser).slice(beforeFb);
+  expect(question.map(textOf)).toEqual([fr.mentoring.feedback_q.replace('{name}', 'Karim')]);
+  expect(buttonsOf(question[0])).toEqual(['mentoring:fb:good', 'mentoring:fb:meh', 'mentoring:fb:missed']);
+  // Time passes: the appointment is now in the past.
+  const past = new Date(Date.now() - 3 * 3600000);
+  await svc.db.connection.collection('mentor_bookings').updateOne({ _id: moved._id }, { $set: { startsAt: past } });
+  await taps(loser, 'mentoring:fb:meh');
+  expect(lastTexts(loser, 1)).toBe(fr.mentoring.feedback_meh);
+  await says(loser, 'top');
+  expect(lastTexts(loser, 1)).not.toBe(fr.mentoring.feedback_good);
+  await taps(loser, 'mentoring:fb:good');
+  expect(lastTexts(loser, 1)).toBe(fr.mentoring.feedback_already);
+  expect(((await svc.db.connection.collection('mentor_bookings').findOne({ _id: moved._id })) as any).feedback.answer).toBe('meh');
+  const loserNotes = async () => JSON.stringify((await alice.get(`${conv(waConversationKey(loser))}/notes`)).json);
+  expect(await loserNotes()).toContain('« bof »');
+  const report = (body: unknown, id = moved._id) => karim.post(`/api/console/mentor/appointments/${encodeURIComponent(id)}/report`, body);
+  expect((await report({ attended: 'non' })).status).toBe(400);
+  expect((await report({ attended: false, note: 'x'.repeat(501) })).status).toBe(400);
+  expect((await report({ attended: false, note: 'Pas venu, pas de message' }, `${moved._id}x`)).status).toBe(404);
+  expect((await alice.post(`/api/console/mentor/appointments/${encodeURIComponent(moved._id)}/report`, { attended: false })).status).toBe(403);
+  expect((await report({ attended: false, note: 'Pas venu, pas de message' })).status).toBe(204);
+  expect(await loserNotes()).toContain("Karim signale que le jeune n'est pas venu");
+  const mineAfter = (await karim.get('/api/console/mentor/appointments')).json.items.find((i: any) => i.id === moved._id);
+  expect(mineAfter).toMatchObject({ past: true, report: { attended: false, note: 'Pas venu, pas de message' } });
+  const teamItem = (await alice.get('/api/console/mentoring/appointments')).json.items.find((i: any) => i.id === moved._id);
+  expect(teamItem).toMatchObject({ feedback: 'meh', mentorReport: { attended: false, note: 'Pas venu, pas de message' } });
 
   // Distress in the middle of a booking: the crisis answer and a mediator come first; nothing is booked.
   await says(adult3, 'mentor');
@@ -157,6 +196,14 @@ it('books, races, reminds, moves and cancels from the chat; a minor waits for ap
   expect((await alice.post(`/api/console/mentoring/appointments/${encodeURIComponent(pending.id)}/approve`, {})).status).toBe(409);
   await svc.followups.runDue(new Date(Date.now() + 1000));
   expect(lastTexts(minor, 1)).toMatch(/^C'est validé ✅ C'est réservé ✅/);
+
+  // The question came as a template (no buttons): typed words answer it once it has been asked, not before.
+  await says(minor, 'bof');
+  expect(lastTexts(minor, 1)).not.toBe(fr.mentoring.feedback_meh);
+  await svc.db.connection.collection('mentor_bookings').updateOne({ contactKey: `whatsapp:${minor}` }, { $set: { startsAt: new Date(Date.now() - 3 * 3600000) } });
+  await says(minor, "j'y étais pas");
+  expect(lastTexts(minor, 1)).toBe(fr.mentoring.feedback_missed);
+  expect(JSON.stringify((await alice.get(`${conv(waConversationKey(minor))}/notes`)).json)).toContain('ne pas être allé au rendez-vous mentor');
 
   // Erasure leaves no appointment.
   await says(minor, 'supprimer mes données');

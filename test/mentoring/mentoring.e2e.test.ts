@@ -82,6 +82,23 @@ it('an admin invites a mentor, who sets a password on a phone, signs in and publ
     expect(slots.length).toBeGreaterThanOrEqual(3);
     for (const s of slots) expect(s).toMatch(/^samedi \d{1,2} \p{L}+ à 10:00$/u);
     await page.screenshot({ path: path.join(SHOTS, 'phone-profile.png'), fullPage: true });
+
+    // An appointment that took place yesterday (booked from the chat in booking.e2e): the mentor says the young
+    // person did not come, with a word; the team gets a note, the page shows the answer instead of the buttons.
+    const account = (await svc.db.connection.collection('console_accounts').findOne({ email: 'karim@orange.test' })) as any;
+    const startsAt = new Date(Date.now() - 26 * 3600000);
+    const key = 'whatsapp:whatsapp:33611111111';
+    await svc.db.connection.collection('mentor_bookings').insertOne({ _id: `${account._id}:${startsAt.toISOString()}`, mentorId: account._id, startsAt, minutes: 45, need: 'interview', contactKey: 'whatsapp:33611111111', conversationKey: key, status: 'confirmed', createdAt: new Date(Date.now() - 5 * 86400000), reminderIds: [] } as any);
+    await page.reload();
+    await page.getByText('Passés (2 dernières semaines)').waitFor();
+    expect(await page.locator('#past li').count()).toBe(1);
+    expect(await page.locator('#past li').textContent()).toContain('Préparer un entretien');
+    await page.getByLabel('Un mot pour l’association (facultatif)').fill('Pas venu et pas de message, dommage');
+    await page.getByRole('button', { name: 'Pas venu·e', exact: true }).click();
+    await page.getByText('Pas venu·e ❌ · « Pas venu et pas de message, dommage »').waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'phone-report.png'), fullPage: true });
+    const notes = (await svc.db.connection.collection('console_notes').find({ conversationKey: key }).toArray()) as any[];
+    expect(notes.map((n) => n.text)).toEqual([expect.stringMatching(/^Karim signale que le jeune n'est pas venu au rendez-vous du .+\. « Pas venu et pas de message, dommage »$/)]);
   } finally {
     await browser.close();
   }

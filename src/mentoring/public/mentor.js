@@ -93,6 +93,44 @@ async function enter(user) {
   $('p-sector').replaceChildren(el('option', { value: '', text: '—' }), ...data.sectors.map((s) => el('option', { value: s.id, text: s.title })));
   fill(data.profile);
   slots(data.nextSlots);
+  await appointments();
+}
+
+const NEEDS = { cv_letter: 'CV et lettre', interview: 'Préparer un entretien', discover_job: 'Découvrir un métier', alternance: 'Trouver une alternance' };
+const who = (a) => `${a.firstName || 'Un·e jeune'}${a.goal ? ` (vise : ${a.goal})` : ''}`;
+
+/** Upcoming appointments, and the past ones with "did they come?" (once sent, the answer is shown, not asked again). */
+async function appointments() {
+  const { items } = await api('GET', '/api/console/mentor/appointments');
+  const upcoming = items.filter((a) => !a.past);
+  const past = items.filter((a) => a.past).reverse();
+  $('appts').replaceChildren(
+    ...upcoming.map((a) => el('li', {}, [el('strong', { text: slotText(a.startsAt) }), ` · ${a.minutes} min · ${who(a)} · ${NEEDS[a.need] || a.need}${a.status === 'pending_approval' ? ' · en attente de validation' : ''}`])),
+  );
+  $('appts-empty').hidden = upcoming.length > 0;
+  $('past').replaceChildren(...past.map(pastItem));
+  $('past-empty').hidden = past.length > 0;
+}
+
+function pastItem(a) {
+  const head = el('div', {}, [el('strong', { text: slotText(a.startsAt) }), ` · ${who(a)} · ${NEEDS[a.need] || a.need}`]);
+  if (a.report) return el('li', { class: 'past done' }, [head, el('p', { class: 'status', text: `${a.report.attended ? 'Venu·e ✅' : 'Pas venu·e ❌'}${a.report.note ? ` · « ${a.report.note} »` : ''}` })]);
+  const note = el('textarea', { maxlength: '500', rows: '2', 'aria-label': 'Un mot pour l’association (facultatif)', placeholder: 'Un mot pour l’association (facultatif)' });
+  const error = el('p', { class: 'error', role: 'alert' });
+  const send = async (attended) => {
+    error.textContent = '';
+    try {
+      await api('POST', `/api/console/mentor/appointments/${encodeURIComponent(a.id)}/report`, { attended, ...(note.value.trim() ? { note: note.value.trim() } : {}) });
+      await appointments();
+    } catch (err) {
+      error.textContent = message(err);
+    }
+  };
+  const yes = el('button', { type: 'button', class: 'primary', text: 'Il ou elle est venu·e' });
+  const no = el('button', { type: 'button', text: 'Pas venu·e' });
+  yes.addEventListener('click', () => send(true));
+  no.addEventListener('click', () => send(false));
+  return el('li', { class: 'past' }, [head, note, el('div', { class: 'report-actions' }, [yes, no]), error]);
 }
 
 function weeklyRow(w = { day: 6, time: '10:00' }) {
