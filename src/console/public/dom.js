@@ -5,7 +5,8 @@ export const $ = (id) => document.getElementById(id);
 
 /**
  * An element with attributes and children. `class` sets the class name, `text` the text content, `on…`
- * adds an event listener; undefined, null and false skip the entry; true sets an empty attribute.
+ * adds an event listener; undefined, null and false skip the entry; true sets an empty attribute. Children may be
+ * given one by one or as arrays.
  */
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -16,7 +17,7 @@ export function el(tag, attrs = {}, ...children) {
     else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
   return node;
 }
 

@@ -1,62 +1,24 @@
 // The funders' dashboard: the period's tables from /api/console/figures, four charts (Chart.js, served by the
 // service), a CSV export per table, and the campaign names (admins).
-import { api, ApiError, setCsrf } from '/console/api.js';
+import { api, ApiError } from '/console/api.js';
+import { $, el } from '/console/dom.js';
+import { showView, signIn } from '/console/session.js';
 
-const $ = (id) => document.getElementById(id);
 const charts = {};
 let me = null;
-
-function el(tag, attrs = {}, children = []) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'text') e.textContent = v;
-    else if (k === 'class') e.className = v;
-    else e.setAttribute(k, v);
-  }
-  for (const c of children) e.append(c);
-  return e;
-}
 
 const monthInput = (d) => d.toISOString().slice(0, 7);
 const cellText = (c) => (c.hidden ? '< 5' : c.v === null ? '—' : String(c.v));
 const cellNumber = (c) => (c.hidden || c.v === null ? 0 : Number(c.v));
 
-async function start() {
-  try {
-    const session = await api('GET', '/api/console/me');
-    me = session.user;
-    setCsrf(session.csrfToken);
-    showApp();
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return showLogin();
-    $('login-view').hidden = false;
-    $('login-error').textContent = 'Le serveur ne répond pas. Réessaie dans un instant.';
-  }
-}
-
-function showLogin() {
-  $('login-view').hidden = false;
-  $('app-view').hidden = true;
-  $('login-email').focus();
-}
-
-$('login-form').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  $('login-error').textContent = '';
-  try {
-    const res = await api('POST', '/api/console/login', { email: $('login-email').value, password: $('login-password').value });
-    me = res.user;
-    setCsrf(res.csrfToken);
-    $('login-view').hidden = true;
-    showApp();
-  } catch (err) {
-    $('login-error').textContent = err instanceof ApiError && err.status === 401 ? 'Adresse e-mail ou mot de passe incorrect.' : (err.body && err.body.message) || 'Connexion impossible.';
-  }
+const session = signIn((user) => {
+  me = user;
+  return showApp();
 });
 
 function showApp() {
   if (me && me.role === 'mentor') return window.location.replace('/console/mentor');
-  $('app-view').hidden = false;
+  showView('app-view');
   const now = new Date();
   $('to').value = monthInput(now);
   $('from').value = monthInput(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11, 1)));
@@ -77,7 +39,7 @@ async function load() {
   try {
     data = await api('GET', `/api/console/figures${q}`);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return showLogin();
+    if (err instanceof ApiError && err.status === 401) return session.showLogin();
     $('period-error').textContent = (err.body && err.body.message) || 'Les chiffres ne sont pas disponibles pour le moment.';
     return;
   }
@@ -141,4 +103,4 @@ $('campaign-form').addEventListener('submit', async (e) => {
   }
 });
 
-start();
+session.resume();

@@ -1,41 +1,20 @@
 // The volunteer mentors' page: accept an invitation (the token is in the URL fragment), sign in, keep a profile and
 // weekly or one-off availability (Paris time), and see the next free slots young people can book.
-import { api, ApiError, setCsrf } from '/console/api.js';
+import { api } from '/console/api.js';
+import { $, el } from '/console/dom.js';
+import { errorMessage as message, showView as show, signIn } from '/console/session.js';
 
-const $ = (id) => document.getElementById(id);
 const DAYS = ['Lundi', 'Mardi', 'Mercredi', 'Jeudi', 'Vendredi', 'Samedi', 'Dimanche'];
-const message = (err) => (err && err.body && err.body.message) || 'Le serveur ne répond pas. Réessaie dans un instant.';
 const slotText = (iso) => new Date(iso).toLocaleString('fr-FR', { timeZone: 'Europe/Paris', weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
 
-function el(tag, attrs = {}, children = []) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'text') e.textContent = v;
-    else if (k === 'class') e.className = v;
-    else e.setAttribute(k, v);
-  }
-  for (const c of children) e.append(c);
-  return e;
-}
-
-function show(view) {
-  for (const id of ['invite-view', 'login-view', 'app-view']) $(id).hidden = id !== view;
-}
-
 const inviteToken = () => new URLSearchParams(window.location.hash.slice(1)).get('invite');
+
+const session = signIn(enter);
 
 async function start() {
   const token = inviteToken();
   if (token) return showInvite(token);
-  try {
-    const session = await api('GET', '/api/console/me');
-    setCsrf(session.csrfToken);
-    await enter(session.user);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return show('login-view');
-    show('login-view');
-    $('login-error').textContent = message(err);
-  }
+  await session.resume();
 }
 
 async function showInvite(token) {
@@ -66,18 +45,6 @@ async function showInvite(token) {
     }
   });
 }
-
-$('login-form').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  $('login-error').textContent = '';
-  try {
-    const res = await api('POST', '/api/console/login', { email: $('login-email').value, password: $('login-password').value });
-    setCsrf(res.csrfToken);
-    await enter(res.user);
-  } catch (err) {
-    $('login-error').textContent = err instanceof ApiError && err.status === 401 ? 'Adresse e-mail ou mot de passe incorrect.' : message(err);
-  }
-});
 
 $('logout').addEventListener('click', async () => {
   await api('POST', '/api/console/logout', {}).catch(() => undefined);

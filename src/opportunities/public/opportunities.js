@@ -1,8 +1,9 @@
 // Mediators' opportunities: publish an offer or a job fair, see which young people it fits (only those who agreed
 // to receive offers), send it, and follow sent / delivered / read / interested. Data from /api/console/opportunities.
-import { api, ApiError, setCsrf } from '/console/api.js';
+import { api } from '/console/api.js';
+import { $, el } from '/console/dom.js';
+import { errorMessage as message, showView, signIn } from '/console/session.js';
 
-const $ = (id) => document.getElementById(id);
 let me = null;
 let current = null;
 
@@ -14,56 +15,16 @@ const PROGRESS = [
 ];
 const EXCLUDED = { not_opted_in: "n'ont pas accepté les offres", no_consent: 'sans consentement', paused: 'ont écrit « stop »', job: 'autre métier', departement: 'autre département', age: 'âge', diploma: 'diplôme', cv: 'sans CV', car: 'sans voiture' };
 
-function el(tag, attrs = {}, children = []) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'text') e.textContent = v;
-    else if (k === 'class') e.className = v;
-    else e.setAttribute(k, v);
-  }
-  for (const c of children) e.append(c);
-  return e;
-}
-
-const message = (err) => (err && err.body && err.body.message) || 'Le serveur ne répond pas. Réessaie dans un instant.';
 const list = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
-async function start() {
-  try {
-    const session = await api('GET', '/api/console/me');
-    me = session.user;
-    setCsrf(session.csrfToken);
-    showApp();
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return showLogin();
-    $('login-view').hidden = false;
-    $('login-error').textContent = message(err);
-  }
-}
-
-function showLogin() {
-  $('login-view').hidden = false;
-  $('app-view').hidden = true;
-  $('login-email').focus();
-}
-
-$('login-form').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  $('login-error').textContent = '';
-  try {
-    const res = await api('POST', '/api/console/login', { email: $('login-email').value, password: $('login-password').value });
-    me = res.user;
-    setCsrf(res.csrfToken);
-    $('login-view').hidden = true;
-    showApp();
-  } catch (err) {
-    $('login-error').textContent = err instanceof ApiError && err.status === 401 ? 'Adresse e-mail ou mot de passe incorrect.' : message(err);
-  }
+const session = signIn((user) => {
+  me = user;
+  return showApp();
 });
 
 async function showApp() {
   if (me && me.role === 'mentor') return window.location.replace('/console/mentor');
-  $('app-view').hidden = false;
+  showView('app-view');
   // The sectors young people choose in the chat, with the titles they read there.
   const { sectors } = await api('GET', '/api/console/opportunities/options');
   $('t-sectors').replaceChildren(...sectors.map((x) => el('option', { value: x.id, text: x.title })));
@@ -179,4 +140,4 @@ $('publish').addEventListener('submit', async (e) => {
   }
 });
 
-start();
+session.resume();
